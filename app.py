@@ -1,0 +1,107 @@
+"""Turnstile's HTTP API. Routes only: parse, call a service, shape the answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from chalice import Chalice, CORSConfig, Response
+
+from chalicelib import representations as wire
+from chalicelib.container import container
+from chalicelib.http import (
+    chalice_error_as_problem,
+    etag,
+    json_response,
+    page,
+    page_parameters,
+    parse_if_match,
+    problem_guard,
+    read_json,
+)
+from chalicelib.schemas import EventCreate, EventUpdate, UserCreate, parse, reject_nulls
+
+app = Chalice(app_name="turnstile")
+
+CORS = CORSConfig(
+    allow_origin="*",
+    allow_headers=["Idempotency-Key", "If-Match"],
+    expose_headers=["Location", "ETag", "Retry-After"],
+    max_age=600,
+)
+
+
+def route(path: str, methods: list[str]) -> Callable[[Callable[..., Response]], Any]:
+    """A CORS-enabled route that accepts any media type (views check it and answer 415)."""
+
+    def register(view: Callable[..., Response]) -> Any:
+        guarded = problem_guard(view)
+        return app.route(path, methods=methods, cors=CORS, content_types=["*/*"])(guarded)
+
+    return register
+
+
+@app.middleware("http")
+def problems_for_framework_errors(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    return chalice_error_as_problem(get_response(event))
+
+
+def _secret() -> str:
+    return container().settings.cursor_secret
+
+
+# --- events -------------------------------------------------------------------------------
+
+
+@route("/events", methods=["POST"])
+def create_event() -> Response:
+    event = container().events.create(parse(EventCreate, read_json(app.current_request)))
+    headers = {"Location": f"/events/{event.event_id}", "ETag": etag(event.version)}
+    return json_response(wire.event(event), 201, headers)
+
+
+@route("/events", methods=["GET"])
+def list_events() -> Response:
+    params = app.current_request.query_params or {}
+    status = params.get("status")
+    if status is not None:
+        parse(EventUpdate, {"status": status})
+    limit, after = page_parameters(params, _secret())
+    events, next_position = container().events.list(status, limit, after)
+    return json_response(page([wire.event(e) for e in events], next_position, _secret()))
+
+
+@route("/events/{eventId}", methods=["GET"])
+def get_event(eventId: str) -> Response:
+    event = container().events.get(eventId)
+    return json_response(wire.event(event), headers={"ETag": etag(event.version)})
+
+
+@route("/events/{eventId}", methods=["PUT"])
+def update_event(eventId: str) -> Response:
+    payload = read_json(app.current_request)
+    parse(EventUpdate, payload)
+    reject_nulls(payload)
+    if_match = parse_if_match(app.current_request.headers.get("if-match"))
+    event = container().events.update(eventId, payload, if_match)
+    return json_response(wire.event(event), headers={"ETag": etag(event.version)})
+
+
+@route("/events/{eventId}", methods=["DELETE"])
+def delete_event(eventId: str) -> Response:
+    container().events.delete(eventId)
+    return Response(body="", status_code=204)
+
+
+# --- users --------------------------------------------------------------------------------
+
+
+@route("/users", methods=["POST"])
+def create_user() -> Response:
+    user = container().users.create(parse(UserCreate, read_json(app.current_request)))
+    return json_response(wire.user(user), 201, {"Location": f"/users/{user.user_id}"})
+
+
+@route("/users/{userId}", methods=["GET"])
+def get_user(userId: str) -> Response:
+    return json_response(wire.user(container().users.get(userId)))

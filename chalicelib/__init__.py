@@ -1,0 +1,1 @@
+"""Turnstile: serverless event registration. Shared code for the API and the workers."""

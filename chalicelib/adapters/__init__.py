@@ -1,0 +1,1 @@
+"""Adapters: the ports implemented with boto3 (DynamoDB, SQS) and in memory for tests."""

@@ -1,0 +1,152 @@
+"""Event and user repositories on one DynamoDB table (see chalicelib/resources.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.adapters import items
+from chalicelib.adapters.dynamo_codec import from_item, key, to_item, to_value
+from chalicelib.domain.events import Event
+from chalicelib.domain.users import User
+from chalicelib.errors import InvalidCursor
+from chalicelib.ports import Position
+
+# Mutable attributes an event update rewrites (counters belong to the registration worker).
+_EVENT_UPDATE_ATTRIBUTES = (
+    "title",
+    "description",
+    "date",
+    "location",
+    "capacity",
+    "organizer",
+    "status",
+    "waitlistEnabled",
+    "version",
+    "updatedAt",
+    "GSI1SK",
+    "GSI2PK",
+    "GSI2SK",
+)
+
+
+def is_condition_failure(error: ClientError) -> bool:
+    return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+class DynamoEventRepository:
+    def __init__(self, client: Any, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def add(self, event: Event) -> bool:
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_item(items.event_to_item(event)),
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def get(self, event_id: str) -> Event | None:
+        response = self._client.get_item(
+            TableName=self._table,
+            Key=key(items.event_pk(event_id), items.META),
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return items.event_from_item(from_item(item)) if item else None
+
+    def list(
+        self, status: str | None, limit: int, after: Position | None
+    ) -> tuple[list[Event], Position | None]:
+        index, partition = ("GSI2", f"EVENTS#{status}") if status else ("GSI1", "EVENTS")
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": index,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": f"{index}PK"},
+            "ExpressionAttributeValues": {":pk": {"S": partition}},
+            "Limit": limit,
+        }
+        if after is not None:
+            request["ExclusiveStartKey"] = _start_key(after, index)
+        try:
+            response = self._client.query(**request)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ValidationException" and after is not None:
+                raise InvalidCursor("The cursor does not belong to this listing.") from None
+            raise
+        events = [items.event_from_item(from_item(item)) for item in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        return events, ({k: v["S"] for k, v in last.items()} if last else None)
+
+    def update(self, event: Event, expected_version: int) -> bool:
+        item = items.event_to_item(event)
+        names = {f"#{name}": name for name in _EVENT_UPDATE_ATTRIBUTES}
+        values = {f":{name}": to_value(item[name]) for name in _EVENT_UPDATE_ATTRIBUTES}
+        values[":expected"] = to_value(expected_version)
+        assignments = ", ".join(f"#{name} = :{name}" for name in _EVENT_UPDATE_ATTRIBUTES)
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=key(items.event_pk(event.event_id), items.META),
+                UpdateExpression=f"SET {assignments}",
+                ConditionExpression="attribute_exists(PK) AND #version = :expected",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def delete(self, event_id: str) -> bool:
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key=key(items.event_pk(event_id), items.META),
+                ConditionExpression="attribute_exists(PK)",
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
+
+def _start_key(after: Position, index: str) -> dict[str, Any]:
+    expected = {"PK", "SK", f"{index}PK", f"{index}SK"}
+    if set(after) != expected or not all(isinstance(v, str) for v in after.values()):
+        raise InvalidCursor("The cursor does not belong to this listing.")
+    return {name: {"S": value} for name, value in after.items()}
+
+
+class DynamoUserRepository:
+    def __init__(self, client: Any, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def add(self, user: User) -> bool:
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_item(items.user_to_item(user)),
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def get(self, user_id: str) -> User | None:
+        response = self._client.get_item(TableName=self._table, Key=key(items.user_pk(user_id), items.META))
+        item = response.get("Item")
+        return items.user_from_item(from_item(item)) if item else None

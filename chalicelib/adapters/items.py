@@ -1,0 +1,85 @@
+"""How each aggregate is laid out as a DynamoDB item (keys, index keys, attributes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.domain.events import Event, EventStatus, date_sort_key
+from chalicelib.domain.users import User
+
+META = "META"
+
+
+def event_pk(event_id: str) -> str:
+    return f"EVENT#{event_id}"
+
+
+def user_pk(user_id: str) -> str:
+    return f"USER#{user_id}"
+
+
+def event_to_item(event: Event) -> dict[str, Any]:
+    sort_key = f"{date_sort_key(event.date)}#{event.event_id}"
+    return {
+        "PK": event_pk(event.event_id),
+        "SK": META,
+        "GSI1PK": "EVENTS",
+        "GSI1SK": sort_key,
+        "GSI2PK": f"EVENTS#{event.status.value}",
+        "GSI2SK": sort_key,
+        "entity": "event",
+        "eventId": event.event_id,
+        "title": event.title,
+        "description": event.description,
+        "date": event.date,
+        "location": event.location,
+        "capacity": event.capacity,
+        "organizer": event.organizer,
+        "status": event.status.value,
+        "waitlistEnabled": event.waitlist_enabled,
+        "confirmedCount": event.confirmed_count,
+        "waitlistCount": event.waitlist_count,
+        "version": event.version,
+        "createdAt": event.created_at,
+        "updatedAt": event.updated_at,
+    }
+
+
+def event_from_item(item: dict[str, Any]) -> Event:
+    return Event(
+        event_id=item["eventId"],
+        title=item["title"],
+        description=item.get("description", ""),
+        date=item["date"],
+        location=item.get("location", ""),
+        capacity=int(item["capacity"]),
+        organizer=item.get("organizer", ""),
+        status=EventStatus(item["status"]),
+        waitlist_enabled=bool(item.get("waitlistEnabled", False)),
+        confirmed_count=int(item.get("confirmedCount", 0)),
+        waitlist_count=int(item.get("waitlistCount", 0)),
+        version=int(item.get("version", 1)),
+        created_at=item.get("createdAt", ""),
+        updated_at=item.get("updatedAt", ""),
+    )
+
+
+def user_to_item(user: User) -> dict[str, Any]:
+    return {
+        "PK": user_pk(user.user_id),
+        "SK": META,
+        "entity": "user",
+        "userId": user.user_id,
+        "name": user.name,
+        "email": user.email,
+        "createdAt": user.created_at,
+    }
+
+
+def user_from_item(item: dict[str, Any]) -> User:
+    return User(
+        user_id=item["userId"],
+        name=item["name"],
+        email=item.get("email"),
+        created_at=item.get("createdAt", ""),
+    )

@@ -1,0 +1,31 @@
+"""Settings read from the environment, once, in one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+from chalicelib import resources
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    registrations_queue_url: str
+    cursor_secret: str
+    region: str
+
+    @classmethod
+    def from_environment(cls) -> Settings:
+        return cls(
+            table_name=os.environ.get("TURNSTILE_TABLE", resources.TABLE.name),
+            registrations_queue_url=os.environ.get("TURNSTILE_REGISTRATIONS_QUEUE_URL", ""),
+            cursor_secret=os.environ.get("TURNSTILE_CURSOR_SECRET", "turnstile-local-cursor-key"),
+            region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        )
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings.from_environment()

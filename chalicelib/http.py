@@ -1,0 +1,132 @@
+"""HTTP plumbing shared by every route: JSON bodies, limits, problem+json, paging parameters."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from chalice import Response
+
+from chalicelib import cursor
+from chalicelib.errors import (
+    FieldError,
+    MalformedJson,
+    PayloadTooLarge,
+    TurnstileError,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+
+MAX_BODY_BYTES = 1024 * 1024
+PROBLEM_TYPE_BASE = "https://turnstile.dev/problems/"
+JSON = "application/json"
+PROBLEM_JSON = "application/problem+json"
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+logger = logging.getLogger("turnstile.api")
+
+
+def read_json(request: Any) -> Any:
+    """The request body as JSON, enforcing the media type and the size limit."""
+    body = request.raw_body or b""
+    if len(body) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+    media_type = (request.headers.get("content-type") or JSON).split(";")[0].strip().lower()
+    if media_type != JSON and not (media_type.startswith("application/") and media_type.endswith("+json")):
+        raise UnsupportedMediaType(f"Send JSON (Content-Type: {JSON}), not '{media_type}'.")
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise MalformedJson(f"The request body is not valid JSON: {error}.") from None
+
+
+def problem(error: TurnstileError) -> Response:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + error.type if error.type != "about:blank" else error.type,
+        "title": error.title,
+        "status": error.status,
+        "detail": error.detail,
+    }
+    if error.errors:
+        body["errors"] = [{"field": e.field, "message": e.message} for e in error.errors]
+    return Response(body=body, status_code=error.status, headers={"Content-Type": PROBLEM_JSON})
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(body=body, status_code=status, headers={"Content-Type": JSON, **(headers or {})})
+
+
+def problem_guard(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Render a TurnstileError raised by a view as its problem+json response."""
+
+    @functools.wraps(view)
+    def guarded(**kwargs: Any) -> Response:
+        try:
+            return view(**kwargs)
+        except TurnstileError as error:
+            return problem(error)
+
+    return guarded
+
+
+_CHALICE_ERRORS = {
+    400: ("bad-request", "Bad Request"),
+    403: ("not-found", "Not Found"),
+    404: ("not-found", "Not Found"),
+    405: ("method-not-allowed", "Method Not Allowed"),
+    413: ("payload-too-large", "Payload Too Large"),
+    415: ("unsupported-media-type", "Unsupported Media Type"),
+    500: ("internal-error", "Internal Server Error"),
+}
+
+
+def chalice_error_as_problem(response: Response) -> Response:
+    """Chalice's own error bodies ({"Code", "Message"}) rewritten as problem+json."""
+    body = response.body
+    if not (isinstance(body, dict) and set(body) == {"Code", "Message"}):
+        return response
+    kind, title = _CHALICE_ERRORS.get(response.status_code, ("about:blank", "Error"))
+    response.body = {
+        "type": PROBLEM_TYPE_BASE + kind,
+        "title": title,
+        "status": response.status_code,
+        "detail": body["Message"],
+    }
+    response.headers["Content-Type"] = PROBLEM_JSON
+    return response
+
+
+def page_parameters(params: dict[str, str] | None, secret: str) -> tuple[int, dict[str, Any] | None]:
+    """`?limit=` and `?cursor=` validated: (limit, decoded cursor position or None)."""
+    params = params or {}
+    raw_limit = params.get("limit", str(DEFAULT_PAGE_SIZE))
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_PAGE_SIZE:
+        raise ValidationFailed(
+            "limit is out of range.",
+            [FieldError("limit", f"must be an integer from 1 to {MAX_PAGE_SIZE}")],
+        )
+    raw_cursor = params.get("cursor")
+    return int(raw_limit), cursor.decode(raw_cursor, secret) if raw_cursor else None
+
+
+def page(items: list[Any], next_position: dict[str, Any] | None, secret: str) -> dict[str, Any]:
+    return {
+        "items": items,
+        "nextCursor": cursor.encode(next_position, secret) if next_position else None,
+    }
+
+
+def parse_if_match(header: str | None) -> int | None:
+    """The version an `If-Match` header asks for; None when absent or `*`; -1 if unparsable."""
+    if header is None or header.strip() == "*":
+        return None
+    value = header.strip().removeprefix("W/").strip('"')
+    return int(value) if value.isdigit() else -1
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'

@@ -1,0 +1,131 @@
+"""Wire schemas (pydantic): what a request body may contain, field by field.
+
+Names are camelCase on the wire. Unknown fields are rejected, types are strict (no "5" for 5).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
+
+from chalicelib.errors import FieldError, ValidationFailed
+
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,63}$")
+MAX_CAPACITY = 1_000_000
+
+
+def _iso_date_or_datetime(value: str) -> str:
+    try:
+        if "T" in value or " " in value:
+            datetime.fromisoformat(value)
+        else:
+            date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be an ISO 8601 date (2025-06-01) or date-time") from None
+    return value
+
+
+def _email(value: str) -> str:
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise ValueError("must be a valid email address")
+    return value
+
+
+Identifier = Annotated[StrictStr, Field(pattern=ID_PATTERN)]
+IsoDate = Annotated[StrictStr, Field(max_length=64), AfterValidator(_iso_date_or_datetime)]
+Email = Annotated[StrictStr, AfterValidator(_email)]
+Capacity = Annotated[StrictInt, Field(ge=0, le=MAX_CAPACITY)]
+Status = Literal["draft", "active", "closed", "cancelled"]
+
+
+class WireModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=False)
+
+
+class EventCreate(WireModel):
+    eventId: Identifier | None = None
+    title: Annotated[StrictStr, Field(min_length=1, max_length=200)]
+    description: Annotated[StrictStr, Field(max_length=5000)] = ""
+    date: IsoDate
+    location: Annotated[StrictStr, Field(max_length=500)] = ""
+    capacity: Capacity
+    organizer: Annotated[StrictStr, Field(max_length=200)] = ""
+    status: Status = "active"
+    waitlistEnabled: StrictBool = False
+
+
+class EventUpdate(WireModel):
+    title: Annotated[StrictStr, Field(min_length=1, max_length=200)] | None = None
+    description: Annotated[StrictStr, Field(max_length=5000)] | None = None
+    date: IsoDate | None = None
+    location: Annotated[StrictStr, Field(max_length=500)] | None = None
+    capacity: Capacity | None = None
+    organizer: Annotated[StrictStr, Field(max_length=200)] | None = None
+    status: Status | None = None
+    waitlistEnabled: StrictBool | None = None
+
+
+class UserCreate(WireModel):
+    userId: Identifier | None = None
+    name: Annotated[StrictStr, Field(min_length=1, max_length=200)]
+    email: Email | None = None
+
+
+class RegistrationCreate(WireModel):
+    userId: Identifier
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def parse(model: type[Model], payload: Any) -> Model:
+    """Validate `payload` against `model`, raising ValidationFailed with one entry per field."""
+    if not isinstance(payload, dict):
+        raise ValidationFailed(
+            "The request body must be a JSON object.",
+            [FieldError("body", "must be a JSON object")],
+        )
+    try:
+        return model.model_validate(payload)
+    except ValidationError as error:
+        raise ValidationFailed(
+            "The request body has invalid fields.",
+            [_field_error(item) for item in error.errors()],
+        ) from None
+
+
+def reject_nulls(payload: dict[str, Any]) -> None:
+    """An update may omit a field but not null it: null is not a value of any field."""
+    nulls = [FieldError(name, "must not be null") for name, value in payload.items() if value is None]
+    if nulls:
+        raise ValidationFailed("The request body has invalid fields.", nulls)
+
+
+def _field_error(item: Any) -> FieldError:
+    location = ".".join(str(part) for part in item["loc"]) or "body"
+    message = item["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    return FieldError(location, message)
+
+
+def validate_identifier(value: str, field: str) -> str:
+    if not re.match(ID_PATTERN, value):
+        raise ValidationFailed(
+            f"{field} is not a valid identifier.",
+            [FieldError(field, "must be 1-64 letters, digits, '-' or '_'")],
+        )
+    return value

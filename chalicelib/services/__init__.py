@@ -1,0 +1,1 @@
+"""Use cases: each service method is one thing a user can do."""

@@ -1,0 +1,61 @@
+"""`python -m devstack` (`make dev`): the whole service on this machine, until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from devstack.emulators import LOOPBACK, Emulators, StackError, ensure_port_free
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
+    parser.add_argument("--api-port", type=int, default=int(os.environ.get("API_PORT", 8000)))
+    parser.add_argument("--dynamodb-port", type=int, default=int(os.environ.get("DYNAMODB_PORT", 8001)))
+    parser.add_argument("--moto-port", type=int, default=int(os.environ.get("MOTO_PORT", 8002)))
+    parser.add_argument("--log-dir", type=Path, default=Path(tempfile.gettempdir()) / "turnstile-dev")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    emulators = None
+    try:
+        ensure_port_free(args.api_port, "the API")
+        emulators = Emulators.on_ports(args.dynamodb_port, args.moto_port)
+        emulators.start(args.log_dir)
+        from devstack.stack import LocalStack  # imports app code only once the env is set
+
+        stack = LocalStack.start(emulators, LOOPBACK, args.api_port)
+        print(f"Turnstile API     {stack.api_url}", flush=True)
+        print(f"DynamoDB Local    {emulators.dynamodb.url}", flush=True)
+        print(f"moto (SQS, S3)    {emulators.moto.url}", flush=True)
+        print(f"logs              {args.log_dir}", flush=True)
+        print("ready; Ctrl-C stops everything", flush=True)
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+        stack.stop()
+        return 0
+    except StackError as error:
+        print(f"make dev: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        if emulators is not None:
+            emulators.stop()
+        print("stopped", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

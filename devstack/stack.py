@@ -1,0 +1,64 @@
+"""The running local stack: environment, tables and queues, API server and queue runner."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from chalicelib import resources
+from devstack.api import api_server, serve_in_thread
+from devstack.bootstrap import bootstrap
+from devstack.emulators import Emulators
+
+
+def configure_environment(emulators: Emulators) -> dict[str, str]:
+    """Point boto3 at the emulators, create the resources, export their names. Returns the env."""
+    os.environ.update(emulators.environment())
+    region = os.environ["AWS_DEFAULT_REGION"]
+    dynamodb = boto3.client("dynamodb", region_name=region)
+    sqs = boto3.client("sqs", region_name=region)
+    urls = bootstrap(dynamodb, sqs)
+    turnstile = {
+        "TURNSTILE_TABLE": resources.TABLE.name,
+        "TURNSTILE_REGISTRATIONS_QUEUE_URL": urls[resources.REGISTRATIONS.name],
+        "TURNSTILE_REGISTRATIONS_DLQ_URL": urls[resources.REGISTRATIONS_DLQ.name],
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "Turnstile",
+    }
+    os.environ.update(turnstile)
+    return {**emulators.environment(), **turnstile}
+
+
+@dataclass
+class LocalStack:
+    api_url: str
+    environment: dict[str, str]
+    _server: Any = field(repr=False)
+    _runner: Any = field(default=None, repr=False)
+
+    @classmethod
+    def start(cls, emulators: Emulators, host: str, port: int) -> LocalStack:
+        environment = configure_environment(emulators)
+        server = api_server(host, port)
+        serve_in_thread(server)
+        runner = _start_runner()
+        return cls(f"http://{host}:{port}", environment, server, runner)
+
+    def stop(self) -> None:
+        if self._runner is not None:
+            self._runner.stop()
+        self._server.shutdown()
+
+
+def _start_runner() -> Any:
+    """The queue runner that feeds the workers (none before the workers exist)."""
+    try:
+        from devstack.runner import QueueRunner
+    except ImportError:
+        return None
+    runner = QueueRunner.for_local_stack()
+    runner.start()
+    return runner

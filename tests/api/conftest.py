@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from chalice.test import Client
+
+from app import app
+from chalicelib import container as composition
+from tests.fakes import memory_container
+
+
+class Api:
+    """chalice.test.Client with JSON helpers."""
+
+    def __init__(self, client: Client) -> None:
+        self.http = client.http
+
+    def request(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
+        all_headers = {"Content-Type": "application/json", **(headers or {})}
+        raw = body if isinstance(body, (str, bytes)) or body is None else json.dumps(body)
+        return getattr(self.http, method.lower())(path, headers=all_headers, body=raw or b"")
+
+    def json(self, response: Any) -> Any:
+        return json.loads(response.body) if response.body else None
+
+
+@pytest.fixture
+def api() -> Iterator[Api]:
+    composition.use(memory_container())
+    with Client(app) as client:
+        yield Api(client)
+    composition.use(None)

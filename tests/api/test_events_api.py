@@ -1,0 +1,189 @@
+"""Every events route and every error it can answer, through chalice.test.Client."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.http import MAX_BODY_BYTES
+
+EVENT = {"title": "PyCon", "date": "2026-06-01", "capacity": 2, "waitlistEnabled": True}
+
+
+def problem_fields(api, response) -> list[str]:
+    assert response.headers["Content-Type"] == "application/problem+json"
+    return [e["field"] for e in api.json(response).get("errors", [])]
+
+
+def test_create_returns_the_event_with_location_and_etag(api):
+    response = api.request("POST", "/events", {**EVENT, "eventId": "pycon-2026"})
+    assert response.status_code == 201
+    body = api.json(response)
+    assert response.headers["Location"] == "/events/pycon-2026"
+    assert response.headers["ETag"] == '"1"'
+    assert body["eventId"] == "pycon-2026"
+    assert body["status"] == "active"
+    assert (body["confirmedCount"], body["waitlistCount"], body["availableSeats"]) == (0, 0, 2)
+    assert body["createdAt"] and body["updatedAt"] and body["version"] == 1
+
+
+def test_create_generates_an_id_when_absent(api):
+    body = api.json(api.request("POST", "/events", EVENT))
+    assert body["eventId"]
+    assert api.request("GET", f"/events/{body['eventId']}").status_code == 200
+
+
+def test_existing_event_id_is_a_conflict(api):
+    api.request("POST", "/events", {**EVENT, "eventId": "dup"})
+    response = api.request("POST", "/events", {**EVENT, "eventId": "dup"})
+    assert response.status_code == 409
+    assert api.json(response)["type"].endswith("/conflict")
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"title": ""}, "title"),
+        ({"title": "x" * 201}, "title"),
+        ({"description": "x" * 5001}, "description"),
+        ({"location": "x" * 501}, "location"),
+        ({"organizer": "x" * 201}, "organizer"),
+        ({"date": "next tuesday"}, "date"),
+        ({"date": "2026-13-01"}, "date"),
+        ({"capacity": -1}, "capacity"),
+        ({"capacity": 1_000_001}, "capacity"),
+        ({"capacity": "10"}, "capacity"),
+        ({"capacity": 2.5}, "capacity"),
+        ({"status": "open"}, "status"),
+        ({"waitlistEnabled": "yes"}, "waitlistEnabled"),
+        ({"eventId": "has space"}, "eventId"),
+        ({"eventId": "x" * 65}, "eventId"),
+        ({"unknown": 1}, "unknown"),
+    ],
+)
+def test_invalid_fields_are_422_naming_the_field(api, change, field):
+    response = api.request("POST", "/events", {**EVENT, **change})
+    assert response.status_code == 422
+    assert field in problem_fields(api, response)
+
+
+def test_missing_required_fields_are_all_reported(api):
+    response = api.request("POST", "/events", {})
+    assert response.status_code == 422
+    assert set(problem_fields(api, response)) == {"title", "date", "capacity"}
+
+
+def test_limits_at_the_boundary_are_accepted(api):
+    body = {
+        **EVENT,
+        "title": "t" * 200,
+        "description": "d" * 5000,
+        "capacity": 1_000_000,
+        "eventId": "e" * 64,
+        "date": "2026-06-01T09:30:00+02:00",
+    }
+    assert api.request("POST", "/events", body).status_code == 201
+
+
+def test_malformed_json_is_400(api):
+    response = api.request("POST", "/events", "{not json")
+    assert response.status_code == 400
+    assert api.json(response)["type"].endswith("/malformed-json")
+
+
+def test_a_json_array_is_422(api):
+    response = api.request("POST", "/events", "[1, 2]")
+    assert response.status_code == 422
+    assert problem_fields(api, response) == ["body"]
+
+
+def test_non_json_content_type_is_415(api):
+    response = api.request("POST", "/events", "title=x", headers={"Content-Type": "text/plain"})
+    assert response.status_code == 415
+
+
+def test_body_over_one_megabyte_is_413(api):
+    big = '{"title": "' + "x" * MAX_BODY_BYTES + '"}'
+    response = api.request("POST", "/events", big)
+    assert response.status_code == 413
+    assert api.json(response)["status"] == 413
+
+
+def test_unknown_event_is_404_problem(api):
+    for method in ("GET", "PUT", "DELETE"):
+        response = api.request(method, "/events/nope", {"title": "x"} if method == "PUT" else None)
+        assert response.status_code == 404, method
+        assert api.json(response)["title"] == "Not Found"
+
+
+def test_update_changes_only_given_fields_and_bumps_version(api):
+    api.request("POST", "/events", {**EVENT, "eventId": "e1"})
+    response = api.request("PUT", "/events/e1", {"title": "PyCon US", "location": "Pittsburgh"})
+    assert response.status_code == 200
+    body = api.json(response)
+    assert (body["title"], body["location"], body["capacity"]) == ("PyCon US", "Pittsburgh", 2)
+    assert body["version"] == 2 and response.headers["ETag"] == '"2"'
+
+
+def test_update_rejects_event_id_nulls_and_unknown_fields(api):
+    api.request("POST", "/events", {**EVENT, "eventId": "e1"})
+    for body, field in (({"eventId": "e2"}, "eventId"), ({"title": None}, "title"), ({"x": 1}, "x")):
+        response = api.request("PUT", "/events/e1", body)
+        assert response.status_code == 422
+        assert field in problem_fields(api, response)
+
+
+def test_update_with_stale_if_match_is_412(api):
+    api.request("POST", "/events", {**EVENT, "eventId": "e1"})
+    api.request("PUT", "/events/e1", {"title": "v2"})
+    stale = api.request("PUT", "/events/e1", {"title": "v3"}, headers={"If-Match": '"1"'})
+    assert stale.status_code == 412
+    fresh = api.request("PUT", "/events/e1", {"title": "v3"}, headers={"If-Match": '"2"'})
+    assert fresh.status_code == 200
+
+
+def test_delete_is_204_then_404(api):
+    api.request("POST", "/events", {**EVENT, "eventId": "e1"})
+    assert api.request("DELETE", "/events/e1").status_code == 204
+    assert api.request("GET", "/events/e1").status_code == 404
+
+
+def test_list_orders_by_date_filters_by_status_and_pages(api):
+    for day, status in ((3, "active"), (1, "draft"), (2, "active"), (4, "closed"), (5, "active")):
+        api.request(
+            "POST", "/events", {**EVENT, "eventId": f"d{day}", "date": f"2026-06-0{day}", "status": status}
+        )
+    all_ids = [e["eventId"] for e in api.json(api.request("GET", "/events"))["items"]]
+    assert all_ids == ["d1", "d2", "d3", "d4", "d5"]
+
+    first = api.json(api.request("GET", "/events?status=active&limit=2"))
+    assert [e["eventId"] for e in first["items"]] == ["d2", "d3"]
+    second = api.json(api.request("GET", f"/events?status=active&limit=2&cursor={first['nextCursor']}"))
+    assert [e["eventId"] for e in second["items"]] == ["d5"]
+    assert second["nextCursor"] is None
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=ten", "status=open"])
+def test_list_rejects_bad_parameters(api, query):
+    response = api.request("GET", f"/events?{query}")
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "AAAA", "eyJhZnRlciI6ICJ4In0"])
+def test_tampered_cursor_is_400(api, cursor):
+    response = api.request("GET", f"/events?cursor={cursor}")
+    assert response.status_code == 400
+    assert api.json(response)["type"].endswith("/invalid-cursor")
+
+
+def test_cors_headers_on_every_answer(api):
+    ok = api.request("GET", "/events")
+    missing = api.request("GET", "/events/nope")
+    for response in (ok, missing):
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "If-Match" in ok.headers["Access-Control-Allow-Headers"]
+
+
+def test_unsupported_method_is_405_problem(api):
+    response = api.request("PATCH", "/events")
+    assert response.status_code == 405
+    assert response.headers["Content-Type"] == "application/problem+json"

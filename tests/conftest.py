@@ -1,0 +1,42 @@
+"""Shared fixtures: in-memory containers for fast tests, real emulators for the rest."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from devstack.emulators import Emulators, free_port
+
+# Never let a test reach real AWS: credentials and region are the emulators' dummies.
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
+class RunningEmulators:
+    """DynamoDB Local and moto server for this test session, with the resources created."""
+
+    def __init__(self, emulators: Emulators) -> None:
+        self.emulators = emulators
+        from devstack.stack import configure_environment
+
+        self.environment = configure_environment(emulators)
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name="us-east-1")
+
+
+@pytest.fixture(scope="session")
+def emulators() -> Iterator[RunningEmulators]:
+    stack = Emulators.on_ports(free_port(), free_port())
+    stack.start(Path(tempfile.mkdtemp(prefix="turnstile-test-logs-")))
+    try:
+        yield RunningEmulators(stack)
+    finally:
+        stack.stop()

@@ -1,0 +1,89 @@
+"""Start the whole local stack as `make dev` does (`python -m devstack`), on free ports."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from devstack.emulators import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class RunningStack:
+    process: subprocess.Popen[str]
+    api: str
+    ports: tuple[int, int, int]
+    output: list[str]
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        return self.process.wait()
+
+
+def start_stack(extra_env: dict[str, str] | None = None) -> RunningStack:
+    ports = (free_port(), free_port(), free_port())
+    command = [
+        sys.executable,
+        "-m",
+        "devstack",
+        "--api-port",
+        str(ports[0]),
+        "--dynamodb-port",
+        str(ports[1]),
+        "--moto-port",
+        str(ports[2]),
+        "--log-dir",
+        tempfile.mkdtemp(prefix="turnstile-e2e-"),
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **(extra_env or {})},
+    )
+    output: list[str] = []
+    deadline = time.monotonic() + 120
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            raise AssertionError("the stack exited before it was ready:\n" + "".join(output))
+        output.append(line)
+        if line.startswith("ready"):
+            return RunningStack(process, f"http://127.0.0.1:{ports[0]}", ports, output)
+    process.kill()
+    raise AssertionError("the stack was not ready in time:\n" + "".join(output))
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[RunningStack]:
+    running = start_stack()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def http() -> Iterator[requests.Session]:
+    with requests.Session() as session:
+        yield session

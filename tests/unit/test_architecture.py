@@ -1,0 +1,39 @@
+"""The dependency rule of DESIGN.md, checked on every test run."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DOMAIN = ROOT / "chalicelib" / "domain"
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_domain_imports_only_the_standard_library_and_itself():
+    for path in DOMAIN.rglob("*.py"):
+        for module in imported_modules(path):
+            top = module.split(".")[0]
+            allowed = module.startswith("chalicelib.domain") or top in sys.stdlib_module_names
+            assert allowed, f"{path.relative_to(ROOT)} imports {module}"
+            assert top not in {"socket", "urllib", "http", "random", "uuid", "time"}, (
+                f"{path.relative_to(ROOT)} imports {module}: the domain does no I/O, clocks or ids"
+            )
+
+
+def test_import_linter_contracts_hold():
+    lint_imports = Path(sys.executable).parent / "lint-imports"
+    result = subprocess.run([str(lint_imports)], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from chalicelib.adapters.memory import MemoryEventRepository
+from chalicelib.errors import Conflict, NotFound, PreconditionFailed
+from chalicelib.schemas import EventCreate
+from chalicelib.services.events import EventService
+from tests.fakes import CountingIds, FixedClock
+
+
+@pytest.fixture
+def service() -> EventService:
+    return EventService(MemoryEventRepository(), FixedClock(), CountingIds("ev"))
+
+
+def new(**fields) -> EventCreate:
+    return EventCreate.model_validate({"title": "t", "date": "2026-01-01", "capacity": 5, **fields})
+
+
+def test_create_uses_generated_id_and_clock(service):
+    event = service.create(new())
+    assert event.event_id == "ev0001"
+    assert event.created_at == event.updated_at == "2026-01-01T00:00:00.000000Z"
+
+
+def test_create_twice_with_the_same_id_conflicts(service):
+    service.create(new(eventId="x"))
+    with pytest.raises(Conflict):
+        service.create(new(eventId="x"))
+
+
+def test_update_honours_if_match(service):
+    service.create(new(eventId="x"))
+    service.update("x", {"title": "a"}, if_match=1)
+    with pytest.raises(PreconditionFailed):
+        service.update("x", {"title": "b"}, if_match=1)
+    assert service.get("x").title == "a"
+
+
+def test_update_retries_when_another_writer_wins(service):
+    service.create(new(eventId="x"))
+    repository = service.events
+    original_update = repository.update
+    calls = []
+
+    def racing_update(event, expected_version):
+        if not calls:  # a concurrent writer bumps the version just before our first write
+            calls.append(1)
+            original_update(replace(service.get("x"), title="theirs", version=2), 1)
+        return original_update(event, expected_version)
+
+    repository.update = racing_update
+    updated = service.update("x", {"title": "mine"}, if_match=None)
+    assert (updated.title, updated.version) == ("mine", 3)
+
+
+def test_unknown_event_is_not_found(service):
+    for call in (
+        lambda: service.get("n"),
+        lambda: service.delete("n"),
+        lambda: service.update("n", {"title": "x"}, None),
+    ):
+        with pytest.raises(NotFound):
+            call()

@@ -1,0 +1,1 @@
+"""Lambda handlers for the queue consumers. Each parses its event and calls a service."""
