@@ -13,6 +13,7 @@ from chalicelib import resources
 class Settings:
     table_name: str
     registrations_queue_url: str
+    registrations_dlq_url: str
     cursor_secret: str
     region: str
 
@@ -21,6 +22,7 @@ class Settings:
         return cls(
             table_name=os.environ.get("TURNSTILE_TABLE", resources.TABLE.name),
             registrations_queue_url=os.environ.get("TURNSTILE_REGISTRATIONS_QUEUE_URL", ""),
+            registrations_dlq_url=os.environ.get("TURNSTILE_REGISTRATIONS_DLQ_URL", ""),
             cursor_secret=os.environ.get("TURNSTILE_CURSOR_SECRET", "turnstile-local-cursor-key"),
             region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
         )

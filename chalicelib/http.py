@@ -13,6 +13,7 @@ from chalice import Response
 from chalicelib import cursor
 from chalicelib.errors import (
     FieldError,
+    InvalidCursor,
     MalformedJson,
     PayloadTooLarge,
     TurnstileError,
@@ -100,8 +101,12 @@ def chalice_error_as_problem(response: Response) -> Response:
     return response
 
 
-def page_parameters(params: dict[str, str] | None, secret: str) -> tuple[int, dict[str, Any] | None]:
-    """`?limit=` and `?cursor=` validated: (limit, decoded cursor position or None)."""
+def page_parameters(
+    params: dict[str, str] | None, secret: str, scope: str = ""
+) -> tuple[int, dict[str, Any] | None]:
+    """`?limit=` and `?cursor=` validated: (limit, decoded cursor position or None).
+
+    A cursor is only good for the listing (`scope`) that issued it."""
     params = params or {}
     raw_limit = params.get("limit", str(DEFAULT_PAGE_SIZE))
     if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_PAGE_SIZE:
@@ -110,14 +115,19 @@ def page_parameters(params: dict[str, str] | None, secret: str) -> tuple[int, di
             [FieldError("limit", f"must be an integer from 1 to {MAX_PAGE_SIZE}")],
         )
     raw_cursor = params.get("cursor")
-    return int(raw_limit), cursor.decode(raw_cursor, secret) if raw_cursor else None
+    if not raw_cursor:
+        return int(raw_limit), None
+    decoded = cursor.decode(raw_cursor, secret)
+    if decoded.get("scope") != scope or not isinstance(decoded.get("position"), dict):
+        raise InvalidCursor("The cursor belongs to another listing.")
+    return int(raw_limit), decoded["position"]
 
 
-def page(items: list[Any], next_position: dict[str, Any] | None, secret: str) -> dict[str, Any]:
-    return {
-        "items": items,
-        "nextCursor": cursor.encode(next_position, secret) if next_position else None,
-    }
+def page(
+    items: list[Any], next_position: dict[str, Any] | None, secret: str, scope: str = ""
+) -> dict[str, Any]:
+    token = cursor.encode({"scope": scope, "position": next_position}, secret) if next_position else None
+    return {"items": items, "nextCursor": token}
 
 
 def parse_if_match(header: str | None) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from chalicelib.domain.events import Event
@@ -24,8 +25,11 @@ class EventRepository(Protocol):
     def update(self, event: Event, expected_version: int) -> bool:
         """Replace the mutable fields; False when the stored version is not `expected_version`."""
 
-    def delete(self, event_id: str) -> bool:
-        """False when there was no such event."""
+    def mark_deleting(self, event_id: str) -> bool:
+        """Hide the event from reads until the worker purges it; False when there is none."""
+
+    def unmark_deleting(self, event_id: str) -> None:
+        """Undo `mark_deleting` (the purge could not be queued)."""
 
 
 class UserRepository(Protocol):
@@ -41,3 +45,62 @@ class Clock(Protocol):
 
 class IdGenerator(Protocol):
     def new_id(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """An accepted asynchronous request and, once decided, its outcome (wire-shaped dict)."""
+
+    request_id: str
+    type: str
+    event_id: str
+    user_id: str | None
+    status: str  # pending | completed | failed
+    created_at: str
+    outcome: dict[str, Any] | None = None
+    completed_at: str | None = None
+    failure: str | None = None
+
+
+class IdempotencyKeyTaken(Exception):
+    """The Idempotency-Key was already used; carries what it was used for."""
+
+    def __init__(self, request_id: str, fingerprint: str) -> None:
+        super().__init__(request_id)
+        self.request_id = request_id
+        self.fingerprint = fingerprint
+
+
+class RequestRepository(Protocol):
+    def create(self, record: RequestRecord, idempotency: tuple[str, str] | None) -> None:
+        """Store a pending request; with (key, fingerprint), claim the key in the same write.
+
+        Raises IdempotencyKeyTaken when the key is already claimed."""
+
+    def get(self, request_id: str) -> RequestRecord | None: ...
+
+    def find_idempotent(self, key: str) -> tuple[str, str] | None:
+        """(request id, fingerprint) the key was first used for, if any."""
+
+    def mark_failed(self, request_id: str, reason: str, now: str) -> None: ...
+
+    def release_idempotency(self, key: str) -> None: ...
+
+
+class CommandQueue(Protocol):
+    def send(self, message: Any) -> None:
+        """Raises QueueUnavailable."""
+
+
+class RegistrationQueries(Protocol):
+    def for_event(
+        self, event_id: str, status: str, limit: int, after: Position | None
+    ) -> tuple[list[dict[str, Any]], Position | None]: ...
+
+    def for_user(
+        self, user_id: str, status: str, limit: int, after: Position | None
+    ) -> tuple[list[dict[str, Any]], Position | None]: ...
+
+
+class QueueUnavailable(Exception):
+    """The queue could not take the message (network, throttling, misconfiguration)."""

@@ -122,10 +122,14 @@ def _field_error(item: Any) -> FieldError:
     return FieldError(location, message)
 
 
-def validate_identifier(value: str, field: str) -> str:
-    if not re.match(ID_PATTERN, value):
+class RegistrationFilter(WireModel):
+    status: Literal["confirmed", "waitlisted"]
+
+
+def validate_idempotency_key(value: str) -> str:
+    if not 1 <= len(value) <= 255 or not value.isprintable():
         raise ValidationFailed(
-            f"{field} is not a valid identifier.",
-            [FieldError(field, "must be 1-64 letters, digits, '-' or '_'")],
+            "The Idempotency-Key header is not valid.",
+            [FieldError("Idempotency-Key", "must be 1-255 printable characters")],
         )
     return value

@@ -12,6 +12,7 @@ from chalicelib import resources
 from devstack.api import api_server, serve_in_thread
 from devstack.bootstrap import bootstrap
 from devstack.emulators import Emulators
+from devstack.runner import QueueRunner
 
 
 def configure_environment(emulators: Emulators) -> dict[str, str]:
@@ -53,12 +54,7 @@ class LocalStack:
         self._server.shutdown()
 
 
-def _start_runner() -> Any:
-    """The queue runner that feeds the workers (none before the workers exist)."""
-    try:
-        from devstack.runner import QueueRunner
-    except ImportError:
-        return None
+def _start_runner() -> QueueRunner:
     runner = QueueRunner.for_local_stack()
     runner.start()
     return runner

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import itertools
 
-from chalicelib.adapters.memory import MemoryEventRepository, MemoryUserRepository
+from chalicelib.adapters.memory import (
+    MemoryCommandQueue,
+    MemoryEventRepository,
+    MemoryRegistrationQueries,
+    MemoryRequestRepository,
+    MemoryUserRepository,
+)
 from chalicelib.config import Settings
 from chalicelib.container import Container
 from chalicelib.services.events import EventService
+from chalicelib.services.registrations import RegistrationService, RequestSubmitter
 from chalicelib.services.users import UserService
 
 TEST_SETTINGS = Settings(
-    table_name="turnstile", registrations_queue_url="", cursor_secret="test-secret", region="us-east-1"
+    table_name="turnstile",
+    registrations_queue_url="",
+    registrations_dlq_url="",
+    cursor_secret="test-secret",
+    region="us-east-1",
 )
 
 
@@ -34,8 +45,11 @@ class CountingIds:
 
 def memory_container() -> Container:
     clock, ids = FixedClock(), CountingIds()
+    events, users, requests = MemoryEventRepository(), MemoryUserRepository(), MemoryRequestRepository()
+    submitter = RequestSubmitter(requests, MemoryCommandQueue(), clock, ids)
     return Container(
         settings=TEST_SETTINGS,
-        events=EventService(MemoryEventRepository(), clock, ids),
-        users=UserService(MemoryUserRepository(), clock, ids),
+        events=EventService(events, clock, ids, submitter),
+        users=UserService(users, clock, ids),
+        registrations=RegistrationService(events, users, requests, MemoryRegistrationQueries(), submitter),
     )

@@ -60,7 +60,9 @@ class DynamoEventRepository:
             ConsistentRead=True,
         )
         item = response.get("Item")
-        return items.event_from_item(from_item(item)) if item else None
+        if not item or "deleting" in item:
+            return None
+        return items.event_from_item(from_item(item))
 
     def list(
         self, status: str | None, limit: int, after: Position | None
@@ -107,18 +109,34 @@ class DynamoEventRepository:
             raise
         return True
 
-    def delete(self, event_id: str) -> bool:
+    def mark_deleting(self, event_id: str) -> bool:
         try:
-            self._client.delete_item(
+            self._client.update_item(
                 TableName=self._table,
                 Key=key(items.event_pk(event_id), items.META),
-                ConditionExpression="attribute_exists(PK)",
+                UpdateExpression="SET deleting = :true REMOVE GSI1PK, GSI2PK",
+                ConditionExpression="attribute_exists(PK) AND attribute_not_exists(deleting)",
+                ExpressionAttributeValues={":true": {"BOOL": True}},
             )
         except ClientError as error:
             if is_condition_failure(error):
                 return False
             raise
         return True
+
+    def unmark_deleting(self, event_id: str) -> None:
+        response = self._client.get_item(
+            TableName=self._table, Key=key(items.event_pk(event_id), items.META), ConsistentRead=True
+        )
+        if "Item" not in response:
+            return
+        restored = items.event_to_item(items.event_from_item(from_item(response["Item"])))
+        self._client.update_item(
+            TableName=self._table,
+            Key=key(items.event_pk(event_id), items.META),
+            UpdateExpression="SET GSI1PK = :g1, GSI2PK = :g2 REMOVE deleting",
+            ExpressionAttributeValues={":g1": {"S": restored["GSI1PK"]}, ":g2": {"S": restored["GSI2PK"]}},
+        )
 
 
 def _start_key(after: Position, index: str) -> dict[str, Any]:

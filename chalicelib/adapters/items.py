@@ -83,3 +83,52 @@ def user_from_item(item: dict[str, Any]) -> User:
         email=item.get("email"),
         created_at=item.get("createdAt", ""),
     )
+
+
+def request_pk(request_id: str) -> str:
+    return f"REQUEST#{request_id}"
+
+
+def registration_item(
+    event_id: str, user_id: str, standing: Any, request_id: str, now: str, wait_seq: int | None = None
+) -> dict[str, Any]:
+    """A user's registration for an event: confirmed, or waitlisted with its place (`waitSeq`)."""
+    status = standing.value
+    item: dict[str, Any] = {
+        "PK": event_pk(event_id),
+        "SK": f"REG#{user_id}",
+        "entity": "registration",
+        "eventId": event_id,
+        "userId": user_id,
+        "status": status,
+        "requestId": request_id,
+        "registeredAt": now,
+        "GSI1PK": f"USER#{user_id}#{status}",
+        "GSI1SK": event_id,
+    }
+    if wait_seq is not None:
+        item["waitSeq"] = wait_seq
+    else:
+        item.update(confirmedAt=now, GSI2PK=f"EVENTREG#{event_id}#confirmed", GSI2SK=f"{now}#{user_id}")
+    return item
+
+
+def request_item(message: Any, status: str, now: str, ttl_seconds: int = 30 * 24 * 3600) -> dict[str, Any]:
+    """The record of one asynchronous request (what `GET /requests/{id}` reads)."""
+    from datetime import datetime
+
+    created = datetime.fromisoformat(now.replace("Z", "+00:00"))
+    return {
+        "PK": request_pk(message.requestId),
+        "SK": META,
+        "entity": "request",
+        "requestId": message.requestId,
+        "type": message.type,
+        "eventId": message.eventId,
+        "userId": message.userId,
+        "importId": message.importId,
+        "row": message.row,
+        "status": status,
+        "createdAt": now,
+        "expiresAt": int(created.timestamp()) + ttl_seconds,
+    }

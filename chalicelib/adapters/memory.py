@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
+from typing import Any
 
 from chalicelib.domain.events import Event, date_sort_key
 from chalicelib.domain.users import User
 from chalicelib.errors import InvalidCursor
-from chalicelib.ports import Position
+from chalicelib.messages import CommandMessage
+from chalicelib.ports import IdempotencyKeyTaken, Position, QueueUnavailable, RequestRecord
 
 
 def _sort_key(event: Event) -> str:
@@ -18,11 +20,12 @@ def _sort_key(event: Event) -> str:
 class MemoryEventRepository:
     def __init__(self) -> None:
         self._events: dict[str, Event] = {}
+        self._deleting: dict[str, Event] = {}
         self._lock = threading.Lock()
 
     def add(self, event: Event) -> bool:
         with self._lock:
-            if event.event_id in self._events:
+            if event.event_id in self._events or event.event_id in self._deleting:
                 return False
             self._events[event.event_id] = event
             return True
@@ -56,9 +59,17 @@ class MemoryEventRepository:
             )
             return True
 
-    def delete(self, event_id: str) -> bool:
+    def mark_deleting(self, event_id: str) -> bool:
         with self._lock:
-            return self._events.pop(event_id, None) is not None
+            event = self._events.pop(event_id, None)
+            if event is None:
+                return False
+            self._deleting[event_id] = event
+            return True
+
+    def unmark_deleting(self, event_id: str) -> None:
+        with self._lock:
+            self._events[event_id] = self._deleting.pop(event_id)
 
 
 class MemoryUserRepository:
@@ -75,3 +86,73 @@ class MemoryUserRepository:
 
     def get(self, user_id: str) -> User | None:
         return self._users.get(user_id)
+
+
+class MemoryRequestRepository:
+    def __init__(self) -> None:
+        self.records: dict[str, RequestRecord] = {}
+        self.claims: dict[str, tuple[str, str]] = {}
+        self._lock = threading.Lock()
+
+    def create(self, record: RequestRecord, idempotency: tuple[str, str] | None) -> None:
+        with self._lock:
+            if idempotency is not None:
+                key, fingerprint = idempotency
+                if key in self.claims:
+                    raise IdempotencyKeyTaken(*self.claims[key])
+                self.claims[key] = (record.request_id, fingerprint)
+            self.records[record.request_id] = record
+
+    def get(self, request_id: str) -> RequestRecord | None:
+        return self.records.get(request_id)
+
+    def find_idempotent(self, key: str) -> tuple[str, str] | None:
+        return self.claims.get(key)
+
+    def mark_failed(self, request_id: str, reason: str, now: str) -> None:
+        record = self.records[request_id]
+        self.records[request_id] = replace(record, status="failed", failure=reason, completed_at=now)
+
+    def release_idempotency(self, key: str) -> None:
+        self.claims.pop(key, None)
+
+
+class MemoryCommandQueue:
+    """Keeps what was sent; `available = False` makes every send fail like an unreachable queue."""
+
+    def __init__(self) -> None:
+        self.sent: list[CommandMessage] = []
+        self.available = True
+
+    def send(self, message: CommandMessage) -> None:
+        if not self.available:
+            raise QueueUnavailable("queue unreachable (test)")
+        self.sent.append(message)
+
+
+class MemoryRegistrationQueries:
+    """Registration rows kept in lists, listed in insertion order (tests add rows directly)."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+
+    def for_event(
+        self, event_id: str, status: str, limit: int, after: Position | None
+    ) -> tuple[list[dict[str, Any]], Position | None]:
+        matching = [r for r in self.rows if r["eventId"] == event_id and r["status"] == status]
+        return self._page(matching, limit, after)
+
+    def for_user(
+        self, user_id: str, status: str, limit: int, after: Position | None
+    ) -> tuple[list[dict[str, Any]], Position | None]:
+        matching = [r for r in self.rows if r["userId"] == user_id and r["status"] == status]
+        return self._page(matching, limit, after)
+
+    @staticmethod
+    def _page(
+        rows: list[dict[str, Any]], limit: int, after: Position | None
+    ) -> tuple[list[dict[str, Any]], Position | None]:
+        start = int(after.get("offset", 0)) if after else 0
+        page = rows[start : start + limit]
+        more = start + limit < len(rows)
+        return page, ({"offset": start + limit} if more else None)

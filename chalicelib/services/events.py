@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.domain.events import Event, EventStatus, apply_changes
-from chalicelib.errors import Conflict, NotFound, PreconditionFailed
-from chalicelib.ports import Clock, EventRepository, IdGenerator, Position
+from chalicelib.errors import Conflict, NotFound, PreconditionFailed, ServiceUnavailable
+from chalicelib.messages import CommandMessage
+from chalicelib.ports import Clock, EventRepository, IdGenerator, Position, QueueUnavailable, RequestRecord
 from chalicelib.schemas import EventCreate
+from chalicelib.services.registrations import Idempotency, RequestSubmitter, capacity_change, purge
 
 _UPDATE_ATTEMPTS = 5
 
@@ -18,6 +20,7 @@ class EventService:
     events: EventRepository
     clock: Clock
     ids: IdGenerator
+    submitter: RequestSubmitter
 
     def create(self, request: EventCreate) -> Event:
         now = self.clock.now()
@@ -60,6 +63,27 @@ class EventService:
                 return updated
         raise Conflict("The event kept changing while being updated; retry.")
 
+    def change_seats(
+        self, event_id: str, changes: dict[str, Any], if_match: int | None, idempotency: Idempotency | None
+    ) -> RequestRecord:
+        """A capacity change goes through the event's queue group, so the worker can promote
+        waitlisted users into new seats in the same transaction that adds them."""
+        self._matching(event_id, if_match)
+        others = {name: value for name, value in changes.items() if name != "capacity"}
+        return self.submitter.submit(capacity_change(event_id, changes["capacity"], others), idempotency)
+
     def delete(self, event_id: str) -> None:
-        if not self.events.delete(event_id):
+        """Hide the event now; the worker removes it and its registrations in the event's order."""
+        if not self.events.mark_deleting(event_id):
             raise NotFound(f"No event with eventId '{event_id}'.")
+        try:
+            self.submitter.queue.send(CommandMessage(requestId=self.ids.new_id(), **purge(event_id)))
+        except QueueUnavailable:
+            self.events.unmark_deleting(event_id)
+            raise ServiceUnavailable("The registration queue is unavailable; retry shortly.") from None
+
+    def _matching(self, event_id: str, if_match: int | None) -> Event:
+        current = self.get(event_id)
+        if if_match is not None and current.version != if_match:
+            raise PreconditionFailed(f"The event is at version {current.version}, not {if_match}.")
+        return current

@@ -56,12 +56,16 @@ def test_update_is_conditional_on_version(repositories):
     assert not events.update(replace(event("zz"), version=2), expected_version=1)
 
 
-def test_delete(repositories):
+def test_mark_deleting_hides_the_event_until_undone(repositories):
     events, _ = repositories
     events.add(event("a"))
-    assert events.delete("a")
-    assert not events.delete("a")
+    assert events.mark_deleting("a")
+    assert not events.mark_deleting("a")
     assert events.get("a") is None
+    assert not events.add(event("a")), "the id stays taken until the purge removes it"
+    events.unmark_deleting("a")
+    assert events.get("a") == event("a")
+    assert [e.event_id for e in events.list(None, 10, None)[0]] == ["a"]
 
 
 def test_list_pages_in_date_order_and_filters_status(repositories):

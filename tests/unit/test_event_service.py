@@ -4,16 +4,19 @@ from dataclasses import replace
 
 import pytest
 
-from chalicelib.adapters.memory import MemoryEventRepository
+from chalicelib.adapters.memory import MemoryCommandQueue, MemoryEventRepository, MemoryRequestRepository
 from chalicelib.errors import Conflict, NotFound, PreconditionFailed
 from chalicelib.schemas import EventCreate
 from chalicelib.services.events import EventService
+from chalicelib.services.registrations import RequestSubmitter
 from tests.fakes import CountingIds, FixedClock
 
 
 @pytest.fixture
 def service() -> EventService:
-    return EventService(MemoryEventRepository(), FixedClock(), CountingIds("ev"))
+    clock, ids = FixedClock(), CountingIds("ev")
+    submitter = RequestSubmitter(MemoryRequestRepository(), MemoryCommandQueue(), clock, ids)
+    return EventService(MemoryEventRepository(), clock, ids, submitter)
 
 
 def new(**fields) -> EventCreate:

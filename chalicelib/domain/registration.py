@@ -1,0 +1,290 @@
+"""Seat decisions for one event: register, cancel, change capacity. Pure and deterministic.
+
+The worker loads an `EventSeats` snapshot, `decide`s a batch of commands in queue order, and
+commits the resulting `Plan` in one conditional transaction. Invariants kept here:
+
+1. confirmed never exceeds capacity (a capacity cut below it bumps nobody);
+2. a user holds at most one active registration per event;
+3. the waitlist is served first come, first served;
+4. a freed seat goes to the head of the waitlist in the same plan that frees it.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Standing(StrEnum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+
+
+@dataclass(frozen=True)
+class Register:
+    request_id: str
+    user_id: str
+
+
+@dataclass(frozen=True)
+class Cancel:
+    request_id: str
+    user_id: str
+
+
+@dataclass(frozen=True)
+class ChangeCapacity:
+    """An organizer's update that touches seats: a new capacity, and maybe status or waitlist."""
+
+    request_id: str
+    capacity: int
+    is_open: bool | None = None
+    waitlist_enabled: bool | None = None
+
+
+Command = Register | Cancel | ChangeCapacity
+
+
+@dataclass(frozen=True)
+class Registration:
+    user_id: str
+    standing: Standing
+    wait_seq: int | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The terminal answer to one request, as `GET /requests/{id}` shows it."""
+
+    kind: str  # confirmed | waitlisted | rejected | already_registered | cancelled | not_registered
+    position: int | None = None  # waitlisted
+    reason: str | None = None  # rejected: event_full | event_closed
+    current_status: str | None = None  # already_registered
+    promoted_user_ids: tuple[str, ...] = ()  # cancelled, capacity_changed
+    capacity: int | None = None  # capacity_changed
+
+
+@dataclass
+class EventSeats:
+    """What the decision needs to know of one event, loaded consistently by the worker.
+
+    `registrations` holds at least every user named by the batch. `waitlist` is the head of the
+    waitlist in order (user ids); `waitlist_complete` says whether it is the whole waitlist.
+    """
+
+    event_id: str
+    exists: bool
+    is_open: bool
+    capacity: int
+    waitlist_enabled: bool
+    confirmed: int
+    waitlisted: int
+    next_wait_seq: int
+    registrations: dict[str, Registration] = field(default_factory=dict)
+    waitlist: list[str] = field(default_factory=list)
+    waitlist_complete: bool = True
+
+
+# --- what a plan asks the store to write ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Confirm:
+    user_id: str
+    request_id: str
+
+
+@dataclass(frozen=True)
+class JoinWaitlist:
+    user_id: str
+    request_id: str
+    wait_seq: int
+
+
+@dataclass(frozen=True)
+class Release:
+    user_id: str
+    previous: Registration
+
+
+@dataclass(frozen=True)
+class Promote:
+    user_id: str
+    wait_seq: int
+    freed_by: str  # the request (cancellation or capacity change) that freed the seat
+
+
+@dataclass(frozen=True)
+class Complete:
+    request_id: str
+    outcome: Outcome
+
+
+Change = Confirm | JoinWaitlist | Release | Promote | Complete
+
+
+@dataclass
+class Plan:
+    """Everything one decision round changes, to commit atomically."""
+
+    changes: list[Change] = field(default_factory=list)
+    capacity: int | None = None  # set when a capacity change applied
+    confirmed: int = 0
+    waitlisted: int = 0
+    next_wait_seq: int = 0
+    unfinished: list[Command] = field(default_factory=list)  # to decide in a next round
+
+    @property
+    def outcomes(self) -> dict[str, Outcome]:
+        return {c.request_id: c.outcome for c in self.changes if isinstance(c, Complete)}
+
+
+class WaitlistNotLoaded(Exception):
+    """The decision reached past the loaded head of the waitlist: load more and decide again."""
+
+
+DEFAULT_PROMOTION_BUDGET = 40
+
+
+def waitlist_needed(commands: list[Command], budget: int = DEFAULT_PROMOTION_BUDGET) -> int:
+    """How many head entries of the waitlist a batch can reach (cancellations may remove some)."""
+    cancels = sum(isinstance(c, Cancel) for c in commands)
+    raises = any(isinstance(c, ChangeCapacity) for c in commands)
+    return 2 * cancels + (budget if raises else 0) + 1
+
+
+class _Round:
+    """One pass over a batch, mutating a private copy of the snapshot."""
+
+    def __init__(self, seats: EventSeats, promotion_budget: int) -> None:
+        self.seats = seats
+        self.registrations = dict(seats.registrations)
+        self.head = deque(seats.waitlist)
+        self.tail: deque[str] = deque()  # joined in this round, behind every loaded or unloaded entry
+        self.unloaded = 0 if seats.waitlist_complete else seats.waitlisted - len(seats.waitlist)
+        self.plan = Plan(
+            capacity=None,
+            confirmed=seats.confirmed,
+            waitlisted=seats.waitlisted,
+            next_wait_seq=seats.next_wait_seq,
+        )
+        self.capacity = seats.capacity
+        self.is_open = seats.is_open
+        self.waitlist_enabled = seats.waitlist_enabled
+        self.budget = promotion_budget
+
+    # a seat freed (or added): the head of the waitlist takes it, in this same plan
+    def _promote_into_free_seats(self, freed_by: str) -> list[str]:
+        promoted: list[str] = []
+        while self.plan.confirmed < self.capacity and self.plan.waitlisted > 0:
+            user_id = self._pop_head()
+            registration = self.registrations[user_id]
+            assert registration.wait_seq is not None
+            self.registrations[user_id] = Registration(user_id, Standing.CONFIRMED)
+            self.plan.changes.append(Promote(user_id, registration.wait_seq, freed_by))
+            self.plan.confirmed += 1
+            self.plan.waitlisted -= 1
+            promoted.append(user_id)
+        return promoted
+
+    def _pop_head(self) -> str:
+        if self.head:
+            return self.head.popleft()
+        if self.unloaded > 0:
+            raise WaitlistNotLoaded()
+        return self.tail.popleft()
+
+    def _leave_waitlist(self, user_id: str) -> None:
+        for queue in (self.head, self.tail):
+            if user_id in queue:
+                queue.remove(user_id)
+                return
+        self.unloaded -= 1  # it was in the unloaded middle
+
+    def register(self, command: Register) -> Outcome:
+        if not self.seats.exists:
+            return Outcome("rejected", reason="event_closed")
+        current = self.registrations.get(command.user_id)
+        if current is not None:
+            return Outcome("already_registered", current_status=current.standing.value)
+        if not self.is_open:
+            return Outcome("rejected", reason="event_closed")
+        if self.plan.confirmed < self.capacity and self.plan.waitlisted == 0:
+            self.registrations[command.user_id] = Registration(command.user_id, Standing.CONFIRMED)
+            self.plan.changes.append(Confirm(command.user_id, command.request_id))
+            self.plan.confirmed += 1
+            return Outcome("confirmed")
+        if not self.waitlist_enabled:
+            return Outcome("rejected", reason="event_full")
+        seq = self.plan.next_wait_seq
+        self.plan.next_wait_seq += 1
+        self.registrations[command.user_id] = Registration(command.user_id, Standing.WAITLISTED, seq)
+        self.plan.changes.append(JoinWaitlist(command.user_id, command.request_id, seq))
+        self.tail.append(command.user_id)
+        self.plan.waitlisted += 1
+        return Outcome("waitlisted", position=self.plan.waitlisted)
+
+    def cancel(self, command: Cancel) -> Outcome:
+        current = self.registrations.get(command.user_id)
+        if current is None or not self.seats.exists:
+            return Outcome("not_registered")
+        del self.registrations[command.user_id]
+        self.plan.changes.append(Release(command.user_id, current))
+        if current.standing is Standing.WAITLISTED:
+            self._leave_waitlist(command.user_id)
+            self.plan.waitlisted -= 1
+            return Outcome("cancelled")
+        self.plan.confirmed -= 1
+        promoted = self._promote_into_free_seats(freed_by=command.request_id)
+        return Outcome("cancelled", promoted_user_ids=tuple(promoted))
+
+    def change_capacity(self, command: ChangeCapacity) -> Outcome | None:
+        """Apply a new capacity; a large raise over a long waitlist goes in budget-sized steps.
+
+        Each step raises capacity only as far as it fills seats from the waitlist, so no
+        committed state ever has an empty seat while someone waits. None: not finished yet.
+        """
+        if not self.seats.exists:
+            return Outcome("rejected", reason="event_closed")
+        if command.is_open is not None:
+            self.is_open = command.is_open
+        if command.waitlist_enabled is not None:
+            self.waitlist_enabled = command.waitlist_enabled
+        target = command.capacity
+        step = target
+        if target > self.capacity:
+            reachable = self.plan.confirmed + min(self.plan.waitlisted, self.budget)
+            if self.plan.waitlisted > self.budget:
+                step = min(target, max(reachable, self.capacity))
+        self.capacity = step
+        self.plan.capacity = step
+        promoted = self._promote_into_free_seats(freed_by=command.request_id)
+        self.budget -= len(promoted)
+        if step != target:
+            return None
+        return Outcome("capacity_changed", capacity=target, promoted_user_ids=tuple(promoted))
+
+
+def decide(
+    seats: EventSeats, commands: list[Command], promotion_budget: int = DEFAULT_PROMOTION_BUDGET
+) -> Plan:
+    """Decide `commands` in order against `seats`. Each command completes or is left unfinished.
+
+    A capacity change that needs more promotions than `promotion_budget` allows is partly
+    applied and returned in `plan.unfinished` with every command after it, to decide in the
+    next round on the committed state (so each committed round is small and consistent).
+    """
+    round_ = _Round(seats, promotion_budget)
+    for index, command in enumerate(commands):
+        if isinstance(command, Register):
+            outcome: Outcome | None = round_.register(command)
+        elif isinstance(command, Cancel):
+            outcome = round_.cancel(command)
+        else:
+            outcome = round_.change_capacity(command)
+        if outcome is None:
+            round_.plan.unfinished = commands[index:]
+            break
+        round_.plan.changes.append(Complete(command.request_id, outcome))
+    return round_.plan

@@ -1,0 +1,156 @@
+"""Attendees' use cases: register, cancel, follow a request, list registrations.
+
+Registering and cancelling are accepted here and decided by the registration worker: each
+becomes a pending request record plus a command in the event's FIFO group.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.errors import (
+    EventNotOpen,
+    IdempotencyKeyReused,
+    NotFound,
+    ServiceUnavailable,
+)
+from chalicelib.messages import CANCEL, CHANGE_CAPACITY, PURGE_EVENT, REGISTER, CommandMessage
+from chalicelib.ports import (
+    Clock,
+    CommandQueue,
+    EventRepository,
+    IdempotencyKeyTaken,
+    IdGenerator,
+    Position,
+    QueueUnavailable,
+    RegistrationQueries,
+    RequestRecord,
+    RequestRepository,
+    UserRepository,
+)
+
+
+def fingerprint(method: str, path: str, body: Any) -> str:
+    """What an Idempotency-Key is bound to: the same key may only repeat the same request."""
+    canonical = json.dumps([method, path, body], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    key: str
+    fingerprint: str
+
+
+@dataclass
+class RequestSubmitter:
+    """Records a request as pending and queues its command; never leaves one pending unqueued."""
+
+    requests: RequestRepository
+    queue: CommandQueue
+    clock: Clock
+    ids: IdGenerator
+
+    def submit(self, message_fields: dict[str, Any], idempotency: Idempotency | None) -> RequestRecord:
+        if idempotency is not None:
+            first = self._first_answer(idempotency)
+            if first is not None:
+                return first
+        message = CommandMessage(requestId=self.ids.new_id(), **message_fields)
+        record = RequestRecord(
+            request_id=message.requestId,
+            type=message.type,
+            event_id=message.eventId,
+            user_id=message.userId,
+            status="pending",
+            created_at=self.clock.now(),
+        )
+        claim = (idempotency.key, idempotency.fingerprint) if idempotency else None
+        try:
+            self.requests.create(record, claim)
+        except IdempotencyKeyTaken as taken:
+            return self._replay(taken.request_id, taken.fingerprint, idempotency)
+        try:
+            self.queue.send(message)
+        except QueueUnavailable:
+            self.requests.mark_failed(record.request_id, "queue_unavailable", self.clock.now())
+            if idempotency is not None:
+                self.requests.release_idempotency(idempotency.key)
+            raise ServiceUnavailable("The registration queue is unavailable; retry shortly.") from None
+        return record
+
+    def _first_answer(self, idempotency: Idempotency) -> RequestRecord | None:
+        taken = self.requests.find_idempotent(idempotency.key)
+        if taken is None:
+            return None
+        return self._replay(taken[0], taken[1], idempotency)
+
+    def _replay(self, request_id: str, first_fingerprint: str, idempotency: Any) -> RequestRecord:
+        if first_fingerprint != idempotency.fingerprint:
+            raise IdempotencyKeyReused(
+                "This Idempotency-Key was used for a different request.",
+            )
+        record = self.requests.get(request_id)
+        if record is None:
+            raise NotFound(f"No request with requestId '{request_id}'.")
+        return record
+
+
+@dataclass
+class RegistrationService:
+    events: EventRepository
+    users: UserRepository
+    requests: RequestRepository
+    queries: RegistrationQueries
+    submitter: RequestSubmitter
+
+    def register(self, event_id: str, user_id: str, idempotency: Idempotency | None) -> RequestRecord:
+        event = self.events.get(event_id)
+        if event is None:
+            raise NotFound(f"No event with eventId '{event_id}'.")
+        self._user(user_id)
+        if not event.is_open:
+            raise EventNotOpen(f"Event '{event_id}' is {event.status.value}, not open for registration.")
+        fields = {"type": REGISTER, "eventId": event_id, "userId": user_id}
+        return self.submitter.submit(fields, idempotency)
+
+    def cancel(self, event_id: str, user_id: str, idempotency: Idempotency | None) -> RequestRecord:
+        if self.events.get(event_id) is None:
+            raise NotFound(f"No event with eventId '{event_id}'.")
+        self._user(user_id)
+        fields = {"type": CANCEL, "eventId": event_id, "userId": user_id}
+        return self.submitter.submit(fields, idempotency)
+
+    def request(self, request_id: str) -> RequestRecord:
+        record = self.requests.get(request_id)
+        if record is None:
+            raise NotFound(f"No request with requestId '{request_id}'.")
+        return record
+
+    def for_event(
+        self, event_id: str, status: str, limit: int, after: Position | None
+    ) -> tuple[list[dict[str, Any]], Position | None]:
+        if self.events.get(event_id) is None:
+            raise NotFound(f"No event with eventId '{event_id}'.")
+        return self.queries.for_event(event_id, status, limit, after)
+
+    def for_user(
+        self, user_id: str, status: str, limit: int, after: Position | None
+    ) -> tuple[list[dict[str, Any]], Position | None]:
+        self._user(user_id)
+        return self.queries.for_user(user_id, status, limit, after)
+
+    def _user(self, user_id: str) -> None:
+        if self.users.get(user_id) is None:
+            raise NotFound(f"No user with userId '{user_id}'.")
+
+
+def capacity_change(event_id: str, capacity: int, other_changes: dict[str, Any]) -> dict[str, Any]:
+    return {"type": CHANGE_CAPACITY, "eventId": event_id, "capacity": capacity, "changes": other_changes}
+
+
+def purge(event_id: str) -> dict[str, Any]:
+    return {"type": PURGE_EVENT, "eventId": event_id}
