@@ -5,18 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from chalice import Chalice, CORSConfig, Response
+from chalice import Chalice, Response
 
 from chalicelib import representations as wire
 from chalicelib.container import container
 from chalicelib.http import (
+    api_route,
     chalice_error_as_problem,
     etag,
     json_response,
     page,
     page_parameters,
     parse_if_match,
-    problem_guard,
     read_json,
 )
 from chalicelib.ports import RequestRecord
@@ -34,22 +34,9 @@ from chalicelib.services.registrations import Idempotency, fingerprint
 
 app = Chalice(app_name="turnstile")
 
-CORS = CORSConfig(
-    allow_origin="*",
-    allow_headers=["Idempotency-Key", "If-Match"],
-    expose_headers=["Location", "ETag", "Retry-After"],
-    max_age=600,
-)
-
 
 def route(path: str, methods: list[str]) -> Callable[[Callable[..., Response]], Any]:
-    """A CORS-enabled route that accepts any media type (views check it and answer 415)."""
-
-    def register(view: Callable[..., Response]) -> Any:
-        guarded = problem_guard(view)
-        return app.route(path, methods=methods, cors=CORS, content_types=["*/*"])(guarded)
-
-    return register
+    return api_route(app, path, methods)
 
 
 @app.middleware("http")

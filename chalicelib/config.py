@@ -16,6 +16,11 @@ class Settings:
     registrations_dlq_url: str
     cursor_secret: str
     region: str
+    webhooks_queue_url: str = ""
+    imports_queue_url: str = ""
+    imports_bucket: str = resources.IMPORTS_BUCKET
+    # Local stack only: let webhook subscriptions target loopback (refused in AWS stages).
+    allow_loopback_webhooks: bool = False
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -25,6 +30,10 @@ class Settings:
             registrations_dlq_url=os.environ.get("TURNSTILE_REGISTRATIONS_DLQ_URL", ""),
             cursor_secret=os.environ.get("TURNSTILE_CURSOR_SECRET", "turnstile-local-cursor-key"),
             region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+            webhooks_queue_url=os.environ.get("TURNSTILE_WEBHOOKS_QUEUE_URL", ""),
+            imports_queue_url=os.environ.get("TURNSTILE_IMPORTS_QUEUE_URL", ""),
+            imports_bucket=os.environ.get("TURNSTILE_IMPORTS_BUCKET", resources.IMPORTS_BUCKET),
+            allow_loopback_webhooks=os.environ.get("TURNSTILE_ALLOW_LOOPBACK_WEBHOOKS") == "true",
         )
 
 

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from chalice import Response
+from chalice import CORSConfig, Response
 
 from chalicelib import cursor
 from chalicelib.errors import (
@@ -72,6 +72,24 @@ def problem_guard(view: Callable[..., Response]) -> Callable[..., Response]:
             return problem(error)
 
     return guarded
+
+
+CORS = CORSConfig(
+    allow_origin="*",
+    allow_headers=["Idempotency-Key", "If-Match"],
+    expose_headers=["Location", "ETag", "Retry-After"],
+    max_age=600,
+)
+
+
+def api_route(target: Any, path: str, methods: list[str]) -> Callable[[Callable[..., Response]], Any]:
+    """Register a view on the app or a blueprint: CORS on, any media type accepted (views check
+    it and answer 415 themselves), and TurnstileErrors rendered as problem+json."""
+
+    def register(view: Callable[..., Response]) -> Any:
+        return target.route(path, methods=methods, cors=CORS, content_types=["*/*"])(problem_guard(view))
+
+    return register
 
 
 _CHALICE_ERRORS = {

@@ -81,7 +81,33 @@ REGISTRATIONS = QueueDefinition(
     max_receives=5,
 )
 
-QUEUES: tuple[QueueDefinition, ...] = (REGISTRATIONS_DLQ, REGISTRATIONS)
+WEBHOOKS_DLQ = QueueDefinition(name="webhooks-dlq")
+WEBHOOKS = QueueDefinition(
+    name="webhooks",
+    visibility_timeout=6 * WORKER_TIMEOUT_SECONDS,
+    dead_letter=WEBHOOKS_DLQ.name,
+    max_receives=5,
+)
+
+IMPORTS_DLQ = QueueDefinition(name="imports-dlq")
+IMPORTS = QueueDefinition(
+    name="imports",
+    visibility_timeout=6 * 300,  # the import worker may run up to 5 minutes per message
+    dead_letter=IMPORTS_DLQ.name,
+    max_receives=5,
+)
+
+QUEUES: tuple[QueueDefinition, ...] = (
+    REGISTRATIONS_DLQ,
+    REGISTRATIONS,
+    WEBHOOKS_DLQ,
+    WEBHOOKS,
+    IMPORTS_DLQ,
+    IMPORTS,
+)
+
+# Bulk-import payloads (CSV or JSON) are stored here before the import worker reads them.
+IMPORTS_BUCKET = "turnstile-imports"
 
 
 def queue_named(name: str) -> QueueDefinition:

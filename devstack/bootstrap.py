@@ -66,6 +66,15 @@ def create_queues(sqs: Any, queues: tuple[QueueDefinition, ...]) -> dict[str, st
     return urls
 
 
-def bootstrap(dynamodb: Any, sqs: Any) -> dict[str, str]:
+def create_bucket(s3: Any, name: str) -> None:
+    try:
+        s3.create_bucket(Bucket=name)
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+            raise
+
+
+def bootstrap(dynamodb: Any, sqs: Any, s3: Any) -> dict[str, str]:
     create_table(dynamodb, resources.TABLE)
+    create_bucket(s3, resources.IMPORTS_BUCKET)
     return create_queues(sqs, resources.QUEUES)

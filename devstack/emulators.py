@@ -137,7 +137,7 @@ class Emulators:
         """What boto3 needs to talk to these emulators instead of AWS."""
         return {
             "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb.url,
-            "AWS_ENDPOINT_URL_DYNAMODBSTREAMS": self.dynamodb.url,
+            "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": self.dynamodb.url,
             "AWS_ENDPOINT_URL_SQS": self.moto.url,
             "AWS_ENDPOINT_URL_S3": self.moto.url,
             "AWS_ACCESS_KEY_ID": "local",

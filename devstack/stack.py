@@ -21,11 +21,17 @@ def configure_environment(emulators: Emulators) -> dict[str, str]:
     region = os.environ["AWS_DEFAULT_REGION"]
     dynamodb = boto3.client("dynamodb", region_name=region)
     sqs = boto3.client("sqs", region_name=region)
-    urls = bootstrap(dynamodb, sqs)
+    urls = bootstrap(dynamodb, sqs, boto3.client("s3", region_name=region))
     turnstile = {
         "TURNSTILE_TABLE": resources.TABLE.name,
         "TURNSTILE_REGISTRATIONS_QUEUE_URL": urls[resources.REGISTRATIONS.name],
         "TURNSTILE_REGISTRATIONS_DLQ_URL": urls[resources.REGISTRATIONS_DLQ.name],
+        "TURNSTILE_WEBHOOKS_QUEUE_URL": urls[resources.WEBHOOKS.name],
+        "TURNSTILE_WEBHOOKS_DLQ_URL": urls[resources.WEBHOOKS_DLQ.name],
+        "TURNSTILE_IMPORTS_QUEUE_URL": urls[resources.IMPORTS.name],
+        "TURNSTILE_IMPORTS_DLQ_URL": urls[resources.IMPORTS_DLQ.name],
+        "TURNSTILE_IMPORTS_BUCKET": resources.IMPORTS_BUCKET,
+        "TURNSTILE_ALLOW_LOOPBACK_WEBHOOKS": "true",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_NAMESPACE": "Turnstile",
     }

@@ -30,6 +30,14 @@ from chalicelib.messages import CommandMessage
 from chalicelib.outcomes import outcome_to_wire
 
 MAX_TRANSACTION_ITEMS = 100
+# outcome kind -> counter on the import item (`decided` counts every outcome)
+IMPORT_COUNTERS = {
+    "decided": "decided",
+    "confirmed": "confirmed",
+    "waitlisted": "waitlisted",
+    "rejected": "rejected",
+    "already_registered": "alreadyRegistered",
+}
 REQUEST_TTL_SECONDS = 30 * 24 * 3600
 
 
@@ -117,9 +125,11 @@ class DynamoSeatStore:
 
     def commit(self, snapshot: Snapshot, plan: Plan, messages: dict[str, CommandMessage], now: str) -> None:
         event_id = snapshot.seats.event_id
+        counts = {"confirmedCount": plan.confirmed, "waitlistCount": plan.waitlisted}
         writes = [self._event_write(snapshot, plan, messages, now)]
         for change in plan.changes:
-            writes.append(self._change_write(event_id, change, snapshot, messages, now))
+            writes.append(self._change_write(event_id, change, snapshot, messages, now, counts))
+        writes += self._import_progress(plan, messages)
         if len(writes) > MAX_TRANSACTION_ITEMS:
             raise ValueError(f"a plan of {len(writes)} writes exceeds one transaction")
         try:
@@ -193,7 +203,13 @@ class DynamoSeatStore:
         return {**{f: item[f] for f in fields}, "capacity": plan.capacity, "updatedAt": now}
 
     def _change_write(
-        self, event_id: str, change: Any, snapshot: Snapshot, messages: dict[str, CommandMessage], now: str
+        self,
+        event_id: str,
+        change: Any,
+        snapshot: Snapshot,
+        messages: dict[str, CommandMessage],
+        now: str,
+        counts: dict[str, int],
     ) -> dict[str, Any]:
         if isinstance(change, Confirm):
             item = items.registration_item(
@@ -216,21 +232,21 @@ class DynamoSeatStore:
                 }
             }
         if isinstance(change, Promote):
-            return self._promote(event_id, change, now)
+            return self._promote(event_id, change, now, counts)
         assert isinstance(change, Complete)
-        return self._complete(change, snapshot, messages[change.request_id], now)
+        return self._complete(change, snapshot, messages[change.request_id], now, counts)
 
     def _put(self, item: dict[str, Any], condition: str) -> dict[str, Any]:
         return {"Put": {"TableName": self._table, "Item": to_item(item), "ConditionExpression": condition}}
 
-    def _promote(self, event_id: str, change: Promote, now: str) -> dict[str, Any]:
+    def _promote(self, event_id: str, change: Promote, now: str, counts: dict[str, int]) -> dict[str, Any]:
         promoted = items.registration_item(event_id, change.user_id, Standing.CONFIRMED, "", now)
         return {
             "Update": {
                 "TableName": self._table,
                 "Key": key(items.event_pk(event_id), f"REG#{change.user_id}"),
                 "UpdateExpression": "SET #status = :confirmed, confirmedAt = :now, promotedBy = :by, "
-                "GSI1PK = :gsi1pk, GSI2PK = :gsi2pk, GSI2SK = :gsi2sk REMOVE waitSeq",
+                "GSI1PK = :gsi1pk, GSI2PK = :gsi2pk, GSI2SK = :gsi2sk, countsAfter = :counts REMOVE waitSeq",
                 "ConditionExpression": "#status = :waitlisted AND waitSeq = :seq",
                 "ExpressionAttributeNames": {"#status": "status"},
                 "ExpressionAttributeValues": {
@@ -242,23 +258,31 @@ class DynamoSeatStore:
                     ":gsi1pk": {"S": promoted["GSI1PK"]},
                     ":gsi2pk": {"S": promoted["GSI2PK"]},
                     ":gsi2sk": {"S": promoted["GSI2SK"]},
+                    ":counts": to_value(counts),
                 },
             }
         }
 
     def _complete(
-        self, change: Complete, snapshot: Snapshot, message: CommandMessage, now: str
+        self,
+        change: Complete,
+        snapshot: Snapshot,
+        message: CommandMessage,
+        now: str,
+        counts: dict[str, int],
     ) -> dict[str, Any]:
+        """Mark the request completed with its outcome (and the event's counts after the plan)."""
         outcome = outcome_to_wire(change.outcome)
-        if snapshot.request_status.get(change.request_id) is None:
+        if snapshot.request_status.get(change.request_id) is None:  # e.g. an import row
             item = items.request_item(message, "completed", now)
-            item.update(outcome=outcome, completedAt=now)
+            item.update(outcome=outcome, completedAt=now, countsAfter=counts)
             return self._put(item, "attribute_not_exists(PK)")
         return {
             "Update": {
                 "TableName": self._table,
                 "Key": key(items.request_pk(change.request_id), items.META),
-                "UpdateExpression": "SET #status = :completed, outcome = :outcome, completedAt = :now",
+                "UpdateExpression": "SET #status = :completed, outcome = :outcome, completedAt = :now, "
+                "countsAfter = :counts",
                 "ConditionExpression": "#status = :pending",
                 "ExpressionAttributeNames": {"#status": "status"},
                 "ExpressionAttributeValues": {
@@ -266,9 +290,34 @@ class DynamoSeatStore:
                     ":pending": {"S": "pending"},
                     ":outcome": to_value(outcome),
                     ":now": {"S": now},
+                    ":counts": to_value(counts),
                 },
             }
         }
+
+    def _import_progress(self, plan: Plan, messages: dict[str, CommandMessage]) -> list[dict[str, Any]]:
+        """Per import in this plan, one counter update on its import item (`IMPORT#{id}`)."""
+        tallies: dict[str, dict[str, int]] = {}
+        for complete in (c for c in plan.changes if isinstance(c, Complete)):
+            import_id = messages[complete.request_id].importId
+            if import_id:
+                tally = tallies.setdefault(import_id, dict.fromkeys(IMPORT_COUNTERS.values(), 0))
+                tally["decided"] += 1
+                counter = IMPORT_COUNTERS.get(complete.outcome.kind)
+                if counter:
+                    tally[counter] += 1
+        return [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": key(f"IMPORT#{import_id}", items.META),
+                    "UpdateExpression": "ADD " + ", ".join(f"#{n} :{n}" for n in tally),
+                    "ExpressionAttributeNames": {f"#{n}": n for n in tally},
+                    "ExpressionAttributeValues": {f":{n}": {"N": str(v)} for n, v in tally.items()},
+                }
+            }
+            for import_id, tally in tallies.items()
+        ]
 
     # --- purge --------------------------------------------------------------------------------
 
