@@ -1,0 +1,1 @@
+"""Benchmarks: each module measures and prints numbers; none asserts on time."""
