@@ -25,7 +25,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    for signum in (signal.SIGINT, signal.SIGTERM):  # explicit: a background job starts with SIGINT ignored
+        signal.signal(signum, lambda *_: stop.set())
     emulators = None
     try:
         ensure_port_free(args.api_port, "the API")
@@ -39,11 +40,7 @@ def main(argv: list[str]) -> int:
         print(f"moto (SQS, S3)    {emulators.moto.url}", flush=True)
         print(f"logs              {args.log_dir}", flush=True)
         print("ready; Ctrl-C stops everything", flush=True)
-        try:
-            while not stop.wait(0.5):
-                pass
-        except KeyboardInterrupt:
-            pass
+        stop.wait()
         stack.stop()
         return 0
     except StackError as error:
