@@ -7,6 +7,7 @@ from typing import Any
 
 from chalice import Chalice, Response
 
+from chalicelib import observability
 from chalicelib import representations as wire
 from chalicelib.container import container
 from chalicelib.http import (
@@ -33,6 +34,7 @@ from chalicelib.schemas import (
 from chalicelib.services.registrations import Idempotency, fingerprint
 
 app = Chalice(app_name="turnstile")
+app.register_middleware(observability.http_middleware, "http")  # correlation id, metrics
 
 
 def route(path: str, methods: list[str]) -> Callable[[Callable[..., Response]], Any]:

@@ -13,12 +13,14 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from chalicelib import observability
 from chalicelib.container import worker_container
 from chalicelib.messages import CommandMessage, MalformedMessage, parse_message
 
 logger = Logger(service="turnstile-registration-worker")
 
 
+@observability.lambda_handler(logger)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return process_records(event.get("Records", []))
 
@@ -42,10 +44,13 @@ def _process_group(group_id: str, records: list[dict[str, Any]]) -> list[str]:
     services = worker_container()
     try:
         messages = [m for m in (_parse_or_dead_letter(group_id, r) for r in records) if m is not None]
-        outcomes = services.decisions.process(group_id, messages)
+        with observability.Stopwatch() as watch:
+            outcomes = services.decisions.process(group_id, messages)
     except Exception:
         logger.exception("group failed; reporting its records for redelivery", extra={"eventId": group_id})
         return [record["messageId"] for record in records]
+    observability.record_decision_latency(watch.ms)
+    observability.record_outcomes(outcomes.values())
     for request_id, outcome in outcomes.items():
         logger.info("decided", extra={"eventId": group_id, "requestId": request_id, "outcome": outcome.kind})
     return []
