@@ -181,3 +181,8 @@ def create_user() -> Response:
 @route("/users/{userId}", methods=["GET"])
 def get_user(userId: str) -> Response:
     return json_response(wire.user(container().users.get(userId)))
+
+
+from chalicelib.routes.webhooks import blueprint as webhooks_blueprint  # noqa: E402
+
+app.register_blueprint(webhooks_blueprint)

@@ -21,6 +21,11 @@ class Settings:
     imports_bucket: str = resources.IMPORTS_BUCKET
     # Local stack only: let webhook subscriptions target loopback (refused in AWS stages).
     allow_loopback_webhooks: bool = False
+    webhooks_dlq_url: str = ""
+    # Waits before webhook attempts 2, 3, ... (chalicelib/webhooks/schedule.py); about a day.
+    webhook_retry_schedule: str = "5s,1m,5m,30m,2h,5h,8h,8h"
+    # A subscription whose deliveries fail this many times in a row is disabled.
+    webhook_disable_after_failures: int = 5
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -34,6 +39,11 @@ class Settings:
             imports_queue_url=os.environ.get("TURNSTILE_IMPORTS_QUEUE_URL", ""),
             imports_bucket=os.environ.get("TURNSTILE_IMPORTS_BUCKET", resources.IMPORTS_BUCKET),
             allow_loopback_webhooks=os.environ.get("TURNSTILE_ALLOW_LOOPBACK_WEBHOOKS") == "true",
+            webhooks_dlq_url=os.environ.get("TURNSTILE_WEBHOOKS_DLQ_URL", ""),
+            webhook_retry_schedule=os.environ.get(
+                "TURNSTILE_WEBHOOK_RETRY_SCHEDULE", "5s,1m,5m,30m,2h,5h,8h,8h"
+            ),
+            webhook_disable_after_failures=int(os.environ.get("TURNSTILE_WEBHOOK_DISABLE_AFTER", "5")),
         )
 
 

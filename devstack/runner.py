@@ -26,6 +26,7 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 # queue URL environment variable -> the handler Lambda runs for it (as in infrastructure/)
 LOCAL_MAPPINGS: tuple[tuple[str, str], ...] = (
     ("TURNSTILE_REGISTRATIONS_QUEUE_URL", "workers.registration.handler"),
+    ("TURNSTILE_WEBHOOKS_QUEUE_URL", "workers.webhooks.handler"),
 )
 
 

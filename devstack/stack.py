@@ -13,6 +13,7 @@ from devstack.api import api_server, serve_in_thread
 from devstack.bootstrap import bootstrap
 from devstack.emulators import Emulators
 from devstack.runner import QueueRunner
+from devstack.streams import StreamRunner
 
 
 def configure_environment(emulators: Emulators) -> dict[str, str]:
@@ -45,6 +46,7 @@ class LocalStack:
     environment: dict[str, str]
     _server: Any = field(repr=False)
     _runner: Any = field(default=None, repr=False)
+    _streams: Any = field(default=None, repr=False)
 
     @classmethod
     def start(cls, emulators: Emulators, host: str, port: int) -> LocalStack:
@@ -52,9 +54,13 @@ class LocalStack:
         server = api_server(host, port)
         serve_in_thread(server)
         runner = _start_runner()
-        return cls(f"http://{host}:{port}", environment, server, runner)
+        streams = StreamRunner.for_local_stack(resources.TABLE.name)  # webhook outbox relay
+        streams.start()
+        return cls(f"http://{host}:{port}", environment, server, runner, streams)
 
     def stop(self) -> None:
+        if self._streams is not None:
+            self._streams.stop()
         if self._runner is not None:
             self._runner.stop()
         self._server.shutdown()

@@ -1,0 +1,124 @@
+"""Which table changes become which notifications (pure: plain dicts in, values out).
+
+The outbox is the decision itself: the registration worker writes a request's outcome, a
+promotion or an import's completion in its transaction, and DynamoDB Streams carries that change
+here. Each notification's id is derived from the change's natural key, so a redelivered stream
+record (or a relay that crashed and ran again) yields the same id, the same delivery records and
+the same `webhook-id`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+PROMOTED = "registration.promoted"
+CONFIRMED = "registration.confirmed"
+WAITLISTED = "registration.waitlisted"
+REJECTED = "registration.rejected"
+CANCELLED = "registration.cancelled"
+IMPORT_COMPLETED = "import.completed"
+
+EVENT_TYPES: tuple[str, ...] = (PROMOTED, CONFIRMED, WAITLISTED, REJECTED, CANCELLED, IMPORT_COMPLETED)
+
+_OUTCOME_TYPES = {
+    "confirmed": CONFIRMED,
+    "waitlisted": WAITLISTED,
+    "rejected": REJECTED,
+    "cancelled": CANCELLED,
+}
+_IMPORT_COUNTERS = (
+    "total",
+    "valid",
+    "invalid",
+    "enqueued",
+    "decided",
+    "confirmed",
+    "waitlisted",
+    "rejected",
+    "alreadyRegistered",
+)
+
+
+@dataclass(frozen=True)
+class Notification:
+    id: str  # the `webhook-id`: stable for this change, whatever redelivers it
+    type: str
+    timestamp: str  # when the change happened (ISO 8601), not when it is sent
+    data: dict[str, Any]
+
+    def body(self) -> str:
+        """The exact JSON body sent (and stored, so every retry sends the same bytes)."""
+        payload = {"id": self.id, "type": self.type, "timestamp": self.timestamp, "data": self.data}
+        return json.dumps(payload, separators=(",", ":"), sort_keys=True)
+
+
+def notification_id(natural_key: str) -> str:
+    return "msg_" + hashlib.sha256(natural_key.encode()).hexdigest()[:32]
+
+
+def wants(subscribed: list[str] | tuple[str, ...], event_type: str) -> bool:
+    return event_type in subscribed
+
+
+def from_change(old: dict[str, Any] | None, new: dict[str, Any] | None) -> Notification | None:
+    """The notification one item change causes, if any (images as plain Python dicts)."""
+    if not new:
+        return None
+    entity = new.get("entity")
+    if entity == "request":
+        return _request(old, new)
+    if entity == "registration":
+        return _promotion(old, new)
+    if entity == "import":
+        return _import(old, new)
+    return None
+
+
+def _request(old: dict[str, Any] | None, new: dict[str, Any]) -> Notification | None:
+    if new.get("status") != "completed":
+        return None
+    if old is not None and old.get("status") != "pending":
+        return None  # already completed before this change: notified then
+    outcome = new.get("outcome") or {}
+    event_type = _OUTCOME_TYPES.get(outcome.get("type", ""))
+    if event_type is None:
+        return None
+    data: dict[str, Any] = {
+        "eventId": new.get("eventId"),
+        "userId": new.get("userId"),
+        "requestId": new["requestId"],
+        "outcome": outcome,
+    }
+    data.update(_counts(new))
+    if new.get("importId"):
+        data["importId"] = new["importId"]
+    timestamp = new.get("completedAt") or new.get("createdAt", "")
+    return Notification(notification_id(f"{event_type}:{new['requestId']}"), event_type, timestamp, data)
+
+
+def _promotion(old: dict[str, Any] | None, new: dict[str, Any]) -> Notification | None:
+    if old is None or old.get("status") != "waitlisted" or new.get("status") != "confirmed":
+        return None
+    freed_by = new.get("promotedBy", "")
+    data: dict[str, Any] = {"eventId": new["eventId"], "userId": new["userId"], "requestId": freed_by}
+    data.update(_counts(new))
+    key = f"{PROMOTED}:{freed_by}:{new['eventId']}:{new['userId']}"
+    return Notification(notification_id(key), PROMOTED, new.get("confirmedAt", ""), data)
+
+
+def _import(old: dict[str, Any] | None, new: dict[str, Any]) -> Notification | None:
+    if new.get("status") != "completed" or (old is not None and old.get("status") == "completed"):
+        return None
+    import_id = new.get("importId") or new["PK"].removeprefix("IMPORT#")
+    data: dict[str, Any] = {"importId": import_id, "eventId": new.get("eventId")}
+    data.update({name: int(new.get(name, 0)) for name in _IMPORT_COUNTERS})
+    timestamp = new.get("completedAt") or new.get("updatedAt") or ""
+    return Notification(notification_id(f"{IMPORT_COMPLETED}:{import_id}"), IMPORT_COMPLETED, timestamp, data)
+
+
+def _counts(item: dict[str, Any]) -> dict[str, int]:
+    counts = item.get("countsAfter") or {}
+    return {name: int(counts[name]) for name in ("confirmedCount", "waitlistCount") if name in counts}

@@ -1,0 +1,371 @@
+"""Webhook use cases: manage subscriptions (API), relay notifications, dispatch deliveries.
+
+Retry scheduling, and why it holds no Lambda: every attempt is its own SQS message. After a
+failed attempt the dispatcher sends the next attempt's message with `DelaySeconds` (SQS allows
+at most 900 s) and lets the current one be deleted. A wait longer than 15 minutes carries a
+`notBefore` time: a message that arrives early is sent on again with the remaining delay (a
+"hop", one short invocation per 15 minutes of waiting). We do not stretch the visibility
+timeout (ChangeMessageVisibility) instead, because every receive counts toward the queue's
+redrive `maxReceiveCount` (5), so a day-long schedule would push healthy messages into the DLQ,
+and the visibility clock of a batch is shared by its other records. So the queue's own redrive
+only catches dispatcher crashes, while our schedule decides the attempts; after the last attempt
+the dispatcher itself sends the message to the DLQ and marks the delivery failed.
+
+At-least-once, with the same `webhook-id` every time: a message names the attempt it performs;
+a delivery that is no longer pending or already has that attempt drops it as a duplicate. The
+next attempt is queued before the current one is recorded, so a crash between the two repeats
+an attempt (a duplicate the receiver drops by id) rather than losing the retry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from chalicelib.errors import Conflict, FieldError, NotFound, ValidationFailed
+from chalicelib.webhooks import policy, signing
+from chalicelib.webhooks.notifications import Notification, wants
+from chalicelib.webhooks.ports import (
+    Clock,
+    Delivery,
+    DeliveryQueue,
+    DeliveryRepository,
+    HttpResult,
+    IdGenerator,
+    Position,
+    Randomness,
+    Resolver,
+    Sender,
+    Subscription,
+    SubscriptionRepository,
+)
+from chalicelib.webhooks.schedule import next_delay
+from chalicelib.webhooks.schemas import WebhookCreate, WebhookUpdate
+
+logger = logging.getLogger("turnstile.webhooks")
+
+ROTATION_OVERLAP_SECONDS = 24 * 3600
+MAX_SQS_DELAY = 900
+USER_AGENT = "Turnstile-Webhooks/1"
+
+
+def delivery_id_for(message_id: str, webhook_id: str) -> str:
+    return "dlv_" + hashlib.sha256(f"{message_id}:{webhook_id}".encode()).hexdigest()[:32]
+
+
+def iso(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class UrlGuard:
+    """Applies policy.py to a URL, resolving its host (at subscription time and every attempt)."""
+
+    resolver: Resolver
+    allow_loopback: bool
+
+    def check(self, url: str) -> tuple[policy.Target, str]:
+        """(target, the address to connect to); raises policy.UrlRefused."""
+        target = policy.parse_target(url)
+        literal = policy.literal_address(target.host)
+        if literal is not None:
+            addresses = [str(literal)]
+        else:
+            try:
+                addresses = self.resolver.resolve(target.host, target.port)
+            except OSError:
+                raise policy.UrlRefused("does not resolve") from None
+        policy.check_addresses(addresses, self.allow_loopback)
+        return target, addresses[0]
+
+
+@dataclass
+class WebhookService:
+    """The API's use cases."""
+
+    subscriptions: SubscriptionRepository
+    deliveries: DeliveryRepository
+    queue: DeliveryQueue
+    guard: UrlGuard
+    clock: Clock
+    ids: IdGenerator
+    randomness: Randomness
+
+    def create(self, request: WebhookCreate) -> tuple[Subscription, str]:
+        self._check_url(request.url)
+        now = self.clock.now()
+        secret = self._new_secret()
+        subscription = Subscription(
+            webhook_id="wh_" + self.ids.new_id(),
+            url=request.url,
+            events=tuple(request.events),
+            enabled=True,
+            secret=secret,
+            created_at=now,
+            updated_at=now,
+            description=request.description,
+        )
+        self.subscriptions.add(subscription)
+        return subscription, secret
+
+    def get(self, webhook_id: str) -> Subscription:
+        subscription = self.subscriptions.get(webhook_id)
+        if subscription is None:
+            raise NotFound(f"There is no webhook '{webhook_id}'.")
+        return subscription
+
+    def list(self, limit: int, after: Position | None) -> tuple[list[Subscription], Position | None]:
+        return self.subscriptions.list(limit, after)
+
+    def update(self, webhook_id: str, request: WebhookUpdate, payload: dict[str, Any]) -> Subscription:
+        self.get(webhook_id)
+        if request.url is not None:
+            self._check_url(request.url)
+        fields: dict[str, Any] = {"updatedAt": self.clock.now()}
+        if request.url is not None:
+            fields["url"] = request.url
+        if request.events is not None:
+            fields["events"] = list(request.events)
+        if request.description is not None:
+            fields["description"] = request.description
+        if request.enabled is not None:
+            fields["enabled"] = request.enabled
+            if request.enabled:  # re-enabled by its owner: a fresh start
+                fields.update(consecutiveFailures=0, disabledReason=None)
+        updated = self.subscriptions.update(webhook_id, fields)
+        if updated is None:
+            raise NotFound(f"There is no webhook '{webhook_id}'.")
+        return updated
+
+    def delete(self, webhook_id: str) -> None:
+        if not self.subscriptions.delete(webhook_id):
+            raise NotFound(f"There is no webhook '{webhook_id}'.")
+
+    def rotate_secret(self, webhook_id: str) -> tuple[Subscription, str]:
+        current = self.get(webhook_id)
+        secret = self._new_secret()
+        updated = self.subscriptions.update(
+            webhook_id,
+            {
+                "secret": secret,
+                "previousSecret": current.secret,
+                "previousSecretExpires": self.clock.epoch_seconds() + ROTATION_OVERLAP_SECONDS,
+                "updatedAt": self.clock.now(),
+            },
+        )
+        if updated is None:
+            raise NotFound(f"There is no webhook '{webhook_id}'.")
+        return updated, secret
+
+    def deliveries_of(
+        self, webhook_id: str, limit: int, after: Position | None
+    ) -> tuple[list[Delivery], Position | None]:
+        self.get(webhook_id)
+        return self.deliveries.list_for(webhook_id, limit, after)
+
+    def retry(self, webhook_id: str, delivery_id: str) -> Delivery:
+        subscription = self.get(webhook_id)
+        delivery = self.deliveries.get(delivery_id)
+        if delivery is None or delivery.webhook_id != webhook_id:
+            raise NotFound(f"Webhook '{webhook_id}' has no delivery '{delivery_id}'.")
+        if not subscription.enabled:
+            raise Conflict(f"Webhook '{webhook_id}' is disabled; enable it (PUT enabled=true) first.")
+        if not self.deliveries.reopen(delivery_id, self.clock.now()):
+            raise Conflict(f"Delivery '{delivery_id}' is still pending; it will be attempted.")
+        attempt = len(delivery.attempts) + 1
+        self.queue.send({"deliveryId": delivery_id, "attempt": attempt, "manual": True})
+        reopened = self.deliveries.get(delivery_id)
+        assert reopened is not None
+        return reopened
+
+    def _check_url(self, url: str) -> None:
+        try:
+            self.guard.check(url)
+        except policy.UrlRefused as refused:
+            raise ValidationFailed(
+                "The webhook URL is not allowed.", [FieldError("url", str(refused))]
+            ) from None
+
+    def _new_secret(self) -> str:
+        return signing.secret_from_bytes(self.randomness.token_bytes(signing.SECRET_BYTES))
+
+
+@dataclass
+class Relay:
+    """Turns a notification into one delivery per interested subscription and queues each."""
+
+    subscriptions: SubscriptionRepository
+    deliveries: DeliveryRepository
+    queue: DeliveryQueue
+    clock: Clock
+
+    def relay(self, notification: Notification) -> list[str]:
+        """Returns the delivery ids queued. Safe to repeat for the same notification."""
+        queued = []
+        body = notification.body()
+        for subscription in self.subscriptions.all():
+            if not subscription.enabled or not wants(subscription.events, notification.type):
+                continue
+            delivery_id = delivery_id_for(notification.id, subscription.webhook_id)
+            now = self.clock.now()
+            delivery = Delivery(
+                delivery_id=delivery_id,
+                webhook_id=subscription.webhook_id,
+                message_id=notification.id,
+                event_type=notification.type,
+                body=body,
+                status="pending",
+                created_at=now,
+                updated_at=now,
+                next_attempt_at=now,
+            )
+            if not self.deliveries.create(delivery):
+                existing = self.deliveries.get(delivery_id)
+                # Already created by an earlier run of this change: hand it over again only if it
+                # may never have reached the queue (no attempt yet); the dispatcher drops repeats.
+                if existing is None or existing.status != "pending" or existing.attempts:
+                    continue
+            self.queue.send({"deliveryId": delivery_id, "attempt": 1})
+            queued.append(delivery_id)
+        return queued
+
+
+@dataclass
+class Dispatcher:
+    """Performs one delivery attempt per queue message and schedules the next one."""
+
+    subscriptions: SubscriptionRepository
+    deliveries: DeliveryRepository
+    queue: DeliveryQueue
+    guard: UrlGuard
+    sender: Sender
+    clock: Clock
+    randomness: Randomness
+    schedule: tuple[int, ...]
+    disable_after_failures: int
+
+    def dispatch(self, message: dict[str, Any]) -> str:
+        """Returns what happened (for logs and tests). Raises only on infrastructure failures."""
+        delivery = self.deliveries.get(message["deliveryId"])
+        attempt = int(message["attempt"])
+        if delivery is None:
+            return "unknown-delivery"
+        if delivery.status != "pending" or len(delivery.attempts) >= attempt:
+            return "duplicate"
+        now_epoch = self.clock.epoch_seconds()
+        not_before = int(message.get("notBefore", 0))
+        if not_before > now_epoch:
+            self.queue.send(message, min(MAX_SQS_DELAY, not_before - now_epoch))
+            return "waiting"
+        subscription = self.subscriptions.get(delivery.webhook_id)
+        if subscription is None or not subscription.enabled:
+            reason = "webhook deleted" if subscription is None else "webhook disabled"
+            result = HttpResult(None, 0, reason)
+            self._record(delivery, attempt, result, "failed", None)
+            return "skipped"
+        result = self._attempt(subscription, delivery, now_epoch)
+        if result.status_code is not None and 200 <= result.status_code < 300:
+            self._record(delivery, attempt, result, "delivered", None)
+            if subscription.consecutive_failures:
+                self.subscriptions.update(subscription.webhook_id, {"consecutiveFailures": 0})
+            return "delivered"
+        if result.status_code == 410:
+            self._record(delivery, attempt, result, "failed", None)
+            self.subscriptions.update(
+                subscription.webhook_id,
+                {"enabled": False, "disabledReason": "gone", "updatedAt": self.clock.now()},
+            )
+            logger.warning("webhook %s answered 410 Gone: disabled", subscription.webhook_id)
+            return "gone"
+        delay = None if message.get("manual") else next_delay(self.schedule, attempt, self.randomness.draw())
+        if delay is None:
+            self._give_up(subscription, delivery, attempt, result, manual=bool(message.get("manual")))
+            return "failed"
+        next_message: dict[str, Any] = {"deliveryId": delivery.delivery_id, "attempt": attempt + 1}
+        if delay > MAX_SQS_DELAY:
+            next_message["notBefore"] = now_epoch + delay
+        self.queue.send(next_message, min(delay, MAX_SQS_DELAY))  # before recording: see module doc
+        self._record(delivery, attempt, result, "pending", iso(now_epoch + delay))
+        return "retrying"
+
+    def _attempt(self, subscription: Subscription, delivery: Delivery, now_epoch: int) -> HttpResult:
+        try:
+            target, address = self.guard.check(subscription.url)
+        except policy.UrlRefused as refused:
+            return HttpResult(None, 0, f"URL refused: {refused}")
+        headers = signing.headers(
+            subscription.signing_secrets(now_epoch), delivery.message_id, now_epoch, delivery.body
+        )
+        headers.update({"Content-Type": "application/json", "User-Agent": USER_AGENT})
+        return self.sender.post(target, address, headers, delivery.body)
+
+    def _give_up(
+        self, subscription: Subscription, delivery: Delivery, attempt: int, result: HttpResult, manual: bool
+    ) -> None:
+        if not manual:
+            reason = f"gave up after {attempt} attempts: {_describe(result)}"
+            self.queue.dead_letter({"deliveryId": delivery.delivery_id, "attempt": attempt}, reason)
+        self._record(delivery, attempt, result, "failed", None)
+        if manual:
+            return
+        failures = self.subscriptions.count_failure(subscription.webhook_id)
+        if failures >= self.disable_after_failures:
+            self.subscriptions.update(
+                subscription.webhook_id,
+                {"enabled": False, "disabledReason": "failing", "updatedAt": self.clock.now()},
+            )
+            logger.warning(
+                "webhook %s failed %s deliveries in a row: disabled", subscription.webhook_id, failures
+            )
+
+    def _record(
+        self, delivery: Delivery, attempt: int, result: HttpResult, status: str, next_at: str | None
+    ) -> None:
+        now = self.clock.now()
+        entry = {
+            "attempt": attempt,
+            "attemptedAt": now,
+            "statusCode": result.status_code,
+            "latencyMs": result.latency_ms,
+            "error": result.error,
+            "nextAttemptAt": next_at,
+        }
+        if not self.deliveries.record_attempt(delivery.delivery_id, entry, status, next_at, now):
+            logger.info("attempt %s of %s was recorded by another dispatcher", attempt, delivery.delivery_id)
+
+
+def _describe(result: HttpResult) -> str:
+    return f"HTTP {result.status_code}" if result.status_code is not None else (result.error or "no answer")
+
+
+def delivery_view(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "deliveryId": delivery.delivery_id,
+        "webhookId": delivery.webhook_id,
+        "messageId": delivery.message_id,
+        "eventType": delivery.event_type,
+        "status": delivery.status,
+        "createdAt": delivery.created_at,
+        "updatedAt": delivery.updated_at,
+        "nextAttemptAt": delivery.next_attempt_at if delivery.status == "pending" else None,
+        "attempts": [dict(a) for a in delivery.attempts],
+        "payload": json.loads(delivery.body),
+    }
+
+
+def subscription_view(subscription: Subscription) -> dict[str, Any]:
+    """A subscription on the wire: never its secret."""
+    return {
+        "webhookId": subscription.webhook_id,
+        "url": subscription.url,
+        "events": list(subscription.events),
+        "enabled": subscription.enabled,
+        "description": subscription.description,
+        "disabledReason": subscription.disabled_reason,
+        "createdAt": subscription.created_at,
+        "updatedAt": subscription.updated_at,
+    }
