@@ -186,3 +186,7 @@ def get_user(userId: str) -> Response:
 from chalicelib.routes.webhooks import blueprint as webhooks_blueprint  # noqa: E402
 
 app.register_blueprint(webhooks_blueprint)
+
+from chalicelib.routes.imports import imports_api  # noqa: E402
+
+app.register_blueprint(imports_api)
