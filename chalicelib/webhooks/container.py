@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from chalicelib.adapters.aws import client
 from chalicelib.adapters.webhooks import (
@@ -30,11 +31,13 @@ class WebhooksContainer:
 _current: WebhooksContainer | None = None
 
 
-def build_aws(config: Settings) -> WebhooksContainer:
-    dynamodb, clock, randomness = client("dynamodb"), SystemClock(), SystemRandomness()
+def build_aws(config: Settings, dynamodb: Any = None, sqs: Any = None) -> WebhooksContainer:
+    """The AWS-backed wiring (clients may be passed in, e.g. by tests on the emulators)."""
+    dynamodb, sqs = dynamodb or client("dynamodb"), sqs or client("sqs")
+    clock, randomness = SystemClock(), SystemRandomness()
     subscriptions = DynamoSubscriptionRepository(dynamodb, config.table_name)
     deliveries = DynamoDeliveryRepository(dynamodb, config.table_name, clock)
-    queue = SqsDeliveryQueue(client("sqs"), config.webhooks_queue_url, config.webhooks_dlq_url)
+    queue = SqsDeliveryQueue(sqs, config.webhooks_queue_url, config.webhooks_dlq_url)
     guard = UrlGuard(SocketResolver(), config.allow_loopback_webhooks)
     return WebhooksContainer(
         settings=config,
