@@ -138,7 +138,7 @@ def emulator_settings(**overrides: Any) -> Settings:
     config = replace(
         Settings.from_environment(),
         allow_loopback_webhooks=True,
-        webhook_retry_schedule="1s,1s",
+        webhook_retry_schedule="0s,1s",
         webhook_disable_after_failures=3,
     )
     return replace(config, **overrides)
