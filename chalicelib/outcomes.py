@@ -19,5 +19,4 @@ def outcome_to_wire(outcome: Outcome) -> dict[str, Any]:
         body["promotedUserId"] = outcome.promoted_user_ids[0]
     if outcome.kind == "capacity_changed":
         body["capacity"] = outcome.capacity
-        body["promotedUserIds"] = list(outcome.promoted_user_ids)
     return body

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from chalicelib.domain.events import Event, date_sort_key
+from chalicelib.domain.registration import (
+    Complete,
+    Confirm,
+    EventSeats,
+    JoinWaitlist,
+    Outcome,
+    Plan,
+    Promote,
+    Registration,
+    Release,
+    Standing,
+)
 from chalicelib.domain.users import User
 from chalicelib.errors import InvalidCursor
 from chalicelib.messages import CommandMessage
@@ -156,3 +168,113 @@ class MemoryRegistrationQueries:
         page = rows[start : start + limit]
         more = start + limit < len(rows)
         return page, ({"offset": start + limit} if more else None)
+
+
+class MemorySeatStore:
+    """The registration worker's store in memory, with the same version check as DynamoDB's.
+
+    Used by fast tests of the decision service and by the property tests' many examples.
+    """
+
+    def __init__(self) -> None:
+        self.events: dict[str, dict[str, Any]] = {}  # event id -> capacity, open, waitlist, counters
+        self.registrations: dict[str, dict[str, Registration]] = {}
+        self.outcomes: dict[str, Outcome] = {}
+        self.commits = 0
+
+    def add_event(self, event_id: str, capacity: int, waitlist_enabled: bool, is_open: bool = True) -> None:
+        self.events[event_id] = {
+            "capacity": capacity,
+            "is_open": is_open,
+            "waitlist_enabled": waitlist_enabled,
+            "confirmed": 0,
+            "waitlisted": 0,
+            "next_wait_seq": 1,
+            "version": 1,
+        }
+        self.registrations[event_id] = {}
+
+    def load(self, event_id: str, user_ids: set[str], request_ids: set[str], waitlist_size: int) -> Any:
+        statuses = {r: ("completed" if r in self.outcomes else None) for r in request_ids}
+        event = self.events.get(event_id)
+        if event is None:
+            return MemorySnapshot(EventSeats(event_id, False, False, 0, False, 0, 0, 0), 0, statuses)
+        registrations = self.registrations[event_id]
+        waiting = sorted(
+            (r for r in registrations.values() if r.standing is Standing.WAITLISTED),
+            key=lambda r: r.wait_seq or 0,
+        )
+        head = waiting[:waitlist_size]
+        known = {u: registrations[u] for u in user_ids if u in registrations}
+        known.update({r.user_id: r for r in head})
+        seats = EventSeats(
+            event_id=event_id,
+            exists=True,
+            is_open=event["is_open"],
+            capacity=event["capacity"],
+            waitlist_enabled=event["waitlist_enabled"],
+            confirmed=event["confirmed"],
+            waitlisted=event["waitlisted"],
+            next_wait_seq=event["next_wait_seq"],
+            registrations=known,
+            waitlist=[r.user_id for r in head],
+            waitlist_complete=len(waiting) <= waitlist_size,
+        )
+        return MemorySnapshot(seats, event["version"], statuses)
+
+    def commit(self, snapshot: Any, plan: Plan, messages: dict[str, Any], now: str) -> None:
+        event_id = snapshot.seats.event_id
+        event = self.events.get(event_id)
+        if (event["version"] if event else 0) != snapshot.version:
+            raise MemoryConcurrentChange(event_id)
+        if any(c.request_id in self.outcomes for c in plan.changes if isinstance(c, Complete)):
+            raise MemoryConcurrentChange(event_id)
+        self.commits += 1
+        for change in plan.changes:
+            self._apply(event_id, change)
+        if event is not None:
+            event.update(
+                confirmed=plan.confirmed,
+                waitlisted=plan.waitlisted,
+                next_wait_seq=plan.next_wait_seq,
+                version=event["version"] + 1,
+            )
+            if plan.capacity is not None:
+                event["capacity"] = plan.capacity
+            for message in messages.values():
+                changes = message.changes or {}
+                if "status" in changes and message.requestId in plan.outcomes:
+                    event["is_open"] = changes["status"] == "active"
+                if "waitlistEnabled" in changes and message.requestId in plan.outcomes:
+                    event["waitlist_enabled"] = changes["waitlistEnabled"]
+
+    def _apply(self, event_id: str, change: Any) -> None:
+        registrations = self.registrations.setdefault(event_id, {})
+        if isinstance(change, Confirm):
+            registrations[change.user_id] = Registration(change.user_id, Standing.CONFIRMED)
+        elif isinstance(change, JoinWaitlist):
+            registrations[change.user_id] = Registration(change.user_id, Standing.WAITLISTED, change.wait_seq)
+        elif isinstance(change, Release):
+            del registrations[change.user_id]
+        elif isinstance(change, Promote):
+            registrations[change.user_id] = Registration(change.user_id, Standing.CONFIRMED)
+        elif isinstance(change, Complete):
+            self.outcomes[change.request_id] = change.outcome
+
+    def purge(self, event_id: str) -> int:
+        self.events.pop(event_id, None)
+        return len(self.registrations.pop(event_id, {}))
+
+
+@dataclass
+class MemorySnapshot:
+    seats: EventSeats
+    version: int
+    request_status: dict[str, str | None]
+
+    def is_pending(self, request_id: str) -> bool:
+        return self.request_status.get(request_id) is None
+
+
+class MemoryConcurrentChange(Exception):
+    """The in-memory store's lost race (the event's version moved)."""

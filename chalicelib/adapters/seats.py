@@ -24,6 +24,7 @@ from chalicelib.domain.registration import (
     Promote,
     Registration,
     Release,
+    SetCapacity,
     Standing,
 )
 from chalicelib.messages import CommandMessage
@@ -128,7 +129,8 @@ class DynamoSeatStore:
         counts = {"confirmedCount": plan.confirmed, "waitlistCount": plan.waitlisted}
         writes = [self._event_write(snapshot, plan, messages, now)]
         for change in plan.changes:
-            writes.append(self._change_write(event_id, change, snapshot, messages, now, counts))
+            if not isinstance(change, SetCapacity):  # the event item's update carries it
+                writes.append(self._change_write(event_id, change, snapshot, messages, now, counts))
         writes += self._import_progress(plan, messages)
         if len(writes) > MAX_TRANSACTION_ITEMS:
             raise ValueError(f"a plan of {len(writes)} writes exceeds one transaction")

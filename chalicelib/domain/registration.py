@@ -61,8 +61,8 @@ class Outcome:
     position: int | None = None  # waitlisted
     reason: str | None = None  # rejected: event_full | event_closed
     current_status: str | None = None  # already_registered
-    promoted_user_ids: tuple[str, ...] = ()  # cancelled, capacity_changed
-    capacity: int | None = None  # capacity_changed
+    promoted_user_ids: tuple[str, ...] = ()  # cancelled: who took the freed seat
+    capacity: int | None = None  # capacity_changed (promotions name it in `promotedBy`)
 
 
 @dataclass
@@ -116,12 +116,17 @@ class Promote:
 
 
 @dataclass(frozen=True)
+class SetCapacity:
+    capacity: int
+
+
+@dataclass(frozen=True)
 class Complete:
     request_id: str
     outcome: Outcome
 
 
-Change = Confirm | JoinWaitlist | Release | Promote | Complete
+Change = Confirm | JoinWaitlist | Release | Promote | SetCapacity | Complete
 
 
 @dataclass
@@ -138,6 +143,11 @@ class Plan:
     @property
     def outcomes(self) -> dict[str, Outcome]:
         return {c.request_id: c.outcome for c in self.changes if isinstance(c, Complete)}
+
+
+class _SecondTouch(Exception):
+    """A command would write a registration this round already wrote (one write per item per
+    transaction): the round ends before that command."""
 
 
 class WaitlistNotLoaded(Exception):
@@ -173,6 +183,13 @@ class _Round:
         self.is_open = seats.is_open
         self.waitlist_enabled = seats.waitlist_enabled
         self.budget = promotion_budget
+        self.touched: set[str] = set()
+
+    def _record(self, change: Change, user_id: str) -> None:
+        if user_id in self.touched:
+            raise _SecondTouch(user_id)
+        self.touched.add(user_id)
+        self.plan.changes.append(change)
 
     # a seat freed (or added): the head of the waitlist takes it, in this same plan
     def _promote_into_free_seats(self, freed_by: str) -> list[str]:
@@ -182,7 +199,7 @@ class _Round:
             registration = self.registrations[user_id]
             assert registration.wait_seq is not None
             self.registrations[user_id] = Registration(user_id, Standing.CONFIRMED)
-            self.plan.changes.append(Promote(user_id, registration.wait_seq, freed_by))
+            self._record(Promote(user_id, registration.wait_seq, freed_by), user_id)
             self.plan.confirmed += 1
             self.plan.waitlisted -= 1
             promoted.append(user_id)
@@ -212,7 +229,7 @@ class _Round:
             return Outcome("rejected", reason="event_closed")
         if self.plan.confirmed < self.capacity and self.plan.waitlisted == 0:
             self.registrations[command.user_id] = Registration(command.user_id, Standing.CONFIRMED)
-            self.plan.changes.append(Confirm(command.user_id, command.request_id))
+            self._record(Confirm(command.user_id, command.request_id), command.user_id)
             self.plan.confirmed += 1
             return Outcome("confirmed")
         if not self.waitlist_enabled:
@@ -220,7 +237,7 @@ class _Round:
         seq = self.plan.next_wait_seq
         self.plan.next_wait_seq += 1
         self.registrations[command.user_id] = Registration(command.user_id, Standing.WAITLISTED, seq)
-        self.plan.changes.append(JoinWaitlist(command.user_id, command.request_id, seq))
+        self._record(JoinWaitlist(command.user_id, command.request_id, seq), command.user_id)
         self.tail.append(command.user_id)
         self.plan.waitlisted += 1
         return Outcome("waitlisted", position=self.plan.waitlisted)
@@ -230,7 +247,7 @@ class _Round:
         if current is None or not self.seats.exists:
             return Outcome("not_registered")
         del self.registrations[command.user_id]
-        self.plan.changes.append(Release(command.user_id, current))
+        self._record(Release(command.user_id, current), command.user_id)
         if current.standing is Standing.WAITLISTED:
             self._leave_waitlist(command.user_id)
             self.plan.waitlisted -= 1
@@ -238,6 +255,13 @@ class _Round:
         self.plan.confirmed -= 1
         promoted = self._promote_into_free_seats(freed_by=command.request_id)
         return Outcome("cancelled", promoted_user_ids=tuple(promoted))
+
+    def apply(self, command: Command) -> Outcome | None:
+        if isinstance(command, Register):
+            return self.register(command)
+        if isinstance(command, Cancel):
+            return self.cancel(command)
+        return self.change_capacity(command)
 
     def change_capacity(self, command: ChangeCapacity) -> Outcome | None:
         """Apply a new capacity; a large raise over a long waitlist goes in budget-sized steps.
@@ -259,11 +283,12 @@ class _Round:
                 step = min(target, max(reachable, self.capacity))
         self.capacity = step
         self.plan.capacity = step
+        self.plan.changes.append(SetCapacity(step))
         promoted = self._promote_into_free_seats(freed_by=command.request_id)
         self.budget -= len(promoted)
         if step != target:
             return None
-        return Outcome("capacity_changed", capacity=target, promoted_user_ids=tuple(promoted))
+        return Outcome("capacity_changed", capacity=target)
 
 
 def decide(
@@ -273,16 +298,27 @@ def decide(
 
     A capacity change that needs more promotions than `promotion_budget` allows is partly
     applied and returned in `plan.unfinished` with every command after it, to decide in the
-    next round on the committed state (so each committed round is small and consistent).
+    next round on the committed state (so each committed round is small and consistent). So is
+    a command that would write a registration the round already wrote (DynamoDB allows one
+    operation per item in a transaction).
     """
+    try:
+        return _decide_round(seats, commands, promotion_budget)
+    except _SecondTouch as collision:
+        index = collision.args[1]
+        assert index > 0, "a single command never writes one registration twice"
+        plan = _decide_round(seats, commands[:index], promotion_budget)
+        plan.unfinished += commands[index:]
+        return plan
+
+
+def _decide_round(seats: EventSeats, commands: list[Command], promotion_budget: int) -> Plan:
     round_ = _Round(seats, promotion_budget)
     for index, command in enumerate(commands):
-        if isinstance(command, Register):
-            outcome: Outcome | None = round_.register(command)
-        elif isinstance(command, Cancel):
-            outcome = round_.cancel(command)
-        else:
-            outcome = round_.change_capacity(command)
+        try:
+            outcome = round_.apply(command)
+        except _SecondTouch as collision:
+            raise _SecondTouch(collision.args[0], index) from None
         if outcome is None:
             round_.plan.unfinished = commands[index:]
             break

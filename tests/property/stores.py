@@ -1,0 +1,64 @@
+"""Read back one event's stored seats, from either store, in one shape for comparison."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.adapters.dynamo_codec import from_item, key
+from chalicelib.adapters.memory import MemorySeatStore
+from chalicelib.adapters.seats import DynamoSeatStore
+from chalicelib.domain.registration import Standing
+
+
+@dataclass(frozen=True)
+class StoredSeats:
+    capacity: int
+    is_open: bool
+    confirmed_count: int
+    waitlist_count: int
+    confirmed: frozenset[str]
+    waitlist: tuple[str, ...]  # in waitlist order
+
+
+def read_memory(store: MemorySeatStore, event_id: str) -> StoredSeats:
+    event = store.events[event_id]
+    registrations = store.registrations[event_id].values()
+    waiting = sorted(
+        (r for r in registrations if r.standing is Standing.WAITLISTED), key=lambda r: r.wait_seq
+    )
+    return StoredSeats(
+        capacity=event["capacity"],
+        is_open=event["is_open"],
+        confirmed_count=event["confirmed"],
+        waitlist_count=event["waitlisted"],
+        confirmed=frozenset(r.user_id for r in registrations if r.standing is Standing.CONFIRMED),
+        waitlist=tuple(r.user_id for r in waiting),
+    )
+
+
+def read_dynamo(client: Any, table: str, event_id: str) -> StoredSeats:
+    meta = from_item(
+        client.get_item(TableName=table, Key=key(f"EVENT#{event_id}", "META"), ConsistentRead=True)["Item"]
+    )
+    rows = []
+    for page in client.get_paginator("query").paginate(
+        TableName=table,
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :reg)",
+        ExpressionAttributeValues={":pk": {"S": f"EVENT#{event_id}"}, ":reg": {"S": "REG#"}},
+        ConsistentRead=True,
+    ):
+        rows += [from_item(i) for i in page["Items"]]
+    waiting = sorted((r for r in rows if r["status"] == "waitlisted"), key=lambda r: r["waitSeq"])
+    return StoredSeats(
+        capacity=meta["capacity"],
+        is_open=meta["status"] == "active",
+        confirmed_count=meta["confirmedCount"],
+        waitlist_count=meta["waitlistCount"],
+        confirmed=frozenset(r["userId"] for r in rows if r["status"] == "confirmed"),
+        waitlist=tuple(r["userId"] for r in waiting),
+    )
+
+
+def dynamo_reader(store: DynamoSeatStore):
+    return lambda event_id: read_dynamo(store._client, store._table, event_id)
