@@ -1,0 +1,497 @@
+"""Turnstile's AWS stack: the Chalice API, the table, queues, bucket, worker Lambdas and alarms.
+
+Every table, queue and bucket is built from `chalicelib.resources`, the module the local stack
+bootstraps from, so the two cannot drift apart. Names are prefixed per stage (`turnstile-dev-...`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from chalice import api as chalice_api
+from chalice.cdk import Chalice
+from chalice.config import Config as ChaliceConfig
+from chalice.deploy.packager import PipRunner
+from constructs import Construct
+
+from chalicelib import resources
+from infrastructure.packaging import LAMBDA_PYTHON, ROOT, build_worker_package
+from infrastructure.stages import StageOptions
+
+RUNTIME = lambda_.Runtime.PYTHON_3_12
+assert RUNTIME.name == f"python{LAMBDA_PYTHON}"
+METRICS_NAMESPACE = "Turnstile"
+TABLE_STREAM = "table-stream"  # a worker fed by the table's DynamoDB stream, not a queue
+# Stream batches the relay gave up on (after retries and bisection) are described here. It only
+# exists in AWS (the local stack has no stream mappings), so it is not in chalicelib.resources.
+RELAY_FAILURES = "webhook-relay-failures"
+PER_GROUP = sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID
+
+
+@dataclass(frozen=True)
+class Worker:
+    construct_id: str
+    handler: str
+    service: str  # POWERTOOLS_SERVICE_NAME
+    source: str  # the queue it consumes (a name in resources.QUEUES), or TABLE_STREAM
+
+    @property
+    def timeout_seconds(self) -> int:
+        """The queue's visibility timeout is six times the function timeout (AWS's advice)."""
+        if self.source == TABLE_STREAM:
+            return resources.WORKER_TIMEOUT_SECONDS
+        return resources.queue_named(self.source).visibility_timeout // 6
+
+
+WORKERS: tuple[Worker, ...] = (
+    Worker(
+        "RegistrationWorker",
+        "workers.registration.handler",
+        "turnstile-registration-worker",
+        resources.REGISTRATIONS.name,
+    ),
+    Worker(
+        "WebhooksWorker", "workers.webhooks.handler", "turnstile-webhooks-worker", resources.WEBHOOKS.name
+    ),
+    Worker("WebhookRelay", "workers.webhook_relay.handler", "turnstile-webhook-relay", TABLE_STREAM),
+    Worker("ImportsWorker", "workers.imports.handler", "turnstile-imports-worker", resources.IMPORTS.name),
+)
+
+WORKER_PACKAGE = ROOT / ".cache" / "lambda" / "worker-package"
+
+
+class TurnstileStack(cdk.Stack):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, options: StageOptions, **kwargs: object
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.options = options
+        self.removal = cdk.RemovalPolicy.RETAIN if options.retain_data else cdk.RemovalPolicy.DESTROY
+        cdk.Tags.of(self).add("project", "turnstile")
+        cdk.Tags.of(self).add("stage", options.name)
+
+        self.table = self._table()
+        self.queues = self._queues()
+        self.bucket = self._bucket()
+        self.cursor_secret = secretsmanager.Secret(
+            self,
+            "CursorSecret",
+            description="Signs the opaque list cursors of the Turnstile API",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=48, exclude_punctuation=True
+            ),
+            removal_policy=self.removal,
+        )
+        self.alarm_topic = self._alarm_topic()
+        self.functions = {worker.construct_id: self._worker(worker) for worker in WORKERS}
+        self._grant_workers()
+        self.api = self._api()
+        self._alarms()
+        self._outputs()
+
+    # --- data -----------------------------------------------------------------------------
+
+    def _name(self, name: str) -> str:
+        return f"{self.options.prefix}-{name}"
+
+    def _table(self) -> dynamodb.Table:
+        definition = resources.TABLE
+        types = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER}
+        attributes = {name: dynamodb.Attribute(name=name, type=types[t]) for name, t in
+                      definition.attribute_types().items()}  # fmt: skip
+        table = dynamodb.Table(
+            self,
+            "Table",
+            table_name=self._name(definition.name),
+            partition_key=attributes[definition.partition_key],
+            sort_key=attributes[definition.sort_key],
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute=definition.ttl_attribute,
+            stream=dynamodb.StreamViewType[definition.stream_view],
+            deletion_protection=self.options.retain_data,
+            removal_policy=self.removal,
+        )
+        for index in definition.indexes:
+            if index.local:
+                assert index.partition_key == definition.partition_key, index
+                table.add_local_secondary_index(
+                    index_name=index.name,
+                    sort_key=attributes[index.sort_key],
+                    projection_type=dynamodb.ProjectionType.ALL,
+                )
+            else:
+                table.add_global_secondary_index(
+                    index_name=index.name,
+                    partition_key=attributes[index.partition_key],
+                    sort_key=attributes[index.sort_key],
+                    projection_type=dynamodb.ProjectionType.ALL,
+                )
+        return table
+
+    def _queues(self) -> dict[str, sqs.Queue]:
+        """Every queue of resources.QUEUES (dead-letter queues first), plus the relay's failures."""
+        dead_letter_names = {q.dead_letter for q in resources.QUEUES if q.dead_letter}
+        ordered = sorted(resources.QUEUES, key=lambda q: q.name not in dead_letter_names)
+        queues: dict[str, sqs.Queue] = {}
+        for definition in ordered:
+            is_dead_letter = definition.name in dead_letter_names
+            high_throughput = definition.fifo and self.options.high_throughput_fifo and not is_dead_letter
+            fifo = definition.fifo or None
+            queue = sqs.Queue(
+                self,
+                _construct_id(definition.name),
+                queue_name=self._name(definition.name),
+                fifo=definition.fifo or None,
+                content_based_deduplication=definition.content_based_deduplication if fifo else None,
+                deduplication_scope=sqs.DeduplicationScope.MESSAGE_GROUP if high_throughput else None,
+                fifo_throughput_limit=PER_GROUP if high_throughput else None,
+                visibility_timeout=cdk.Duration.seconds(definition.visibility_timeout),
+                retention_period=cdk.Duration.days(14 if is_dead_letter else 4),
+                encryption=sqs.QueueEncryption.SQS_MANAGED,
+                enforce_ssl=True,
+                dead_letter_queue=sqs.DeadLetterQueue(
+                    queue=queues[definition.dead_letter], max_receive_count=definition.max_receives
+                )
+                if definition.dead_letter
+                else None,
+                removal_policy=cdk.RemovalPolicy.DESTROY,
+            )
+            for attribute, value in definition.extra.items():
+                queue.node.default_child.add_property_override(attribute, value)
+            queues[definition.name] = queue
+        queues[RELAY_FAILURES] = sqs.Queue(
+            self,
+            _construct_id(RELAY_FAILURES),
+            queue_name=self._name(RELAY_FAILURES),
+            retention_period=cdk.Duration.days(14),
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+        )
+        return queues
+
+    def _bucket(self) -> s3.Bucket:
+        return s3.Bucket(
+            self,
+            _construct_id(resources.IMPORTS_BUCKET),
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            enforce_ssl=True,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire-import-payloads",
+                    expiration=cdk.Duration.days(self.options.import_retention_days),
+                    abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
+                )
+            ],
+            removal_policy=self.removal,
+        )
+
+    # --- compute --------------------------------------------------------------------------
+
+    def _environment(self, service: str) -> dict[str, str]:
+        """The variables chalicelib.config reads (every URL: IAM, not config, limits what is used)."""
+        q = self.queues
+        return {
+            "TURNSTILE_TABLE": self.table.table_name,
+            "TURNSTILE_REGISTRATIONS_QUEUE_URL": q[resources.REGISTRATIONS.name].queue_url,
+            "TURNSTILE_REGISTRATIONS_DLQ_URL": q[resources.REGISTRATIONS_DLQ.name].queue_url,
+            "TURNSTILE_WEBHOOKS_QUEUE_URL": q[resources.WEBHOOKS.name].queue_url,
+            "TURNSTILE_WEBHOOKS_DLQ_URL": q[resources.WEBHOOKS_DLQ.name].queue_url,
+            "TURNSTILE_IMPORTS_QUEUE_URL": q[resources.IMPORTS.name].queue_url,
+            "TURNSTILE_IMPORTS_DLQ_URL": q[resources.IMPORTS_DLQ.name].queue_url,
+            "TURNSTILE_IMPORTS_BUCKET": self.bucket.bucket_name,
+            "POWERTOOLS_SERVICE_NAME": service,
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+        }
+
+    def _log_group(self, construct_id: str, name: str) -> logs.LogGroup:
+        return logs.LogGroup(
+            self,
+            construct_id,
+            log_group_name=f"/aws/lambda/{name}",
+            retention=_retention(self.options.log_retention_days),
+            removal_policy=self.removal,
+        )
+
+    def _worker(self, worker: Worker) -> lambda_.Function:
+        name = self._name(worker.service.removeprefix("turnstile-"))
+        return lambda_.Function(
+            self,
+            worker.construct_id,
+            function_name=name,
+            description=f"Turnstile {worker.handler} ({self.options.name})",
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.X86_64,
+            handler=worker.handler,
+            code=lambda_.Code.from_asset(str(_worker_package())),
+            timeout=cdk.Duration.seconds(worker.timeout_seconds),
+            memory_size=self.options.worker_memory_mb,
+            environment=self._environment(worker.service),
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=self._log_group(f"{worker.construct_id}Logs", name),
+        )
+
+    def _queue_mapping(self, worker: Worker) -> sources.SqsEventSource:
+        return sources.SqsEventSource(
+            self.queues[worker.source],
+            batch_size=10,
+            report_batch_item_failures=True,
+            max_concurrency=self.options.max_concurrency,
+        )
+
+    def _grant_workers(self) -> None:
+        q, table, functions = self.queues, self.table, self.functions
+
+        registration = functions["RegistrationWorker"]
+        registration.add_event_source(self._queue_mapping(_worker("RegistrationWorker")))
+        table.grant_read_write_data(registration)
+        q[resources.REGISTRATIONS_DLQ.name].grant_send_messages(registration)  # malformed messages
+
+        webhooks = functions["WebhooksWorker"]  # the dispatcher: outbound HTTPS (no VPC)
+        webhooks.add_event_source(self._queue_mapping(_worker("WebhooksWorker")))
+        table.grant_read_write_data(webhooks)  # subscriptions, delivery log
+        q[resources.WEBHOOKS_DLQ.name].grant_send_messages(webhooks)
+
+        relay = functions["WebhookRelay"]  # table stream (outbox) -> webhooks queue
+        relay.add_event_source(
+            sources.DynamoEventSource(
+                table,
+                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                batch_size=100,
+                bisect_batch_on_error=True,
+                retry_attempts=10,
+                max_record_age=cdk.Duration.hours(24),
+                report_batch_item_failures=True,
+                on_failure=sources.SqsDlq(q[RELAY_FAILURES]),
+            )
+        )
+        table.grant_read_data(relay)  # subscriptions
+        q[resources.WEBHOOKS.name].grant_send_messages(relay)
+
+        imports = functions["ImportsWorker"]
+        imports.add_event_source(self._queue_mapping(_worker("ImportsWorker")))
+        table.grant_read_write_data(imports)  # progress, request records
+        q[resources.IMPORTS_DLQ.name].grant_send_messages(imports)
+        q[resources.REGISTRATIONS.name].grant_send_messages(imports)
+        imports.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[self.bucket.arn_for_objects("*")])
+        )
+
+    def _api(self) -> Chalice:
+        role = iam.Role(
+            self,
+            "ApiRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Turnstile API (Chalice)",
+            managed_policies=[
+                iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AWSLambdaBasicExecutionRole")
+            ],
+        )
+        self.table.grant_read_write_data(role)
+        self.queues[resources.REGISTRATIONS.name].grant_send_messages(role)
+        self.queues[resources.IMPORTS.name].grant_send_messages(role)
+        imports_objects = self.bucket.arn_for_objects("*")
+        role.add_to_policy(iam.PolicyStatement(actions=["s3:PutObject"], resources=[imports_objects]))
+        tracing = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+        role.add_to_policy(iam.PolicyStatement(actions=tracing, resources=["*"]))
+        self.api_role = role
+        environment = self._environment("turnstile-api")
+        environment["TURNSTILE_CURSOR_SECRET"] = self.cursor_secret.secret_value.unsafe_unwrap()
+        return ChaliceApi(
+            self,
+            "Api",
+            source_dir=str(ROOT),
+            stage_config={
+                "manage_iam_role": False,
+                "iam_role_arn": role.role_arn,
+                "autogen_policy": False,
+                "environment_variables": environment,
+                "lambda_memory_size": self.options.api_memory_mb,
+                "lambda_timeout": 15,
+                "xray": True,
+            },
+        )
+
+    # --- operations -----------------------------------------------------------------------
+
+    def _alarm_topic(self) -> sns.Topic:
+        topic = sns.Topic(self, "Alarms", topic_name=self._name("alarms"))
+        email = self.node.try_get_context("alarmEmail")
+        if email:
+            topic.add_subscription(subscriptions.EmailSubscription(email))
+        return topic
+
+    def _alarm(self, construct_id: str, name: str, metric: cloudwatch.IMetric, description: str) -> None:
+        alarm = metric.create_alarm(
+            self,
+            construct_id,
+            alarm_name=self._name(name),
+            alarm_description=description,
+            threshold=0,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.alarm_topic))
+
+    def _alarms(self) -> None:
+        dead_letters = [q.dead_letter for q in resources.QUEUES if q.dead_letter] + [RELAY_FAILURES]
+        for name in dead_letters:
+            depth = self.queues[name].metric_approximate_number_of_messages_visible(
+                period=cdk.Duration.minutes(1), statistic="Maximum"
+            )
+            self._alarm(
+                f"{_construct_id(name)}Depth", f"{name.removesuffix('.fifo')}-depth", depth,
+                f"Messages in {name}: inspect with `make dlq` and redrive once fixed",
+            )  # fmt: skip
+        for worker in WORKERS:
+            errors = self.functions[worker.construct_id].metric_errors(
+                period=cdk.Duration.minutes(5), statistic="Sum"
+            )
+            self._alarm(f"{worker.construct_id}Errors", f"{worker.service}-errors", errors,
+                        f"{worker.handler} raised (infrastructure failure, retried)")  # fmt: skip
+        api_errors = cloudwatch.Metric(
+            namespace="AWS/Lambda",
+            metric_name="Errors",
+            dimensions_map={"FunctionName": self.api.get_resource("APIHandler").ref},
+            period=cdk.Duration.minutes(5),
+            statistic="Sum",
+        )
+        self._alarm("ApiErrors", "api-errors", api_errors, "The API Lambda raised (unhandled errors)")
+
+    def _outputs(self) -> None:
+        cdk.CfnOutput(
+            self, "ApiUrl", value=self.api.sam_template.get_output("EndpointURL").value,
+            description="Base URL of the API (use as --api / TURNSTILE_API_URL)",
+        )  # fmt: skip
+        cdk.CfnOutput(self, "TableName", value=self.table.table_name)
+        cdk.CfnOutput(self, "ImportsBucketName", value=self.bucket.bucket_name)
+        for name in (resources.REGISTRATIONS.name, resources.WEBHOOKS.name, resources.IMPORTS.name):
+            cdk.CfnOutput(self, f"{_construct_id(name)}Url", value=self.queues[name].queue_url)
+        cdk.CfnOutput(self, "AlarmTopicArn", value=self.alarm_topic.topic_arn)
+
+
+class ChaliceApi(Chalice):
+    """chalice.cdk's construct, packaged for the stack's Chalice stage and the workers' runtime.
+
+    Chalice takes its stage from the scope's path and its Lambda runtime (and the wheels it
+    downloads) from the Python running the synth; both are set here instead, so the API runs on
+    the same Python as the workers whatever Python synthesizes it.
+    """
+
+    def _package_app(self) -> None:
+        stage = cdk.Stack.of(self).options.name
+        with _chalice_runtime(f"python{LAMBDA_PYTHON}"), _some_region():
+            chalice_api.package_app(
+                project_dir=self.source_dir,
+                output_dir=self._sam_package_dir,
+                stage=stage,
+                chalice_config=self.stage_config,
+            )
+
+
+@contextmanager
+def _chalice_runtime(runtime: str) -> Iterator[None]:
+    """Make `chalice package` target `runtime` rather than the Python running it.
+
+    Chalice (1.34) takes the runtime from `sys.version_info` and downloads Linux wheels with
+    `pip download --abi cpXY` but without `--python-version`, so from another Python it finds no
+    wheel for compiled packages (pydantic-core) and leaves them out. Both are patched for the
+    duration of the packaging; tests/infra checks the result holds the right wheels.
+    """
+    version = runtime.removeprefix("python").replace(".", "")
+    original_version = ChaliceConfig.lambda_python_version
+    original_download = PipRunner.download_manylinux_wheels
+
+    def download(
+        self: PipRunner, abi: str, packages: list[str], directory: str, platforms: Any = None
+    ) -> None:
+        for package in packages:
+            arguments = ["--only-binary=:all:", "--no-deps", "--implementation", "cp", "--abi", abi]
+            for platform in platforms or ["manylinux2014_x86_64"]:
+                arguments += ["--platform", platform]
+            self._execute("download", [*arguments, "--python-version", version, "--dest", directory, package])
+
+    ChaliceConfig.lambda_python_version = property(lambda _self: runtime)  # type: ignore[method-assign,assignment]
+    PipRunner.download_manylinux_wheels = download  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        ChaliceConfig.lambda_python_version = original_version  # type: ignore[method-assign]
+        PipRunner.download_manylinux_wheels = original_download  # type: ignore[method-assign]
+
+
+@contextmanager
+def _some_region() -> Iterator[None]:
+    """`chalice package` builds a boto3 session and needs a region, though the package does not."""
+    if os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"):
+        yield
+        return
+    os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+    try:
+        yield
+    finally:
+        del os.environ["AWS_DEFAULT_REGION"]
+
+
+def _worker(construct_id: str) -> Worker:
+    return next(w for w in WORKERS if w.construct_id == construct_id)
+
+
+def _construct_id(name: str) -> str:
+    """`registrations-dlq.fifo` -> `RegistrationsDlqFifo`."""
+    return "".join(part.capitalize() for part in name.replace(".", "-").split("-"))
+
+
+def _retention(days: int) -> logs.RetentionDays:
+    by_days = {14: logs.RetentionDays.TWO_WEEKS, 30: logs.RetentionDays.ONE_MONTH,
+               90: logs.RetentionDays.THREE_MONTHS}  # fmt: skip
+    return by_days[days]
+
+
+_built: dict[str, Path] = {}
+
+
+def _worker_package() -> Path:
+    """Assembled once per process (every worker shares the one asset)."""
+    if "package" not in _built:
+        _built["package"] = build_worker_package(WORKER_PACKAGE)
+    return _built["package"]
+
+
+def handlers_in(template: dict) -> set[str]:
+    """The worker handlers of a synthesized template (functions whose handler is in workers/)."""
+    return {
+        resource["Properties"]["Handler"]
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Lambda::Function"
+        and resource["Properties"].get("Handler", "").startswith("workers.")
+    }
+
+
+def dump(template: dict, path: Path) -> Path:
+    path.write_text(json.dumps(template, indent=1))
+    return path
