@@ -1,0 +1,116 @@
+"""workers.registration.handler with FIFO batches: order, partial failure, redelivery, DLQ."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from chalicelib import container as composition
+from devstack.runner import QueuePoller
+from tests.worker.conftest import cancel, fifo_record, register
+from workers.registration import handler
+
+
+def outcome(world, message) -> dict:
+    return world.request(message["requestId"])["outcome"]
+
+
+def test_one_groups_batch_is_decided_in_order(world):
+    event = world.event(capacity=2)
+    messages = [register(event, u) for u in ("a", "b", "c", "d")]
+    result = handler({"Records": [fifo_record(m, event) for m in messages]}, None)
+    assert result == {"batchItemFailures": []}
+    assert [outcome(world, m) for m in messages] == [
+        {"type": "confirmed"}, {"type": "confirmed"},
+        {"type": "waitlisted", "position": 1}, {"type": "waitlisted", "position": 2},
+    ]
+
+
+def test_cancellation_promotes_the_head_of_the_waitlist_in_the_same_batch(world):
+    event = world.event(capacity=1)
+    first = [register(event, "a"), register(event, "b"), register(event, "c")]
+    handler({"Records": [fifo_record(m, event) for m in first]}, None)
+    leaving = cancel(event, "a")
+    handler({"Records": [fifo_record(leaving, event)]}, None)
+    assert outcome(world, leaving) == {"type": "cancelled", "promotedUserId": "b"}
+    statuses = {i["userId"]: i["status"] for i in world.table_items(event) if i["SK"].startswith("REG#")}
+    assert statuses == {"b": "confirmed", "c": "waitlisted"}
+
+
+def test_a_failing_group_reports_all_its_records_and_spares_the_others(world):
+    healthy, broken = world.event(capacity=5), world.event(capacity=5)
+    real_store = composition.worker_container().decisions.store
+
+    class FailingFor:
+        def __getattr__(self, name):
+            return getattr(real_store, name)
+
+        def load(self, event_id, *args, **kwargs):
+            if event_id == broken:
+                raise ConnectionError("DynamoDB unreachable (test)")
+            return real_store.load(event_id, *args, **kwargs)
+
+    composition.worker_container().decisions.store = FailingFor()
+    records = [fifo_record(register(broken, "x"), broken), fifo_record(register(healthy, "y"), healthy),
+               fifo_record(register(broken, "z"), broken)]
+    result = handler({"Records": records}, None)
+    failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
+    assert failed == {records[0]["messageId"], records[2]["messageId"]}
+    assert outcome(world, json.loads(records[1]["body"])) == {"type": "confirmed"}
+
+
+def test_redelivering_the_same_batch_changes_nothing(world):
+    event = world.event(capacity=1)
+    records = [fifo_record(m, event) for m in (register(event, "a"), register(event, "b"), cancel(event, "a"))]
+    handler({"Records": records}, None)
+    once = world.table_items(event)
+    outcomes = [world.request(json.loads(r["body"])["requestId"]) for r in records]
+    handler({"Records": records}, None)
+    assert world.table_items(event) == once
+    assert [world.request(json.loads(r["body"])["requestId"]) for r in records] == outcomes
+
+
+def test_malformed_and_misrouted_messages_go_to_the_dlq_without_blocking_the_group(world):
+    event = world.event(capacity=3)
+    bad = fifo_record("{not json", event)
+    misrouted = fifo_record(register("another-event", "m"), event)
+    good = fifo_record(register(event, "g"), event)
+    result = handler({"Records": [bad, misrouted, good]}, None)
+    assert result == {"batchItemFailures": []}
+    assert outcome(world, json.loads(good["body"])) == {"type": "confirmed"}
+    dlq = world.environment["TURNSTILE_REGISTRATIONS_DLQ_URL"]
+    received = world.sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10,
+                                         MessageAttributeNames=["All"])["Messages"]
+    bodies = {m["Body"]: m["MessageAttributes"]["error"]["StringValue"] for m in received}
+    assert "{not json" in bodies
+    assert "is not the message group" in bodies[misrouted["body"]]
+
+
+def test_a_crash_between_commit_and_delete_leaves_the_state_of_one_clean_delivery(world):
+    """Through the real queue: the first invocation commits then dies before the runner deletes."""
+    queue = world.environment["TURNSTILE_REGISTRATIONS_QUEUE_URL"]
+    crashed, clean = world.event(capacity=1), world.event(capacity=1)
+    for user in ("a", "b", "c"):
+        body = register(crashed, user, request_id=f"{crashed}-{user}")
+        world.sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(body), MessageGroupId=crashed,
+                               MessageDeduplicationId=body["requestId"])
+    clean_batch = [fifo_record(register(clean, u, request_id=f"{clean}-{u}"), clean) for u in "abc"]
+    handler({"Records": clean_batch}, None)
+
+    def commit_then_crash(event, context):
+        handler(event, context)
+        raise SystemError("Lambda died after the commit, before SQS heard back")
+
+    dying = QueuePoller(queue, commit_then_crash, name="dying", retry_delay=0, sqs=world.sqs)
+    assert dying.poll_once(wait_seconds=1) == 3
+    assert world.request(f"{crashed}-a")["status"] == "completed", "the crashed run had committed"
+    healthy = QueuePoller(queue, handler, name="healthy", sqs=world.sqs)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if not healthy.poll_once(wait_seconds=0):
+            attrs = world.sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"]
+            if attrs["ApproximateNumberOfMessages"] == attrs["ApproximateNumberOfMessagesNotVisible"] == "0":
+                break
+    assert world.table_items(crashed) == world.table_items(clean)
+    for user in ("a", "b", "c"):
+        assert world.request(f"{crashed}-{user}")["outcome"] == world.request(f"{clean}-{user}")["outcome"]
