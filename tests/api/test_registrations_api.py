@@ -1,0 +1,141 @@
+"""Registration routes through chalice.test.Client, on in-memory adapters."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib import container as composition
+
+
+@pytest.fixture
+def seeded(api):
+    api.request(
+        "POST",
+        "/events",
+        {"eventId": "e1", "title": "t", "date": "2026-01-01", "capacity": 1, "waitlistEnabled": True},
+    )
+    api.request("POST", "/users", {"userId": "ada", "name": "Ada"})
+    return api
+
+
+def sent():
+    return composition.container().registrations.submitter.queue.sent
+
+
+def test_register_is_accepted_queued_in_the_events_group_and_pollable(seeded):
+    response = seeded.request("POST", "/events/e1/registrations", {"userId": "ada"})
+    assert response.status_code == 202
+    body = seeded.json(response)
+    assert body["status"] == "pending" and body["type"] == "register"
+    assert response.headers["Location"] == f"/requests/{body['requestId']}"
+    assert response.headers["Retry-After"] == "1"
+    [message] = sent()
+    assert (message.eventId, message.userId, message.requestId) == ("e1", "ada", body["requestId"])
+
+    polled = seeded.request("GET", response.headers["Location"])
+    assert polled.status_code == 200 and polled.headers["Retry-After"] == "1"
+    assert seeded.json(polled) == body
+
+
+def test_unknown_event_or_user_is_404_and_nothing_is_queued(seeded):
+    assert seeded.request("POST", "/events/nope/registrations", {"userId": "ada"}).status_code == 404
+    assert seeded.request("POST", "/events/e1/registrations", {"userId": "nobody"}).status_code == 404
+    assert seeded.request("DELETE", "/events/nope/registrations/ada").status_code == 404
+    assert sent() == []
+
+
+@pytest.mark.parametrize("status", ["draft", "closed", "cancelled"])
+def test_an_event_that_is_not_active_is_409_event_not_open(seeded, status):
+    seeded.request("PUT", "/events/e1", {"status": status})
+    response = seeded.request("POST", "/events/e1/registrations", {"userId": "ada"})
+    assert response.status_code == 409
+    assert seeded.json(response)["type"].endswith("/event-not-open")
+
+
+@pytest.mark.parametrize(
+    "body", [{}, {"userId": ""}, {"userId": "a b"}, {"userId": "ada", "extra": 1}, {"userId": 5}]
+)
+def test_invalid_registration_bodies_are_422(seeded, body):
+    assert seeded.request("POST", "/events/e1/registrations", body).status_code == 422
+
+
+def test_cancel_is_accepted_through_the_same_group(seeded):
+    response = seeded.request("DELETE", "/events/e1/registrations/ada")
+    assert response.status_code == 202
+    assert seeded.json(response)["type"] == "cancel"
+    assert [(m.type, m.eventId) for m in sent()] == [("cancel", "e1")]
+
+
+def test_idempotency_key_replays_the_first_answer(seeded):
+    headers = {"Idempotency-Key": "k-1"}
+    first = seeded.json(seeded.request("POST", "/events/e1/registrations", {"userId": "ada"}, headers))
+    again = seeded.json(seeded.request("POST", "/events/e1/registrations", {"userId": "ada"}, headers))
+    assert again["requestId"] == first["requestId"]
+    assert len(sent()) == 1
+
+
+def test_idempotency_key_with_a_different_body_is_422(seeded):
+    seeded.request("POST", "/users", {"userId": "bob", "name": "Bob"})
+    headers = {"Idempotency-Key": "k-2"}
+    seeded.request("POST", "/events/e1/registrations", {"userId": "ada"}, headers)
+    response = seeded.request("POST", "/events/e1/registrations", {"userId": "bob"}, headers)
+    assert response.status_code == 422
+    assert seeded.json(response)["type"].endswith("/idempotency-key-reused")
+
+
+def test_an_unreachable_queue_is_503_and_the_request_is_failed_not_pending(seeded):
+    queue = composition.container().registrations.submitter.queue
+    queue.available = False
+    response = seeded.request(
+        "POST", "/events/e1/registrations", {"userId": "ada"}, {"Idempotency-Key": "k-3"}
+    )
+    assert response.status_code == 503
+    [record] = composition.container().registrations.requests.records.values()
+    assert (record.status, record.failure) == ("failed", "queue_unavailable")
+    queue.available = True  # the same key may be retried once the queue is back
+    retry = seeded.request("POST", "/events/e1/registrations", {"userId": "ada"}, {"Idempotency-Key": "k-3"})
+    assert retry.status_code == 202 and seeded.json(retry)["requestId"] != record.request_id
+
+
+def test_unknown_request_is_404(seeded):
+    assert seeded.request("GET", "/requests/nope").status_code == 404
+
+
+def test_capacity_change_goes_through_the_queue(seeded):
+    response = seeded.request("PUT", "/events/e1", {"capacity": 5, "title": "bigger"}, {"If-Match": '"1"'})
+    assert response.status_code == 202
+    [message] = sent()
+    assert (message.type, message.capacity, message.changes) == ("change_capacity", 5, {"title": "bigger"})
+    stale = seeded.request("PUT", "/events/e1", {"capacity": 6}, {"If-Match": '"7"'})
+    assert stale.status_code == 412
+
+
+def test_delete_queues_the_purge_and_hides_the_event(seeded):
+    assert seeded.request("DELETE", "/events/e1").status_code == 204
+    assert [m.type for m in sent()] == ["purge_event"]
+    assert seeded.request("GET", "/events/e1").status_code == 404
+
+
+def test_delete_with_the_queue_down_is_503_and_keeps_the_event(seeded):
+    composition.container().registrations.submitter.queue.available = False
+    assert seeded.request("DELETE", "/events/e1").status_code == 503
+    assert seeded.request("GET", "/events/e1").status_code == 200
+
+
+def test_registration_listings_page_and_validate(seeded):
+    queries = composition.container().registrations.queries
+    queries.rows += [{"eventId": "e1", "userId": f"u{i}", "status": "confirmed"} for i in range(3)]
+    first = seeded.json(seeded.request("GET", "/events/e1/registrations?limit=2"))
+    assert [r["userId"] for r in first["items"]] == ["u0", "u1"]
+    rest = seeded.json(
+        seeded.request("GET", f"/events/e1/registrations?limit=2&cursor={first['nextCursor']}")
+    )
+    assert [r["userId"] for r in rest["items"]] == ["u2"] and rest["nextCursor"] is None
+    wrong_listing = seeded.request(
+        "GET", f"/events/e1/registrations?status=waitlisted&cursor={first['nextCursor']}"
+    )
+    assert wrong_listing.status_code == 400
+    assert seeded.request("GET", "/events/e1/registrations?status=gone").status_code == 422
+    assert seeded.request("GET", "/events/nope/registrations").status_code == 404
+    assert seeded.request("GET", "/users/nobody/registrations").status_code == 404
+    assert seeded.request("GET", "/users/ada/waitlists").status_code == 200

@@ -1,0 +1,83 @@
+"""The worker's use case on the in-memory store: lost races, redelivery, multi-round batches."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.adapters.memory import MemoryConcurrentChange, MemorySeatStore
+from chalicelib.domain.registration import Outcome
+from chalicelib.messages import CommandMessage
+from chalicelib.services.decisions import DecisionsExhausted, DecisionService
+from tests.fakes import FixedClock
+
+
+def register(user: str, request: str) -> CommandMessage:
+    return CommandMessage(type="register", requestId=request, eventId="e", userId=user)
+
+
+@pytest.fixture
+def store() -> MemorySeatStore:
+    store = MemorySeatStore()
+    store.add_event("e", capacity=1, waitlist_enabled=True)
+    return store
+
+
+def service(store, **kwargs) -> DecisionService:
+    return DecisionService(store, FixedClock(), MemoryConcurrentChange, **kwargs)
+
+
+def test_a_lost_race_is_reloaded_and_decided_again(store):
+    original_commit = store.commit
+    raced = []
+
+    def commit_after_a_rival(snapshot, plan, messages, now):
+        if not raced:  # a rival worker takes the last seat between our load and our commit
+            raced.append(True)
+            rival = store.load("e", {"rival"}, {"rival-request"}, 1)
+            original_commit(rival, _decide_one(rival, register("rival", "rival-request")), {}, now)
+        return original_commit(snapshot, plan, messages, now)
+
+    store.commit = commit_after_a_rival
+    outcomes = service(store).process("e", [register("ada", "r1")])
+    assert outcomes == {"r1": Outcome("waitlisted", position=1)}
+
+
+def _decide_one(snapshot, message):
+    from chalicelib.domain.registration import decide
+
+    return decide(snapshot.seats, [message.to_command()])
+
+
+def test_losing_every_race_gives_up_so_the_queue_redelivers(store):
+    def always_lose(*args):
+        raise MemoryConcurrentChange("e")
+
+    store.commit = always_lose
+    with pytest.raises(DecisionsExhausted):
+        service(store, max_attempts=3).process("e", [register("ada", "r1")])
+
+
+def test_a_batch_is_one_commit_unless_an_item_would_be_written_twice(store):
+    batch = [register(u, f"r{u}") for u in "abcdef"]
+    service(store).process("e", batch)
+    assert store.commits == 1
+    again = [CommandMessage(type="cancel", requestId="c1", eventId="e", userId="a"), register("a", "r-again")]
+    outcomes = service(store).process("e", again)
+    assert store.commits == 3  # cancel and re-register of one user need two transactions
+    assert outcomes["c1"] == Outcome("cancelled", promoted_user_ids=("b",))
+    assert outcomes["r-again"] == Outcome("waitlisted", position=5)
+
+
+def test_a_large_capacity_raise_commits_in_budget_sized_rounds(store):
+    service(store).process("e", [register(f"u{i}", f"r{i}") for i in range(10)])
+    commits = store.commits
+    raise_ = CommandMessage(type="change_capacity", requestId="grow", eventId="e", capacity=10)
+    outcomes = service(store, promotion_budget=4).process("e", [raise_])
+    assert outcomes == {"grow": Outcome("capacity_changed", capacity=10)}
+    assert store.commits - commits == 3  # 9 promotions: 4 + 4 + 1
+    assert store.events["e"]["confirmed"] == 10 and store.events["e"]["waitlisted"] == 0
+
+
+def test_redelivered_requests_are_skipped(store):
+    service(store).process("e", [register("a", "r1")])
+    assert service(store).process("e", [register("a", "r1"), register("a", "r1")]) == {}
