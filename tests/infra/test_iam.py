@@ -1,0 +1,99 @@
+"""Least privilege: no wildcard actions, and each function only its own table/queue/bucket rights."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any
+
+from chalicelib import resources
+from infrastructure.stack import RELAY_FAILURES
+
+
+def _statements(syn) -> list[tuple[str, dict[str, Any]]]:
+    """(resource logical id, statement) of every policy document in the template."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    for logical_id, resource in syn.json["Resources"].items():
+        props = resource.get("Properties", {})
+        documents = [props.get("PolicyDocument")] + [p["PolicyDocument"] for p in props.get("Policies", [])]
+        for document in filter(None, documents):
+            found += [(logical_id, statement) for statement in document["Statement"]]
+    return found
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    actions = statement.get("Action", [])
+    return [actions] if isinstance(actions, str) else actions
+
+
+def test_no_statement_allows_a_wildcard_action(dev, prod) -> None:
+    for syn in (dev, prod):
+        allows = [(where, s) for where, s in _statements(syn) if s["Effect"] == "Allow"]
+        assert allows
+        for where, statement in allows:
+            for action in _actions(statement):
+                assert action != "*" and not action.endswith(":*"), (where, action)
+            assert "NotAction" not in statement, where
+
+
+def test_only_tls_denials_use_service_wildcards(dev) -> None:
+    """`sqs:*` / `s3:*` appear only in Deny statements that refuse plain HTTP."""
+    for where, statement in _statements(dev):
+        if any(a == "*" or a.endswith(":*") for a in _actions(statement)):
+            assert statement["Effect"] == "Deny", where
+            assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}, where
+
+
+def _grants(syn, role_construct: Any) -> dict[str, set[str]]:
+    """action -> the logical ids of the resources it is allowed on, for one role."""
+    role = syn.logical_id(role_construct)
+    grants: dict[str, set[str]] = defaultdict(set)
+    for resource in syn.resources("AWS::IAM::Policy").values():
+        if {"Ref": role} not in resource["Properties"]["Roles"]:
+            continue
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
+            targets = statement["Resource"]
+            targets = targets if isinstance(targets, list) else [targets]
+            for action in _actions(statement):
+                grants[action] |= {_logical_id_in(t) for t in targets}
+    return grants
+
+
+def _logical_id_in(target: Any) -> str:
+    text = str(target)
+    if "Fn::GetAtt" in text or "Ref" in text:
+        return re.search(r"'(?:Ref|Fn::GetAtt)': \[?'([A-Za-z0-9]+)'", text).group(1)
+    return text
+
+
+def test_each_function_has_only_its_own_rights(dev) -> None:
+    q = {name: dev.logical_id(queue) for name, queue in dev.stack.queues.items()}
+    table, bucket = dev.logical_id(dev.stack.table), dev.logical_id(dev.stack.bucket)
+
+    def role_of(construct_id: str) -> Any:
+        return dev.stack.functions[construct_id].role
+
+    api = _grants(dev, dev.stack.api_role)
+    assert api["sqs:SendMessage"] == {q[resources.REGISTRATIONS.name], q[resources.IMPORTS.name]}
+    assert api["s3:PutObject"] == {bucket}
+    assert table in api["dynamodb:PutItem"] and "sqs:ReceiveMessage" not in api and "s3:GetObject" not in api
+
+    registration = _grants(dev, role_of("RegistrationWorker"))
+    assert registration["sqs:ReceiveMessage"] == {q[resources.REGISTRATIONS.name]}
+    assert registration["sqs:SendMessage"] == {q[resources.REGISTRATIONS_DLQ.name]}
+    assert table in registration["dynamodb:UpdateItem"]
+    assert not any(action.startswith("s3:") for action in registration)
+
+    webhooks = _grants(dev, role_of("WebhooksWorker"))
+    assert webhooks["sqs:ReceiveMessage"] == {q[resources.WEBHOOKS.name]}
+    assert webhooks["sqs:SendMessage"] == {q[resources.WEBHOOKS_DLQ.name]}
+
+    relay = _grants(dev, role_of("WebhookRelay"))
+    assert relay["sqs:SendMessage"] == {q[resources.WEBHOOKS.name], q[RELAY_FAILURES]}
+    assert table in relay["dynamodb:GetRecords"] and "dynamodb:PutItem" not in relay
+    assert "sqs:ReceiveMessage" not in relay
+
+    imports = _grants(dev, role_of("ImportsWorker"))
+    assert imports["sqs:ReceiveMessage"] == {q[resources.IMPORTS.name]}
+    assert imports["sqs:SendMessage"] == {q[resources.REGISTRATIONS.name], q[resources.IMPORTS_DLQ.name]}
+    assert imports["s3:GetObject"] == {bucket} and "s3:PutObject" not in imports

@@ -1,0 +1,198 @@
+"""The synthesized CloudFormation template: what `cdk deploy` would create, asserted offline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk.assertions import Match
+
+from chalicelib import resources
+from infrastructure.stack import RELAY_FAILURES, TABLE_STREAM, WORKERS
+
+DEAD_LETTERS = [q.dead_letter for q in resources.QUEUES if q.dead_letter]
+
+
+def _queue_id(syn, name: str) -> str:
+    return syn.logical_id(syn.stack.queues[name])
+
+
+def _function_id(syn, construct_id: str) -> str:
+    return syn.logical_id(syn.stack.functions[construct_id])
+
+
+def test_table_is_built_from_the_definitions_module(dev) -> None:
+    table = resources.TABLE
+    props = next(iter(dev.resources("AWS::DynamoDB::Table").values()))["Properties"]
+    assert props["TableName"] == f"turnstile-dev-{table.name}"
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["TimeToLiveSpecification"] == {"AttributeName": resources.TTL_ATTRIBUTE, "Enabled": True}
+    assert props["StreamSpecification"] == {"StreamViewType": table.stream_view}
+    assert props["KeySchema"] == [
+        {"AttributeName": table.partition_key, "KeyType": "HASH"},
+        {"AttributeName": table.sort_key, "KeyType": "RANGE"},
+    ]
+    assert {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]} == (
+        table.attribute_types()
+    )
+    declared = {i["IndexName"] for i in props.get("GlobalSecondaryIndexes", [])}
+    declared |= {i["IndexName"] for i in props.get("LocalSecondaryIndexes", [])}
+    assert declared == {index.name for index in table.indexes}
+
+
+def test_prod_keeps_its_data(prod) -> None:
+    prod.template.has_resource(
+        "AWS::DynamoDB::Table",
+        {"DeletionPolicy": "Retain", "Properties": Match.object_like({"DeletionProtectionEnabled": True})},
+    )
+    prod.template.has_resource("AWS::S3::Bucket", {"DeletionPolicy": "Retain"})
+
+
+def test_every_queue_with_its_fifo_and_dead_letter_settings(dev) -> None:
+    queues = dev.resources("AWS::SQS::Queue")
+    for definition in resources.QUEUES:
+        props = queues[_queue_id(dev, definition.name)]["Properties"]
+        assert props["QueueName"] == f"turnstile-dev-{definition.name}"
+        assert props.get("FifoQueue", False) is definition.fifo
+        assert props["VisibilityTimeout"] == definition.visibility_timeout
+        assert props["SqsManagedSseEnabled"] is True
+        if definition.dead_letter:
+            redrive = props["RedrivePolicy"]
+            assert redrive["maxReceiveCount"] == definition.max_receives
+            dlq = _queue_id(dev, definition.dead_letter)
+            assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": [dlq, "Arn"]}
+        else:
+            assert "RedrivePolicy" not in props
+    registrations = queues[_queue_id(dev, resources.REGISTRATIONS.name)]["Properties"]
+    assert registrations["RedrivePolicy"]["maxReceiveCount"] == 5
+    assert "DeduplicationScope" not in registrations  # high throughput is a prod option
+
+
+def test_high_throughput_fifo_in_prod(prod) -> None:
+    props = prod.resources("AWS::SQS::Queue")[_queue_id(prod, resources.REGISTRATIONS.name)]["Properties"]
+    assert props["DeduplicationScope"] == "messageGroup"
+    assert props["FifoThroughputLimit"] == "perMessageGroupId"
+    assert props["QueueName"] == "turnstile-prod-registrations.fifo"
+
+
+def test_queues_enforce_tls(dev) -> None:
+    for policy in dev.resources("AWS::SQS::QueuePolicy").values():
+        statement = policy["Properties"]["PolicyDocument"]["Statement"][0]
+        assert statement["Effect"] == "Deny"
+        assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert len(dev.resources("AWS::SQS::QueuePolicy")) == len(dev.resources("AWS::SQS::Queue"))
+
+
+def _mapping_of(syn, worker) -> dict[str, Any]:
+    function = _function_id(syn, worker.construct_id)
+    [mapping] = [
+        m["Properties"]
+        for m in syn.resources("AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["FunctionName"] == {"Ref": function}
+    ]
+    return mapping
+
+
+def test_every_worker_has_one_mapping_with_partial_batch_failures(dev, prod) -> None:
+    assert len(dev.resources("AWS::Lambda::EventSourceMapping")) == len(WORKERS)
+    for worker in WORKERS:
+        mapping = _mapping_of(dev, worker)
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        if worker.source == TABLE_STREAM:
+            assert mapping["EventSourceArn"] == {"Fn::GetAtt": [dev.logical_id(dev.stack.table), "StreamArn"]}
+            assert mapping["BisectBatchOnFunctionError"] is True
+            failures = _queue_id(dev, RELAY_FAILURES)
+            assert mapping["DestinationConfig"] == {
+                "OnFailure": {"Destination": {"Fn::GetAtt": [failures, "Arn"]}}
+            }
+            continue
+        assert mapping["EventSourceArn"] == {"Fn::GetAtt": [_queue_id(dev, worker.source), "Arn"]}
+        assert mapping["BatchSize"] == 10
+        assert mapping["ScalingConfig"] == {"MaximumConcurrency": dev.stack.options.max_concurrency}
+        assert _mapping_of(prod, worker)["ScalingConfig"] == {"MaximumConcurrency": 20}
+
+
+def test_visibility_timeout_is_at_least_six_times_the_worker_timeout(dev) -> None:
+    functions = dev.resources("AWS::Lambda::Function")
+    queues = dev.resources("AWS::SQS::Queue")
+    for worker in WORKERS:
+        function = functions[_function_id(dev, worker.construct_id)]["Properties"]
+        assert function["Runtime"] == "python3.12"
+        assert function["Handler"] == worker.handler
+        if worker.source == resources.REGISTRATIONS.name:
+            assert function["Timeout"] == resources.WORKER_TIMEOUT_SECONDS
+        if worker.source != TABLE_STREAM:
+            visibility = queues[_queue_id(dev, worker.source)]["Properties"]["VisibilityTimeout"]
+            assert visibility >= 6 * function["Timeout"]
+
+
+def test_functions_get_the_settings_chalicelib_config_reads(dev) -> None:
+    needed = {
+        "TURNSTILE_TABLE", "TURNSTILE_REGISTRATIONS_QUEUE_URL", "TURNSTILE_REGISTRATIONS_DLQ_URL",
+        "TURNSTILE_WEBHOOKS_QUEUE_URL", "TURNSTILE_WEBHOOKS_DLQ_URL", "TURNSTILE_IMPORTS_QUEUE_URL",
+        "TURNSTILE_IMPORTS_DLQ_URL", "TURNSTILE_IMPORTS_BUCKET", "POWERTOOLS_SERVICE_NAME",
+        "POWERTOOLS_METRICS_NAMESPACE",
+    }  # fmt: skip
+    functions = dev.resources("AWS::Lambda::Function")
+    for worker in WORKERS:
+        function = functions[_function_id(dev, worker.construct_id)]["Properties"]
+        variables = function["Environment"]["Variables"]
+        assert needed <= set(variables)
+        assert variables["POWERTOOLS_SERVICE_NAME"] == worker.service
+        assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "Turnstile"
+        assert "POWERTOOLS_TRACE_DISABLED" not in variables
+    [api] = dev.resources("AWS::Serverless::Function").values()
+    variables = api["Properties"]["Environment"]["Variables"]
+    assert needed | {"TURNSTILE_CURSOR_SECRET"} <= set(variables)
+    assert "resolve:secretsmanager" in str(variables["TURNSTILE_CURSOR_SECRET"])
+    assert api["Properties"]["Runtime"] == "python3.12"
+    assert api["Properties"]["Role"] == {"Fn::GetAtt": [dev.logical_id(dev.stack.api_role), "Arn"]}
+
+
+def test_imports_bucket_is_private_encrypted_and_expires_payloads(dev) -> None:
+    [bucket] = dev.resources("AWS::S3::Bucket").values()
+    props = bucket["Properties"]
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"] == [
+        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+    ]
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }  # fmt: skip
+    [rule] = props["LifecycleConfiguration"]["Rules"]
+    assert rule["Status"] == "Enabled" and rule["ExpirationInDays"] == 7
+    [policy] = dev.resources("AWS::S3::BucketPolicy").values()
+    [deny] = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_alarms_on_every_dead_letter_queue_and_worker_errors(dev) -> None:
+    alarms = list(dev.resources("AWS::CloudWatch::Alarm").values())
+    watched_queues = {
+        d["Value"]["Fn::GetAtt"][0]
+        for a in alarms
+        for d in a["Properties"]["Dimensions"]
+        if d["Name"] == "QueueName" and a["Properties"]["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    }
+    assert watched_queues == {_queue_id(dev, name) for name in [*DEAD_LETTERS, RELAY_FAILURES]}
+    watched_functions = {
+        str(d["Value"])
+        for a in alarms
+        for d in a["Properties"]["Dimensions"]
+        if d["Name"] == "FunctionName" and a["Properties"]["MetricName"] == "Errors"
+    }
+    for worker in WORKERS:
+        assert str({"Ref": _function_id(dev, worker.construct_id)}) in watched_functions
+    assert str({"Ref": "APIHandler"}) in watched_functions
+    topic = dev.logical_id(dev.stack.alarm_topic)
+    for alarm in alarms:
+        props = alarm["Properties"]
+        assert props["Threshold"] == 0 and props["ComparisonOperator"] == "GreaterThanThreshold"
+        assert props["AlarmActions"] == [{"Ref": topic}]
+        assert props["AlarmName"].startswith("turnstile-dev-")
+
+
+def test_api_url_is_an_output(dev) -> None:
+    outputs = dev.json["Outputs"]
+    assert "execute-api" in str(outputs["ApiUrl"]["Value"])
+    assert {"TableName", "ImportsBucketName", "RegistrationsFifoUrl"} <= set(outputs)
