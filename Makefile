@@ -6,9 +6,9 @@ PY := $(VENV)/bin/python
 DYNAMODB_LOCAL_PACKAGE := amplify-dynamodb-simulator@2.9.30
 DYNAMODB_LOCAL_DIR := .cache/dynamodb-local
 
-.PHONY: dev test lint bench dlq dynamodb-local install clean
+.PHONY: dev test lint bench dlq dynamodb-local install clean synth deploy destroy
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-infra.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is needed"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
@@ -46,3 +46,17 @@ dlq: install
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .ruff_cache .hypothesis
+
+# AWS (see README "Deploying to AWS"): STAGE=dev|prod; the CDK CLI comes from npm, pinned.
+STAGE ?= dev
+CDK := cd infrastructure && npx --yes aws-cdk@$(CDK_CLI_VERSION)
+CDK_CLI_VERSION := 2.1146.1
+
+synth: install
+	$(CDK) synth -c stage=$(STAGE) --quiet
+
+deploy: install
+	$(CDK) deploy -c stage=$(STAGE) --require-approval broadening
+
+destroy: install
+	$(CDK) destroy -c stage=$(STAGE)

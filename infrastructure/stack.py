@@ -274,6 +274,7 @@ class TurnstileStack(cdk.Stack):
         webhooks.add_event_source(self._queue_mapping(_worker("WebhooksWorker")))
         table.grant_read_write_data(webhooks)  # subscriptions, delivery log
         q[resources.WEBHOOKS_DLQ.name].grant_send_messages(webhooks)
+        q[resources.WEBHOOKS.name].grant_send_messages(webhooks)  # the next attempt, delayed
 
         relay = functions["WebhookRelay"]  # table stream (outbox) -> webhooks queue
         relay.add_event_source(
@@ -288,7 +289,7 @@ class TurnstileStack(cdk.Stack):
                 on_failure=sources.SqsDlq(q[RELAY_FAILURES]),
             )
         )
-        table.grant_read_data(relay)  # subscriptions
+        table.grant_read_write_data(relay)  # subscriptions, delivery records
         q[resources.WEBHOOKS.name].grant_send_messages(relay)
 
         imports = functions["ImportsWorker"]
@@ -296,6 +297,7 @@ class TurnstileStack(cdk.Stack):
         table.grant_read_write_data(imports)  # progress, request records
         q[resources.IMPORTS_DLQ.name].grant_send_messages(imports)
         q[resources.REGISTRATIONS.name].grant_send_messages(imports)
+        q[resources.IMPORTS.name].grant_send_messages(imports)  # continues a long import in a new run
         imports.add_to_role_policy(
             iam.PolicyStatement(actions=["s3:GetObject"], resources=[self.bucket.arn_for_objects("*")])
         )
@@ -313,6 +315,7 @@ class TurnstileStack(cdk.Stack):
         self.table.grant_read_write_data(role)
         self.queues[resources.REGISTRATIONS.name].grant_send_messages(role)
         self.queues[resources.IMPORTS.name].grant_send_messages(role)
+        self.queues[resources.WEBHOOKS.name].grant_send_messages(role)  # webhook service deliveries
         imports_objects = self.bucket.arn_for_objects("*")
         role.add_to_policy(iam.PolicyStatement(actions=["s3:PutObject"], resources=[imports_objects]))
         tracing = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
