@@ -89,7 +89,7 @@ def _parse_csv(body: bytes) -> list[Any]:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise BadRequest("The CSV file is not UTF-8 text.") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [cell.strip() for cell in next(reader, [])]
         _check_header(header)

@@ -151,9 +151,12 @@ class ImportService:
 
 @dataclass(frozen=True)
 class ImportLimits:
-    max_in_flight: int = 200  # this import's rows enqueued but not yet decided
+    # This import's rows enqueued but not yet decided. A FIFO group is decided one batch (10) at
+    # a time, so a few batches ahead keep its worker busy; more only delays the event's other
+    # commands behind the import and slows moto's SQS (its costs grow with queue depth).
+    max_in_flight: int = 30
     slice_seconds: float = 60.0  # one run's working time before it re-queues itself
-    poll_seconds: float = 0.2  # how often a waiting run re-reads the import item
+    poll_seconds: float = 0.1  # how often a waiting run re-reads the import item
     stall_seconds: float = 900.0  # no row decided for this long while rows are in flight: failed
     lease_margin_seconds: int = 60
 

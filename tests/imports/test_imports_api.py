@@ -1,0 +1,187 @@
+"""Every import route and error, through chalice.test.Client on in-memory adapters."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from chalice.test import Client
+
+from app import app
+from chalicelib.imports import container as imports_container
+from chalicelib.imports.rows import MAX_BYTES, MAX_ROWS
+from tests.imports.fakes import Fakes
+
+
+@pytest.fixture
+def fakes() -> Iterator[Fakes]:
+    fakes = Fakes()
+    imports_container.use(fakes.container())
+    yield fakes
+    imports_container.use(None)
+
+
+@pytest.fixture
+def http(fakes) -> Iterator[object]:
+    with Client(app) as client:
+        yield client.http
+
+
+def _post(
+    http, body: bytes | str, content_type: str = "text/csv", path: str = "/events/pycon/imports", **headers
+):
+    return http.post(path, headers={"Content-Type": content_type, **headers}, body=body)
+
+
+def _json(response):
+    return json.loads(response.body)
+
+
+def test_post_accepts_a_csv_file_and_queues_the_import(http, fakes):
+    response = _post(http, "userId,name\nada,Ada\nbob,Bob\n")
+    assert response.status_code == 202
+    body = _json(response)
+    assert response.headers["Location"] == f"/imports/{body['importId']}"
+    assert response.headers["Retry-After"] == "2"
+    assert body["status"] == "queued" and body["total"] == 2 and body["dryRun"] is False
+    assert fakes.queue.messages == [({"action": "start", "importId": body["importId"]}, 0)]
+    assert (
+        fakes.payloads.objects[f"imports/{body['importId']}/payload.csv"]
+        == b"userId,name\nada,Ada\nbob,Bob\n"
+    )
+
+
+def test_post_accepts_json_rows_and_a_dry_run(http):
+    response = _post(http, json.dumps({"rows": [{"userId": "ada", "name": "Ada"}]}), "application/json")
+    assert response.status_code == 202
+    dry = _post(http, "userId\nada\n", path="/events/pycon/imports?dryRun=true")
+    assert dry.status_code == 202 and _json(dry)["dryRun"] is True
+
+
+def test_get_shows_progress_with_retry_after_until_finished(http, fakes):
+    import_id = _json(_post(http, "userId,name\nada,Ada\nbob,\n"))["importId"]
+    imports_container.imports().processor.run({"importId": import_id}, owner="m1", budget=0.01)
+    running = http.get(f"/imports/{import_id}")
+    assert running.status_code == 200 and running.headers["Retry-After"] == "2"
+    body = _json(running)
+    assert (body["status"], body["valid"], body["invalid"], body["enqueued"]) == ("running", 1, 1, 1)
+    fakes.imports.decide(import_id, 1, "waitlisted")
+    imports_container.imports().processor.run({"importId": import_id}, owner="m1", budget=0.01)
+    done = http.get(f"/imports/{import_id}")
+    assert "Retry-After" not in done.headers
+    body = _json(done)
+    assert body["status"] == "completed" and body["completedAt"]
+    assert (body["decided"], body["confirmed"], body["waitlisted"], body["alreadyRegistered"]) == (1, 0, 1, 0)
+
+
+def test_errors_are_paginated_with_row_numbers(http, fakes):
+    rows = "".join(f"u{n},,bad-email\n" for n in range(1, 46))
+    import_id = _json(_post(http, "userId,name,email\n" + rows))["importId"]
+    imports_container.imports().processor.run({"importId": import_id}, owner="m1", budget=0.01)
+    first = http.get(f"/imports/{import_id}/errors?limit=30")
+    assert first.status_code == 200
+    page = _json(first)
+    assert len(page["items"]) == 30 and page["nextCursor"]
+    assert page["items"][0] == {"row": 1, "field": "email", "message": "must be a valid email address"}
+    rest = _json(http.get(f"/imports/{import_id}/errors?limit=30&cursor={page['nextCursor']}"))
+    assert len(rest["items"]) == 15 and rest["nextCursor"] is None
+    assert [e["row"] for e in page["items"] + rest["items"]] == list(range(1, 46))
+
+
+def test_a_cursor_of_another_listing_is_a_400(http, fakes):
+    rows = "".join(f"u{n},,bad\n" for n in range(1, 4))
+    first = _json(_post(http, "userId,name,email\n" + rows))["importId"]
+    second = _json(_post(http, "userId,name,email\n" + rows))["importId"]
+    for import_id in (first, second):
+        imports_container.imports().processor.run({"importId": import_id}, owner="m1", budget=0.01)
+    cursor = _json(http.get(f"/imports/{first}/errors?limit=1"))["nextCursor"]
+    assert http.get(f"/imports/{second}/errors?cursor={cursor}").status_code == 400
+    assert http.get(f"/imports/{first}/errors?cursor=garbage").status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/imports/nope", 404),
+        ("/imports/nope/errors", 404),
+    ],
+)
+def test_unknown_imports_are_404(http, path, status):
+    response = http.get(path)
+    assert response.status_code == status
+    assert response.headers["Content-Type"] == "application/problem+json"
+
+
+def test_an_unknown_event_is_a_404(http, fakes):
+    response = _post(http, "userId\nada\n", path="/events/nope/imports")
+    assert response.status_code == 404 and _json(response)["status"] == 404
+    assert fakes.payloads.objects == {} and fakes.queue.messages == []
+
+
+def test_more_than_100000_rows_or_10_mb_is_a_413(http, fakes):
+    too_many = _post(http, "userId\n" + "u\n" * (MAX_ROWS + 1))
+    assert too_many.status_code == 413
+    assert too_many.headers["Content-Type"] == "application/problem+json"
+    too_big = _post(http, b"userId\n" + b"x" * (MAX_BYTES + 1))
+    assert too_big.status_code == 413
+    json_rows = json.dumps({"rows": [{"userId": "u"}] * (MAX_ROWS + 1)})
+    assert _post(http, json_rows, "application/json").status_code == 413
+    assert fakes.payloads.objects == {}
+    assert _post(http, "userId\n" + "u\n" * MAX_ROWS).status_code == 202
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/xml", "application/x-www-form-urlencoded"]
+)
+def test_other_media_types_are_a_415(http, content_type):
+    response = _post(http, "userId\nada\n", content_type)
+    assert response.status_code == 415
+    assert _json(response)["type"].endswith("unsupported-media-type")
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "content_type", "field"),
+    [
+        ("/events/pycon/imports?dryRun=maybe", "userId\nada\n", "text/csv", "dryRun"),
+        ("/events/pycon/imports?dryrun=true", "userId\nada\n", "text/csv", "dryrun"),
+        ("/events/pycon/imports", "name\nAda\n", "text/csv", "userId"),
+        ("/events/pycon/imports", "userId,phone\nada,1\n", "text/csv", "phone"),
+        ("/events/pycon/imports", "userId\n", "text/csv", "rows"),
+        ("/events/pycon/imports", '{"rows": {}}', "application/json", "rows"),
+        ("/events/pycon/imports", '{"rows": [], "x": 1}', "application/json", "x"),
+        ("/imports/any/errors?limit=0", "", "text/csv", "limit"),
+    ],
+)
+def test_bad_parameters_and_files_are_a_422_naming_the_field(http, path, body, content_type, field):
+    is_listing = path.startswith("/imports")
+    response = http.get(path) if is_listing else _post(http, body, content_type, path=path)
+    assert response.status_code == 422, response.body
+    assert field in [e["field"] for e in _json(response)["errors"]]
+
+
+def test_malformed_payloads_are_a_400(http):
+    assert _post(http, "{oops", "application/json").status_code == 400
+    assert _post(http, b"userId\n\xff\n").status_code == 400
+    assert _post(http, 'userId\n"ada\n').status_code == 400
+
+
+def test_an_idempotency_key_returns_the_first_import_and_refuses_another_body(http, fakes):
+    first = _post(http, "userId\nada\n", **{"Idempotency-Key": "k1"})
+    again = _post(http, "userId\nada\n", **{"Idempotency-Key": "k1"})
+    assert first.status_code == again.status_code == 202
+    assert _json(first)["importId"] == _json(again)["importId"] and len(fakes.queue.messages) == 1
+    other = _post(http, "userId\nbob\n", **{"Idempotency-Key": "k1"})
+    assert other.status_code == 422 and _json(other)["type"].endswith("idempotency-key-reused")
+
+
+def test_a_queue_failure_is_a_503_and_marks_the_import_failed(http, fakes):
+    from chalicelib.ports import QueueUnavailable
+
+    def down(message, delay_seconds=0):
+        raise QueueUnavailable("down")
+
+    fakes.queue.send = down
+    response = _post(http, "userId\nada\n")
+    assert response.status_code == 503
+    assert [r.status for r in fakes.imports.records.values()] == ["failed"]
