@@ -138,3 +138,24 @@ def test_a_killed_import_worker_resumes_without_sending_a_row_twice(import_stack
     assert len(sent) == 300 and set(sent.values()) == {1}
     waitlist = all_pages(http, f"{api}/events/{event_id}/registrations", status="waitlisted")
     assert [r["userId"] for r in waitlist] == [u for u, _, _ in rows[100:]]
+
+
+def test_the_cli_uploads_follows_and_summarizes(import_stack, tmp_path, capsys):
+    from cli.turnstile import main
+
+    http, api = import_stack.http, import_stack.api
+    prefix = uuid.uuid4().hex[:8]
+    event_id = new_event(http, api, 3)
+    rows = [(f"{prefix}-c{n}", f"C {n}", "") for n in range(1, 7)] + [(f"{prefix}-c9", "C 9", "oops")]
+    path = tmp_path / "attendees.csv"
+    path.write_bytes(csv_file(rows))
+
+    assert main(["import", str(path), "--event", event_id, "--api", api]) == 0
+    out, err = capsys.readouterr()
+    assert f"for event {event_id}: completed" in out
+    assert "rows 7: 6 valid, 1 invalid" in out and "3 confirmed, 3 waitlisted" in out
+    assert "row 7: email: must be a valid email address" in out
+    assert "decided" in err  # the progress bar
+
+    assert main(["import", str(path), "--event", "no-such-event", "--api", api, "--no-progress"]) == 2
+    assert "HTTP 404" in capsys.readouterr().err

@@ -1,0 +1,160 @@
+"""`python -m cli.turnstile import FILE --event EVENT_ID [--api URL]`: bulk-import registrations.
+
+Uploads a CSV (columns userId, name, email) or JSON ({"rows": [...]}) file to a running
+Turnstile, shows a progress bar of decided rows until the import completes, then prints a
+summary and the first errors. Exit status: 0 completed, 1 the import failed (or timed out),
+2 the API refused the file or could not be reached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+import requests
+from tqdm import tqdm
+
+DEFAULT_API = os.environ.get("TURNSTILE_API", "http://127.0.0.1:8000")
+OUTCOMES = ("confirmed", "waitlisted", "alreadyRegistered", "rejected")
+
+
+class Refused(Exception):
+    """The API answered with an error (problem+json) or could not be reached."""
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m cli.turnstile", description="Turnstile command line")
+    commands = parser.add_subparsers(dest="command", required=True)
+    imp = commands.add_parser("import", help="bulk-import registrations for an event from a CSV or JSON file")
+    imp.add_argument("file", type=Path, help='CSV with a header (userId,name,email) or JSON {"rows": [...]}')
+    imp.add_argument("--event", required=True, help="the eventId to register the rows for")
+    imp.add_argument("--api", default=DEFAULT_API, help=f"Turnstile API base URL (default {DEFAULT_API})")
+    imp.add_argument("--dry-run", action="store_true", help="validate and report; write nothing")
+    imp.add_argument("--errors", type=int, default=10, metavar="N", help="how many row errors to print")
+    imp.add_argument("--idempotency-key", help="makes a retried upload return the first import")
+    imp.add_argument("--timeout", type=float, default=3600, help="give up waiting after this many seconds")
+    imp.add_argument("--no-progress", action="store_true", help="no progress bar (e.g. in CI logs)")
+    return parser.parse_args(argv)
+
+
+def _problem(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return f"HTTP {response.status_code}: {response.text[:200]}"
+    lines = [f"HTTP {response.status_code} {body.get('title', '')}: {body.get('detail', '')}"]
+    lines += [f"  {e.get('field')}: {e.get('message')}" for e in body.get("errors", [])]
+    return "\n".join(lines)
+
+
+class Api:
+    def __init__(self, base: str, session: requests.Session | None = None) -> None:
+        self.base = base.rstrip("/")
+        self.http = session or requests.Session()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        try:
+            response = self.http.request(method, self.base + path, timeout=60, **kwargs)
+        except requests.RequestException as error:
+            raise Refused(f"cannot reach {self.base}: {error}") from None
+        if response.status_code >= 400:
+            raise Refused(_problem(response))
+        return response
+
+    def submit(self, event_id: str, path: Path, dry_run: bool, key: str | None) -> dict[str, Any]:
+        content_type = "application/json" if path.suffix.lower() == ".json" else "text/csv"
+        headers = {"Content-Type": content_type, **({"Idempotency-Key": key} if key else {})}
+        params = {"dryRun": "true"} if dry_run else {}
+        return self._call(
+            "POST", f"/events/{event_id}/imports", data=path.read_bytes(), headers=headers, params=params
+        ).json()
+
+    def status(self, import_id: str) -> tuple[dict[str, Any], float]:
+        response = self._call("GET", f"/imports/{import_id}")
+        retry_after = response.headers.get("Retry-After", "1")
+        return response.json(), float(retry_after) if retry_after.isdigit() else 1.0
+
+    def errors(self, import_id: str, limit: int) -> tuple[list[dict[str, Any]], bool]:
+        body = self._call(
+            "GET", f"/imports/{import_id}/errors", params={"limit": max(1, min(limit, 100))}
+        ).json()
+        return body["items"][:limit], bool(body.get("nextCursor"))
+
+
+def follow(
+    api: Api, import_id: str, timeout: float, progress: bool, poll: float = 0.5, out: TextIO = sys.stderr
+) -> dict[str, Any]:
+    """Poll the import until it finishes, with a bar of decided rows over valid rows."""
+    deadline = time.monotonic() + timeout
+    bar = None
+    try:
+        while True:
+            body, retry_after = api.status(import_id)
+            if progress and bar is None and body["status"] in ("running", "completed") and body["valid"]:
+                bar = tqdm(total=body["valid"], unit="row", desc="decided", file=out, dynamic_ncols=True)
+            if bar is not None:
+                bar.update(body["decided"] - bar.n)
+                bar.set_postfix({k: body[k] for k in ("confirmed", "waitlisted")}, refresh=False)
+            if body["status"] in ("completed", "failed") or time.monotonic() >= deadline:
+                return body
+            time.sleep(min(poll, retry_after))
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def summary(body: dict[str, Any], errors: list[dict[str, Any]], more: bool) -> str:
+    lines = [
+        f"import {body['importId']} for event {body['eventId']}: {body['status']}"
+        + (" (dry run: nothing written)" if body.get("dryRun") else ""),
+        f"  rows {body['total']}: {body['valid']} valid, {body['invalid']} invalid",
+    ]
+    if not body.get("dryRun"):
+        lines.append(
+            "  " + ", ".join(f"{body[k]} {k}" for k in OUTCOMES) + f"; {body['usersCreated']} users created"
+        )
+    if body.get("failure"):
+        lines.append(f"  failure: {body['failure']}")
+    if errors:
+        lines.append("  first errors:")
+        lines += [f"    row {e['row']}: {e['field']}: {e['message']}" for e in errors]
+        if more:
+            lines.append(f"    ... more at GET /imports/{body['importId']}/errors")
+    return "\n".join(lines)
+
+
+def run_import(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    if not args.file.is_file():
+        print(f"no such file: {args.file}", file=err)
+        return 2
+    api = Api(args.api)
+    try:
+        accepted = api.submit(args.event, args.file, args.dry_run, args.idempotency_key)
+        import_id = accepted["importId"]
+        print(f"import {import_id} accepted: {accepted['total']} rows", file=err)
+        body = follow(api, import_id, args.timeout, progress=not args.no_progress, out=err)
+        errors, more = (
+            api.errors(import_id, args.errors) if body["invalid"] and args.errors > 0 else ([], False)
+        )
+    except Refused as error:
+        print(f"turnstile: {error}", file=err)
+        return 2
+    print(summary(body, errors, more), file=out)
+    if body["status"] == "completed":
+        return 0
+    if body["status"] != "failed":
+        print(f"turnstile: gave up waiting after {args.timeout:g} s (status {body['status']})", file=err)
+    return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    return run_import(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
