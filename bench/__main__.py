@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("bench.worker", "bench.e2e")
+BENCHMARKS = ("bench.worker", "bench.e2e", "bench.import_rows")
 
 
 def main(names: list[str]) -> int:

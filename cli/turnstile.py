@@ -86,7 +86,7 @@ class Api:
 
 
 def follow(
-    api: Api, import_id: str, timeout: float, progress: bool, poll: float = 0.5, out: TextIO = sys.stderr
+    api: Api, import_id: str, timeout: float, progress: bool, poll: float = 0.5, out: TextIO | None = None
 ) -> dict[str, Any]:
     """Poll the import until it finishes, with a bar of decided rows over valid rows."""
     deadline = time.monotonic() + timeout
@@ -95,7 +95,7 @@ def follow(
         while True:
             body, retry_after = api.status(import_id)
             if progress and bar is None and body["status"] in ("running", "completed") and body["valid"]:
-                bar = tqdm(total=body["valid"], unit="row", desc="decided", file=out, dynamic_ncols=True)
+                bar = tqdm(total=body["valid"], unit="row", desc="decided", file=out or sys.stderr)
             if bar is not None:
                 bar.update(body["decided"] - bar.n)
                 bar.set_postfix({k: body[k] for k in ("confirmed", "waitlisted")}, refresh=False)
@@ -127,7 +127,8 @@ def summary(body: dict[str, Any], errors: list[dict[str, Any]], more: bool) -> s
     return "\n".join(lines)
 
 
-def run_import(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def run_import(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
     if not args.file.is_file():
         print(f"no such file: {args.file}", file=err)
         return 2
