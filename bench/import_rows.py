@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 import uuid
 
@@ -25,6 +26,9 @@ def main() -> None:
     from tests.e2e.conftest import start_stack
 
     stack = start_stack()
+    # The stack logs every decision: keep reading its output, or it blocks once the pipe is full.
+    assert stack.process.stdout is not None
+    threading.Thread(target=stack.process.stdout.read, daemon=True).start()
     try:
         _run(stack.api)
     finally:
