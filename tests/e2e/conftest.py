@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -69,9 +70,19 @@ def start_stack(extra_env: dict[str, str] | None = None) -> RunningStack:
             raise AssertionError("the stack exited before it was ready:\n" + "".join(output))
         output.append(line)
         if line.startswith("ready"):
+            _drain(process, output)  # keep reading, or the stack blocks once the pipe fills
             return RunningStack(process, f"http://127.0.0.1:{ports[0]}", ports, output)
     process.kill()
     raise AssertionError("the stack was not ready in time:\n" + "".join(output))
+
+
+def _drain(process: subprocess.Popen[str], output: list[str]) -> None:
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            output.append(line)
+
+    threading.Thread(target=read, name="stack-output", daemon=True).start()
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import pytest
 from chalicelib.adapters.memory import MemoryConcurrentChange, MemorySeatStore
 from chalicelib.domain.registration import Outcome
 from chalicelib.messages import CommandMessage
-from chalicelib.services.decisions import DecisionsExhausted, DecisionService
+from chalicelib.services.decisions import DecisionService, DecisionsExhausted
 from tests.fakes import FixedClock
 
 

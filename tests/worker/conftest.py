@@ -58,25 +58,41 @@ class WorkerWorld:
 
     def event(self, capacity: int, waitlist: bool = True, event_id: str | None = None) -> str:
         event_id = event_id or f"ev-{uuid.uuid4().hex[:10]}"
-        event = Event(event_id, "t", "2026-01-01", capacity, waitlist_enabled=waitlist,
-                      created_at="c", updated_at="c")
+        event = Event(
+            event_id, "t", "2026-01-01", capacity, waitlist_enabled=waitlist, created_at="c", updated_at="c"
+        )
         assert DynamoEventRepository(self.client, self.table).add(event)
         return event_id
 
     def request(self, request_id: str) -> dict[str, Any] | None:
-        item = self.client.get_item(TableName=self.table, Key=key(f"REQUEST#{request_id}", "META"),
-                                    ConsistentRead=True).get("Item")
+        item = self.client.get_item(
+            TableName=self.table, Key=key(f"REQUEST#{request_id}", "META"), ConsistentRead=True
+        ).get("Item")
         return from_item(item) if item else None
 
     def table_items(self, event_id: str) -> list[dict[str, Any]]:
         response = self.client.query(
-            TableName=self.table, KeyConditionExpression="PK = :pk",
-            ExpressionAttributeValues={":pk": {"S": f"EVENT#{event_id}"}}, ConsistentRead=True,
+            TableName=self.table,
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"EVENT#{event_id}"}},
+            ConsistentRead=True,
         )
         items = [from_item(i) for i in response["Items"]]
         for item in items:  # what differs between two clean runs by design
-            for volatile in ("createdAt", "updatedAt", "registeredAt", "confirmedAt", "GSI2SK",
-                             "eventId", "PK", "GSI1SK", "GSI2PK", "GSI1PK", "requestId", "promotedBy"):
+            for volatile in (
+                "createdAt",
+                "updatedAt",
+                "registeredAt",
+                "confirmedAt",
+                "GSI2SK",
+                "eventId",
+                "PK",
+                "GSI1SK",
+                "GSI2PK",
+                "GSI1PK",
+                "requestId",
+                "promotedBy",
+            ):
                 item.pop(volatile, None)
         return sorted(items, key=lambda i: i["SK"])
 
@@ -86,19 +102,26 @@ def world(emulators) -> Iterator[WorkerWorld]:
     env = emulators.environment
     client, sqs = emulators.client("dynamodb"), emulators.client("sqs")
     settings = Settings.from_environment()
-    composition.use_worker(composition.WorkerContainer(
-        settings=settings,
-        decisions=DecisionService(DynamoSeatStore(client, env["TURNSTILE_TABLE"]), SystemClock(),
-                                  ConcurrentChange),
-        dead_letters=SqsDeadLetters(sqs, env["TURNSTILE_REGISTRATIONS_DLQ_URL"]),
-    ))
+    composition.use_worker(
+        composition.WorkerContainer(
+            settings=settings,
+            decisions=DecisionService(
+                DynamoSeatStore(client, env["TURNSTILE_TABLE"]), SystemClock(), ConcurrentChange
+            ),
+            dead_letters=SqsDeadLetters(sqs, env["TURNSTILE_REGISTRATIONS_DLQ_URL"]),
+        )
+    )
     yield WorkerWorld(client, sqs, env["TURNSTILE_TABLE"], env)
     composition.use_worker(None)
 
 
 def register(event_id: str, user_id: str, request_id: str | None = None) -> dict[str, Any]:
-    return {"type": "register", "requestId": request_id or uuid.uuid4().hex, "eventId": event_id,
-            "userId": user_id}
+    return {
+        "type": "register",
+        "requestId": request_id or uuid.uuid4().hex,
+        "eventId": event_id,
+        "userId": user_id,
+    }
 
 
 def cancel(event_id: str, user_id: str) -> dict[str, Any]:

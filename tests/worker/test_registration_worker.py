@@ -21,8 +21,10 @@ def test_one_groups_batch_is_decided_in_order(world):
     result = handler({"Records": [fifo_record(m, event) for m in messages]}, None)
     assert result == {"batchItemFailures": []}
     assert [outcome(world, m) for m in messages] == [
-        {"type": "confirmed"}, {"type": "confirmed"},
-        {"type": "waitlisted", "position": 1}, {"type": "waitlisted", "position": 2},
+        {"type": "confirmed"},
+        {"type": "confirmed"},
+        {"type": "waitlisted", "position": 1},
+        {"type": "waitlisted", "position": 2},
     ]
 
 
@@ -51,8 +53,11 @@ def test_a_failing_group_reports_all_its_records_and_spares_the_others(world):
             return real_store.load(event_id, *args, **kwargs)
 
     composition.worker_container().decisions.store = FailingFor()
-    records = [fifo_record(register(broken, "x"), broken), fifo_record(register(healthy, "y"), healthy),
-               fifo_record(register(broken, "z"), broken)]
+    records = [
+        fifo_record(register(broken, "x"), broken),
+        fifo_record(register(healthy, "y"), healthy),
+        fifo_record(register(broken, "z"), broken),
+    ]
     result = handler({"Records": records}, None)
     failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
     assert failed == {records[0]["messageId"], records[2]["messageId"]}
@@ -61,7 +66,9 @@ def test_a_failing_group_reports_all_its_records_and_spares_the_others(world):
 
 def test_redelivering_the_same_batch_changes_nothing(world):
     event = world.event(capacity=1)
-    records = [fifo_record(m, event) for m in (register(event, "a"), register(event, "b"), cancel(event, "a"))]
+    records = [
+        fifo_record(m, event) for m in (register(event, "a"), register(event, "b"), cancel(event, "a"))
+    ]
     handler({"Records": records}, None)
     once = world.table_items(event)
     outcomes = [world.request(json.loads(r["body"])["requestId"]) for r in records]
@@ -79,8 +86,9 @@ def test_malformed_and_misrouted_messages_go_to_the_dlq_without_blocking_the_gro
     assert result == {"batchItemFailures": []}
     assert outcome(world, json.loads(good["body"])) == {"type": "confirmed"}
     dlq = world.environment["TURNSTILE_REGISTRATIONS_DLQ_URL"]
-    received = world.sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10,
-                                         MessageAttributeNames=["All"])["Messages"]
+    received = world.sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, MessageAttributeNames=["All"])[
+        "Messages"
+    ]
     bodies = {m["Body"]: m["MessageAttributes"]["error"]["StringValue"] for m in received}
     assert "{not json" in bodies
     assert "is not the message group" in bodies[misrouted["body"]]
@@ -92,8 +100,12 @@ def test_a_crash_between_commit_and_delete_leaves_the_state_of_one_clean_deliver
     crashed, clean = world.event(capacity=1), world.event(capacity=1)
     for user in ("a", "b", "c"):
         body = register(crashed, user, request_id=f"{crashed}-{user}")
-        world.sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(body), MessageGroupId=crashed,
-                               MessageDeduplicationId=body["requestId"])
+        world.sqs.send_message(
+            QueueUrl=queue,
+            MessageBody=json.dumps(body),
+            MessageGroupId=crashed,
+            MessageDeduplicationId=body["requestId"],
+        )
     clean_batch = [fifo_record(register(clean, u, request_id=f"{clean}-{u}"), clean) for u in "abc"]
     handler({"Records": clean_batch}, None)
 
