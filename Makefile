@@ -41,7 +41,7 @@ lint: install
 bench: install dynamodb-local
 	$(PY) -m bench
 
-dlq: install
+dlq: install  ## ARGS="list" or ARGS="redrive" (add --queue webhooks-dlq|imports-dlq)
 	$(PY) -m devstack.dlq $(ARGS)
 
 clean:

@@ -53,6 +53,7 @@ class Worker:
     handler: str
     service: str  # POWERTOOLS_SERVICE_NAME
     source: str  # the queue it consumes (a name in resources.QUEUES), or TABLE_STREAM
+    batch_size: int = 10  # records per invocation (SQS sources)
 
     @property
     def timeout_seconds(self) -> int:
@@ -73,7 +74,8 @@ WORKERS: tuple[Worker, ...] = (
         "WebhooksWorker", "workers.webhooks.handler", "turnstile-webhooks-worker", resources.WEBHOOKS.name
     ),
     Worker("WebhookRelay", "workers.webhook_relay.handler", "turnstile-webhook-relay", TABLE_STREAM),
-    Worker("ImportsWorker", "workers.imports.handler", "turnstile-imports-worker", resources.IMPORTS.name),
+    # one import run per invocation: each message is a time-sliced slab of a long import
+    Worker("ImportsWorker", "workers.imports.handler", "turnstile-imports-worker", resources.IMPORTS.name, 1),
 )
 
 WORKER_PACKAGE = ROOT / ".cache" / "lambda" / "worker-package"
@@ -257,7 +259,7 @@ class TurnstileStack(cdk.Stack):
     def _queue_mapping(self, worker: Worker) -> sources.SqsEventSource:
         return sources.SqsEventSource(
             self.queues[worker.source],
-            batch_size=10,
+            batch_size=worker.batch_size,
             report_batch_item_failures=True,
             max_concurrency=self.options.max_concurrency,
         )
@@ -299,7 +301,10 @@ class TurnstileStack(cdk.Stack):
         q[resources.REGISTRATIONS.name].grant_send_messages(imports)
         q[resources.IMPORTS.name].grant_send_messages(imports)  # continues a long import in a new run
         imports.add_to_role_policy(
-            iam.PolicyStatement(actions=["s3:GetObject"], resources=[self.bucket.arn_for_objects("*")])
+            # reads the uploaded payload; writes its plan of valid rows (imports/{id}/plan.json)
+            iam.PolicyStatement(
+                actions=["s3:GetObject", "s3:PutObject"], resources=[self.bucket.arn_for_objects("*")]
+            )
         )
 
     def _api(self) -> Chalice:
@@ -407,7 +412,7 @@ class ChaliceApi(Chalice):
 
     def _package_app(self) -> None:
         stage = cdk.Stack.of(self).options.name
-        with _chalice_runtime(f"python{LAMBDA_PYTHON}"), _some_region():
+        with _chalice_runtime(f"python{LAMBDA_PYTHON}"), _some_region(), _environment_kept():
             chalice_api.package_app(
                 project_dir=self.source_dir,
                 output_dir=self._sam_package_dir,
@@ -445,6 +450,18 @@ def _chalice_runtime(runtime: str) -> Iterator[None]:
     finally:
         ChaliceConfig.lambda_python_version = original_version  # type: ignore[method-assign]
         PipRunner.download_manylinux_wheels = original_download  # type: ignore[method-assign]
+
+
+@contextmanager
+def _environment_kept() -> Iterator[None]:
+    """`chalice package` imports app.py with the stage's environment variables (CDK tokens such
+    as `${Token[TOKEN.17]}`) copied into os.environ; put the synthesizing process's back."""
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 @contextmanager

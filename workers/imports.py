@@ -14,12 +14,14 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from chalicelib import observability
 from chalicelib.imports.container import imports
 
-logger = Logger(service="turnstile-import-worker")
+logger = Logger(service="turnstile-imports-worker")
 SAFETY_MARGIN_SECONDS = 10.0
 
 
+@observability.lambda_handler(logger)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     failures: list[str] = []
     for record in event.get("Records", []):

@@ -17,6 +17,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from chalicelib import observability
 from chalicelib.adapters.dynamo_codec import from_item
 from chalicelib.webhooks.container import webhooks
 from chalicelib.webhooks.notifications import from_change
@@ -24,6 +25,7 @@ from chalicelib.webhooks.notifications import from_change
 logger = Logger(service="turnstile-webhook-relay")
 
 
+@observability.lambda_handler(logger)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     relay = webhooks().relay
     for record in event.get("Records", []):

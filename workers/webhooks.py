@@ -13,11 +13,14 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from chalicelib import observability
 from chalicelib.webhooks.container import webhooks
 
-logger = Logger(service="turnstile-webhook-dispatcher")
+logger = Logger(service="turnstile-webhooks-worker")
+ATTEMPTED = {"delivered": True, "gone": False, "failed": False, "retrying": False}
 
 
+@observability.lambda_handler(logger)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     dispatcher = webhooks().dispatcher
     failures = []
@@ -30,7 +33,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             logger.error("malformed webhook message dropped", extra={"messageId": record.get("messageId")})
             continue
         try:
-            outcome = dispatcher.dispatch(message)
+            with observability.Stopwatch() as watch:
+                outcome = dispatcher.dispatch(message)
+            if outcome in ATTEMPTED:  # an HTTP attempt was made (not skipped, waiting or duplicate)
+                observability.record_delivery(ATTEMPTED[outcome], watch.ms)
             logger.info("dispatched", extra={**message, "outcome": outcome})
         except Exception:
             logger.exception("dispatch failed; the message is retried", extra=message)

@@ -112,6 +112,8 @@ def _promotion(old: dict[str, Any] | None, new: dict[str, Any]) -> Notification 
 def _import(old: dict[str, Any] | None, new: dict[str, Any]) -> Notification | None:
     if new.get("status") != "completed" or (old is not None and old.get("status") == "completed"):
         return None
+    if new.get("dryRun"):  # a dry run registers nobody: nothing for subscribers to act on
+        return None
     import_id = new.get("importId") or new["PK"].removeprefix("IMPORT#")
     data: dict[str, Any] = {"importId": import_id, "eventId": new.get("eventId")}
     data.update({name: int(new.get(name, 0)) for name in _IMPORT_COUNTERS})

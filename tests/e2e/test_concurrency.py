@@ -38,8 +38,16 @@ def all_pages(http, url: str) -> list[dict]:
 
 def test_200_concurrent_registrations_for_50_seats_then_10_cancellations(stack, http):
     api, event = stack.api, f"hot-{uuid.uuid4().hex[:8]}"
-    http.post(f"{api}/events", json={"eventId": event, "title": "Hot", "date": "2026-09-01",
-                                     "capacity": 50, "waitlistEnabled": True}).raise_for_status()
+    http.post(
+        f"{api}/events",
+        json={
+            "eventId": event,
+            "title": "Hot",
+            "date": "2026-09-01",
+            "capacity": 50,
+            "waitlistEnabled": True,
+        },
+    ).raise_for_status()
     users = [f"{event}-u{i:03d}" for i in range(200)]
 
     def create_and_register(user: str) -> str:
@@ -67,8 +75,11 @@ def test_200_concurrent_registrations_for_50_seats_then_10_cancellations(stack, 
 
     leaving = [c["userId"] for c in confirmed[:10]]
     with ThreadPoolExecutor(10) as pool:
-        cancels = list(pool.map(
-            lambda u: http.delete(f"{api}/events/{event}/registrations/{u}").json()["requestId"], leaving))
+        cancels = list(
+            pool.map(
+                lambda u: http.delete(f"{api}/events/{event}/registrations/{u}").json()["requestId"], leaving
+            )
+        )
     cancelled = wait_for_outcomes(api, cancels)
     promoted = sorted(o["outcome"]["promotedUserId"] for o in cancelled.values())
     assert promoted == sorted(first_waiting)

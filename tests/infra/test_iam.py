@@ -98,4 +98,6 @@ def test_each_function_has_only_its_own_rights(dev) -> None:
     assert imports["sqs:ReceiveMessage"] == {q[resources.IMPORTS.name]}
     assert imports["sqs:SendMessage"] == {q[n] for n in (resources.REGISTRATIONS.name, resources.IMPORTS.name,
                                                      resources.IMPORTS_DLQ.name)}  # fmt: skip
-    assert imports["s3:GetObject"] == {bucket} and "s3:PutObject" not in imports
+    assert (
+        imports["s3:GetObject"] == imports["s3:PutObject"] == {bucket}
+    )  # payload in, plan of valid rows out

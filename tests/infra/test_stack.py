@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from aws_cdk.assertions import Match
@@ -107,7 +108,7 @@ def test_every_worker_has_one_mapping_with_partial_batch_failures(dev, prod) -> 
             }
             continue
         assert mapping["EventSourceArn"] == {"Fn::GetAtt": [_queue_id(dev, worker.source), "Arn"]}
-        assert mapping["BatchSize"] == 10
+        assert mapping["BatchSize"] == worker.batch_size == (1 if worker.source == "imports" else 10)
         assert mapping["ScalingConfig"] == {"MaximumConcurrency": dev.stack.options.max_concurrency}
         assert _mapping_of(prod, worker)["ScalingConfig"] == {"MaximumConcurrency": 20}
 
@@ -196,3 +197,7 @@ def test_api_url_is_an_output(dev) -> None:
     outputs = dev.json["Outputs"]
     assert "execute-api" in str(outputs["ApiUrl"]["Value"])
     assert {"TableName", "ImportsBucketName", "RegistrationsFifoUrl"} <= set(outputs)
+
+
+def test_synthesis_leaves_the_process_environment_as_it_was(dev) -> None:
+    assert not any("${Token[" in value for value in os.environ.values())

@@ -1,0 +1,42 @@
+"""What the benchmarks share: emulators on free ports, FIFO-shaped records, a results table."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from devstack.emulators import Emulators, free_port
+
+
+def start_emulators() -> tuple[Emulators, dict[str, str]]:
+    """DynamoDB Local and moto server on free ports, with the resources created and the env set."""
+    emulators = Emulators.on_ports(free_port(), free_port())
+    emulators.start(Path(tempfile.mkdtemp(prefix="turnstile-bench-")))
+    from devstack.stack import configure_environment
+
+    return emulators, configure_environment(emulators)
+
+
+def fifo_record(body: dict[str, Any], sequence: int) -> dict[str, Any]:
+    return {
+        "messageId": str(uuid.uuid4()),
+        "receiptHandle": uuid.uuid4().hex,
+        "body": json.dumps(body),
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "MessageGroupId": body["eventId"],
+            "MessageDeduplicationId": body["requestId"],
+            "SequenceNumber": str(sequence),
+            "SentTimestamp": "0",
+        },
+        "messageAttributes": {},
+        "eventSource": "aws:sqs",
+    }
+
+
+def table(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(str(c).rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows)

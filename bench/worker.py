@@ -1,0 +1,209 @@
+"""The registration worker's throughput and write cost, against DynamoDB Local (not through SQS).
+
+Scenarios (issue 3):
+  hot    one event, 5,000 registrations, capacity 1,000, waitlist on
+  spread 50 events x 100 registrations (capacity 50 each)
+
+Turnstile: `workers.registration.handler` gets Lambda-shaped FIFO batches of 10 (one group per
+batch, as SQS FIFO fills a receive from one group when it can) and commits each batch in one
+TransactWriteItems. Baseline: what a synchronous API does per request: one transaction of a
+conditional seat update plus the registration put (and, when full, a second one that joins the
+waitlist). Both run side by side in one process, on one DynamoDB Local, one boto3 client.
+
+Write units are what DynamoDB Local reports in ReturnConsumedCapacity (table and indexes).
+Run: `make bench` or `.venv/bin/python -m bench bench.worker`.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from bench.common import fifo_record, start_emulators, table
+
+BATCH = 10
+
+
+@dataclass
+class Result:
+    name: str
+    decisions: int
+    seconds: float
+    write_units: float
+
+    @property
+    def per_second(self) -> float:
+        return self.decisions / self.seconds
+
+    @property
+    def units_per_decision(self) -> float:
+        return self.write_units / self.decisions
+
+
+def create_event(client: Any, table_name: str, event_id: str, capacity: int) -> None:
+    from chalicelib.adapters.dynamodb import DynamoEventRepository
+    from chalicelib.domain.events import Event
+
+    event = Event(
+        event_id, "bench", "2026-01-01", capacity, waitlist_enabled=True, created_at="c", updated_at="c"
+    )
+    DynamoEventRepository(client, table_name).add(event)
+
+
+def registrations(event_id: str, count: int) -> list[dict[str, Any]]:
+    return [
+        {"type": "register", "requestId": uuid.uuid4().hex, "eventId": event_id, "userId": f"user-{i}"}
+        for i in range(count)
+    ]
+
+
+def run_turnstile(name: str, events: dict[str, int], per_event: int) -> Result:
+    from chalicelib.container import worker_container
+    from workers.registration import handler
+
+    store = worker_container().decisions.store
+    client, table_name = store._client, store._table
+    for event_id, capacity in events.items():
+        create_event(client, table_name, event_id, capacity)
+    batches = []
+    for event_id in events:
+        messages = registrations(event_id, per_event)
+        batches += [messages[i : i + BATCH] for i in range(0, per_event, BATCH)]
+    batches = _interleave(batches, len(events))
+    before = store.consumed_write_units
+    started = time.perf_counter()
+    for sequence, batch in enumerate(batches):
+        result = handler({"Records": [fifo_record(m, sequence) for m in batch]}, None)
+        assert not result["batchItemFailures"], result
+    elapsed = time.perf_counter() - started
+    return Result(name, len(events) * per_event, elapsed, store.consumed_write_units - before)
+
+
+def _interleave(batches: list[list[dict[str, Any]]], groups: int) -> list[list[dict[str, Any]]]:
+    """Batches of different events alternate, as concurrent events' traffic would."""
+    per_group = len(batches) // groups
+    return [batches[g * per_group + i] for i in range(per_group) for g in range(groups)]
+
+
+class SynchronousBaseline:
+    """Per request: conditional seat update + registration put in one transaction."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self.client, self.table = client, table_name
+        self.write_units = 0.0
+
+    def register(self, event_id: str, user_id: str) -> str:
+        key = {"PK": {"S": f"EVENT#{event_id}"}, "SK": {"S": "META"}}
+        seat = {
+            "Update": {
+                "TableName": self.table,
+                "Key": key,
+                "UpdateExpression": "SET confirmedCount = confirmedCount + :one",
+                "ConditionExpression": "confirmedCount < capacity",
+                "ExpressionAttributeValues": {":one": {"N": "1"}},
+            }
+        }
+        if self._try(seat, self._registration(event_id, user_id, "confirmed")):
+            return "confirmed"
+        wait = {
+            "Update": {
+                "TableName": self.table,
+                "Key": key,
+                "UpdateExpression": "SET waitlistCount = waitlistCount + :one",
+                "ConditionExpression": "waitlistEnabled = :true",
+                "ExpressionAttributeValues": {":one": {"N": "1"}, ":true": {"BOOL": True}},
+            }
+        }
+        return (
+            "waitlisted"
+            if self._try(wait, self._registration(event_id, user_id, "waitlisted"))
+            else "rejected"
+        )
+
+    def _registration(self, event_id: str, user_id: str, status: str) -> dict[str, Any]:
+        item = {
+            "PK": {"S": f"EVENT#{event_id}"},
+            "SK": {"S": f"REG#{user_id}"},
+            "status": {"S": status},
+            "userId": {"S": user_id},
+            "eventId": {"S": event_id},
+            "GSI1PK": {"S": f"USER#{user_id}#{status}"},
+            "GSI1SK": {"S": event_id},
+        }
+        return {
+            "Put": {"TableName": self.table, "Item": item, "ConditionExpression": "attribute_not_exists(PK)"}
+        }
+
+    def _try(self, *writes: dict[str, Any]) -> bool:
+        try:
+            response = self.client.transact_write_items(
+                TransactItems=list(writes), ReturnConsumedCapacity="TOTAL"
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "TransactionCanceledException":
+                return False
+            raise
+        self.write_units += sum(c.get("CapacityUnits", 0) for c in response.get("ConsumedCapacity", []))
+        return True
+
+
+def run_baseline(name: str, events: dict[str, int], per_event: int) -> Result:
+    from chalicelib.container import worker_container
+
+    store = worker_container().decisions.store
+    baseline = SynchronousBaseline(store._client, store._table)
+    for event_id, capacity in events.items():
+        create_event(store._client, store._table, event_id, capacity)
+    order = [(e, f"user-{i}") for i in range(per_event) for e in events]
+    started = time.perf_counter()
+    for event_id, user_id in order:
+        baseline.register(event_id, user_id)
+    elapsed = time.perf_counter() - started
+    return Result(name, len(order), elapsed, baseline.write_units)
+
+
+def scenarios() -> dict[str, tuple[dict[str, int], int]]:
+    return {
+        "hot (1 event x 5,000, capacity 1,000)": ({f"hot-{uuid.uuid4().hex[:6]}": 1000}, 5000),
+        "spread (50 events x 100, capacity 50)": (
+            {f"spread-{uuid.uuid4().hex[:6]}-{i}": 50 for i in range(50)},
+            100,
+        ),
+    }
+
+
+def main() -> None:
+    emulators, _ = start_emulators()
+    try:
+        rows = [("scenario", "system", "decisions", "seconds", "decisions/s", "write units/decision")]
+        ratios = []
+        for name, (events, per_event) in scenarios().items():
+            ours = run_turnstile("turnstile (batched)", events, per_event)
+            theirs = run_baseline(
+                "baseline (per request)", {f"{e}-b": c for e, c in events.items()}, per_event
+            )
+            for result in (ours, theirs):
+                rows.append(
+                    (
+                        name,
+                        result.name,
+                        str(result.decisions),
+                        f"{result.seconds:.1f}",
+                        f"{result.per_second:.0f}",
+                        f"{result.units_per_decision:.2f}",
+                    )
+                )
+            ratios.append((name, ours.per_second / theirs.per_second))
+        print(table(rows))
+        for name, ratio in ratios:
+            print(f"throughput ratio turnstile/baseline, {name}: {ratio:.1f}x")
+    finally:
+        emulators.stop()
+
+
+if __name__ == "__main__":
+    main()

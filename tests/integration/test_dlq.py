@@ -1,0 +1,37 @@
+"""`make dlq`: list a dead-letter queue and redrive it to its source, on moto server."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from devstack import dlq
+
+
+def test_list_then_redrive_returns_messages_to_their_group(emulators, capsys):
+    sqs = emulators.client("sqs")
+    env = emulators.environment
+    body = json.dumps({"type": "register", "requestId": uuid.uuid4().hex, "eventId": "dlq-e", "userId": "u"})
+    sqs.send_message(
+        QueueUrl=env["TURNSTILE_REGISTRATIONS_DLQ_URL"],
+        MessageBody=body,
+        MessageGroupId="dlq-e",
+        MessageDeduplicationId=uuid.uuid4().hex,
+    )
+
+    assert dlq.main(["list"]) == 0
+    listed = capsys.readouterr().out
+    assert "group=dlq-e" in listed and "1 message(s)" in listed
+
+    assert dlq.main(["redrive"]) == 0
+    assert "redrove 1 message(s) to registrations.fifo" in capsys.readouterr().out
+    moved = sqs.receive_message(
+        QueueUrl=env["TURNSTILE_REGISTRATIONS_QUEUE_URL"],
+        MaxNumberOfMessages=10,
+        MessageSystemAttributeNames=["All"],
+    )["Messages"]
+    assert [(m["Body"], m["Attributes"]["MessageGroupId"]) for m in moved] == [(body, "dlq-e")]
+    sqs.delete_message(
+        QueueUrl=env["TURNSTILE_REGISTRATIONS_QUEUE_URL"], ReceiptHandle=moved[0]["ReceiptHandle"]
+    )
+    assert dlq.main(["list"]) == 0 and "0 message(s)" in capsys.readouterr().out
