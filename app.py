@@ -21,6 +21,8 @@ from chalicelib.http import (
     read_json,
 )
 from chalicelib.ports import RequestRecord
+from chalicelib.routes.imports import imports_api
+from chalicelib.routes.webhooks import blueprint as webhooks_api
 from chalicelib.schemas import (
     EventCreate,
     EventUpdate,
@@ -34,6 +36,8 @@ from chalicelib.schemas import (
 from chalicelib.services.registrations import Idempotency, fingerprint
 
 app = Chalice(app_name="turnstile")
+app.register_blueprint(webhooks_api)  # /webhooks...
+app.register_blueprint(imports_api)  # /events/{eventId}/imports, /imports...
 app.register_middleware(observability.http_middleware, "http")  # correlation id, metrics
 
 
@@ -182,11 +186,3 @@ def create_user() -> Response:
 def get_user(userId: str) -> Response:
     return json_response(wire.user(container().users.get(userId)))
 
-
-from chalicelib.routes.webhooks import blueprint as webhooks_blueprint  # noqa: E402
-
-app.register_blueprint(webhooks_blueprint)
-
-from chalicelib.routes.imports import imports_api  # noqa: E402
-
-app.register_blueprint(imports_api)

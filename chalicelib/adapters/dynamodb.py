@@ -35,23 +35,24 @@ def is_condition_failure(error: ClientError) -> bool:
     return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
 
 
+def put_if_absent(client: Any, table: str, item: dict[str, Any]) -> bool:
+    """Create an item that must not exist yet; False when its key is taken."""
+    try:
+        client.put_item(TableName=table, Item=to_item(item), ConditionExpression="attribute_not_exists(PK)")
+    except ClientError as error:
+        if is_condition_failure(error):
+            return False
+        raise
+    return True
+
+
 class DynamoEventRepository:
     def __init__(self, client: Any, table: str) -> None:
         self._client = client
         self._table = table
 
     def add(self, event: Event) -> bool:
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_item(items.event_to_item(event)),
-                ConditionExpression="attribute_not_exists(PK)",
-            )
-        except ClientError as error:
-            if is_condition_failure(error):
-                return False
-            raise
-        return True
+        return put_if_absent(self._client, self._table, items.event_to_item(event))
 
     def get(self, event_id: str) -> Event | None:
         response = self._client.get_item(
@@ -152,17 +153,7 @@ class DynamoUserRepository:
         self._table = table
 
     def add(self, user: User) -> bool:
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_item(items.user_to_item(user)),
-                ConditionExpression="attribute_not_exists(PK)",
-            )
-        except ClientError as error:
-            if is_condition_failure(error):
-                return False
-            raise
-        return True
+        return put_if_absent(self._client, self._table, items.user_to_item(user))
 
     def get(self, user_id: str) -> User | None:
         response = self._client.get_item(TableName=self._table, Key=key(items.user_pk(user_id), items.META))

@@ -12,7 +12,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.adapters import items
 from chalicelib.adapters.dynamo_codec import from_item, key, to_item, to_value
-from chalicelib.adapters.dynamodb import DynamoEventRepository, is_condition_failure
+from chalicelib.adapters.dynamodb import DynamoEventRepository, is_condition_failure, put_if_absent
 from chalicelib.domain.users import User
 from chalicelib.errors import InvalidCursor
 from chalicelib.imports.ports import COMPLETED, FAILED, RUNNING, VALIDATING, ImportRecord, Position
@@ -354,17 +354,7 @@ class DynamoUserDirectory:
         return created
 
     def _create_one(self, user: User) -> bool:
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_item(items.user_to_item(user)),
-                ConditionExpression="attribute_not_exists(PK)",
-            )
-        except ClientError as error:
-            if is_condition_failure(error):
-                return False
-            raise
-        return True
+        return put_if_absent(self._client, self._table, items.user_to_item(user))
 
 
 class DynamoRequestLookup:
