@@ -103,7 +103,8 @@ class SynchronousBaseline:
                 "TableName": self.table,
                 "Key": key,
                 "UpdateExpression": "SET confirmedCount = confirmedCount + :one",
-                "ConditionExpression": "confirmedCount < capacity",
+                "ConditionExpression": "confirmedCount < #capacity",
+                "ExpressionAttributeNames": {"#capacity": "capacity"},
                 "ExpressionAttributeValues": {":one": {"N": "1"}},
             }
         }

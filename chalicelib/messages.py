@@ -27,6 +27,7 @@ class CommandMessage(BaseModel):
     changes: dict[str, Any] | None = None  # change_capacity: the other fields of the PUT
     importId: str | None = None
     row: int | None = None
+    createdAt: str | None = None  # when the request was accepted (kept on its record)
 
     def to_command(self) -> Command:
         if self.type == REGISTER and self.userId:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.events import Event, EventStatus, date_sort_key
@@ -115,8 +116,6 @@ def registration_item(
 
 def request_item(message: Any, status: str, now: str, ttl_seconds: int = 30 * 24 * 3600) -> dict[str, Any]:
     """The record of one asynchronous request (what `GET /requests/{id}` reads)."""
-    from datetime import datetime
-
     created = datetime.fromisoformat(now.replace("Z", "+00:00"))
     return {
         "PK": request_pk(message.requestId),

@@ -65,23 +65,23 @@ class DynamoSeatStore:
     # --- load ---------------------------------------------------------------------------------
 
     def load(self, event_id: str, user_ids: set[str], request_ids: set[str], waitlist_size: int) -> Snapshot:
-        response = self._client.get_item(
-            TableName=self._table, Key=key(items.event_pk(event_id), items.META), ConsistentRead=True
-        )
-        meta = from_item(response["Item"]) if "Item" in response else None
-        if meta is not None and meta.get("deleting"):
-            meta = None  # deleted by the organizer; the purge follows in this group
+        """One consistent batch read of the event, the batch's users and (if asked) requests,
+        plus the head of the waitlist when the batch may promote (`waitlist_size` > 0)."""
         fetched = self._batch_get(
-            [key(items.event_pk(event_id), f"REG#{u}") for u in user_ids]
+            [key(items.event_pk(event_id), items.META)]
+            + [key(items.event_pk(event_id), f"REG#{u}") for u in user_ids]
             + [key(items.request_pk(r), items.META) for r in request_ids]
         )
+        meta = next((i for i in fetched if i.get("entity") == "event"), None)
+        if meta is not None and meta.get("deleting"):
+            meta = None  # deleted by the organizer; the purge follows in this group
         registrations = {i["userId"]: _registration(i) for i in fetched if i.get("entity") == "registration"}
         statuses: dict[str, str | None] = dict.fromkeys(request_ids)
         statuses.update({i["requestId"]: i["status"] for i in fetched if i.get("entity") == "request"})
         if meta is None:
             seats = EventSeats(event_id, False, False, 0, False, 0, 0, 0)
             return Snapshot(seats, None, statuses)
-        head, complete = self._waitlist_head(event_id, waitlist_size)
+        head, complete = self._waitlist_head(event_id, waitlist_size) if waitlist_size else ([], False)
         for entry in head:
             registrations.setdefault(entry.user_id, entry)
         event = items.event_from_item(meta)
@@ -273,27 +273,19 @@ class DynamoSeatStore:
         now: str,
         counts: dict[str, int],
     ) -> dict[str, Any]:
-        """Mark the request completed with its outcome (and the event's counts after the plan)."""
-        outcome = outcome_to_wire(change.outcome)
-        if snapshot.request_status.get(change.request_id) is None:  # e.g. an import row
-            item = items.request_item(message, "completed", now)
-            item.update(outcome=outcome, completedAt=now, countsAfter=counts)
-            return self._put(item, "attribute_not_exists(PK)")
+        """Write the request's completed record: outcome and the event's counts after the plan.
+
+        One conditional put serves a request the API recorded as pending and one nobody recorded
+        (an import row); either way a second completion of the same request fails."""
+        item = items.request_item(message, "completed", message.createdAt or now)
+        item.update(outcome=outcome_to_wire(change.outcome), completedAt=now, countsAfter=counts)
         return {
-            "Update": {
+            "Put": {
                 "TableName": self._table,
-                "Key": key(items.request_pk(change.request_id), items.META),
-                "UpdateExpression": "SET #status = :completed, outcome = :outcome, completedAt = :now, "
-                "countsAfter = :counts",
-                "ConditionExpression": "#status = :pending",
+                "Item": to_item(item),
+                "ConditionExpression": "attribute_not_exists(PK) OR #status = :pending",
                 "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": {
-                    ":completed": {"S": "completed"},
-                    ":pending": {"S": "pending"},
-                    ":outcome": to_value(outcome),
-                    ":now": {"S": now},
-                    ":counts": to_value(counts),
-                },
+                "ExpressionAttributeValues": {":pending": {"S": "pending"}},
             }
         }
 

@@ -158,10 +158,12 @@ DEFAULT_PROMOTION_BUDGET = 40
 
 
 def waitlist_needed(commands: list[Command], budget: int = DEFAULT_PROMOTION_BUDGET) -> int:
-    """How many head entries of the waitlist a batch can reach (cancellations may remove some)."""
+    """How many head entries of the waitlist a batch can reach (cancellations may remove some).
+
+    Zero for a batch of registrations only: they append to the waitlist and never promote."""
     cancels = sum(isinstance(c, Cancel) for c in commands)
     raises = any(isinstance(c, ChangeCapacity) for c in commands)
-    return 2 * cancels + (budget if raises else 0) + 1
+    return 2 * cancels + (budget if raises else 0)
 
 
 class _Round:

@@ -66,7 +66,9 @@ class DecisionService:
             snapshot = self.store.load(
                 event_id,
                 user_ids={m.userId for m in pending if m.userId},
-                request_ids={m.requestId for m in pending},
+                # Optimistic: assume every request is new (the commit's conditions check it);
+                # after a lost race, read them, to skip any a redelivery already completed.
+                request_ids={m.requestId for m in pending} if lost_races else set(),
                 waitlist_size=waitlist_size,
             )
             pending = [m for m in pending if snapshot.is_pending(m.requestId)]
@@ -76,7 +78,7 @@ class DecisionService:
             try:
                 plan = decide(snapshot.seats, commands, self.promotion_budget)
             except WaitlistNotLoaded:
-                waitlist_size *= 4
+                waitlist_size = max(4 * waitlist_size, 16)
                 continue
             try:
                 self.store.commit(snapshot, plan, {m.requestId: m for m in pending}, self.clock.now())

@@ -59,14 +59,14 @@ class RequestSubmitter:
             first = self._first_answer(idempotency)
             if first is not None:
                 return first
-        message = CommandMessage(requestId=self.ids.new_id(), **message_fields)
+        message = CommandMessage(requestId=self.ids.new_id(), createdAt=self.clock.now(), **message_fields)
         record = RequestRecord(
             request_id=message.requestId,
             type=message.type,
             event_id=message.eventId,
             user_id=message.userId,
             status="pending",
-            created_at=self.clock.now(),
+            created_at=message.createdAt or "",
         )
         claim = (idempotency.key, idempotency.fingerprint) if idempotency else None
         try:
