@@ -185,4 +185,3 @@ def create_user() -> Response:
 @route("/users/{userId}", methods=["GET"])
 def get_user(userId: str) -> Response:
     return json_response(wire.user(container().users.get(userId)))
-
