@@ -56,7 +56,7 @@ class RequestSubmitter:
 
     def submit(self, message_fields: dict[str, Any], idempotency: Idempotency | None) -> RequestRecord:
         if idempotency is not None:
-            first = self._first_answer(idempotency)
+            first = self._first_answer(message_fields, idempotency)
             if first is not None:
                 return first
         message = CommandMessage(requestId=self.ids.new_id(), createdAt=self.clock.now(), **message_fields)
@@ -72,30 +72,45 @@ class RequestSubmitter:
         try:
             self.requests.create(record, claim)
         except IdempotencyKeyTaken as taken:
-            return self._replay(taken.request_id, taken.fingerprint, idempotency)
+            return self._replay(taken.request_id, taken.fingerprint, message_fields, idempotency)
+        self._send(message, idempotency)
+        return record
+
+    def _send(self, message: CommandMessage, idempotency: Idempotency | None) -> None:
         try:
             self.queue.send(message)
         except QueueUnavailable:
-            self.requests.mark_failed(record.request_id, "queue_unavailable", self.clock.now())
+            self.requests.mark_failed(message.requestId, "queue_unavailable", self.clock.now())
             if idempotency is not None:
                 self.requests.release_idempotency(idempotency.key)
             raise ServiceUnavailable("The registration queue is unavailable; retry shortly.") from None
-        return record
 
-    def _first_answer(self, idempotency: Idempotency) -> RequestRecord | None:
+    def _first_answer(self, message_fields: dict[str, Any], idempotency: Idempotency) -> RequestRecord | None:
         taken = self.requests.find_idempotent(idempotency.key)
         if taken is None:
             return None
-        return self._replay(taken[0], taken[1], idempotency)
+        return self._replay(taken[0], taken[1], message_fields, idempotency)
 
-    def _replay(self, request_id: str, first_fingerprint: str, idempotency: Any) -> RequestRecord:
+    def _replay(
+        self,
+        request_id: str,
+        first_fingerprint: str,
+        message_fields: dict[str, Any],
+        idempotency: Idempotency,
+    ) -> RequestRecord:
+        """The first answer again. A first request still pending is sent again: its first send
+        may never have happened (a crash between recording and sending), and a second send of
+        the same request id is harmless (FIFO deduplication, then the worker's completed check)."""
         if first_fingerprint != idempotency.fingerprint:
-            raise IdempotencyKeyReused(
-                "This Idempotency-Key was used for a different request.",
-            )
+            raise IdempotencyKeyReused("This Idempotency-Key was used for a different request.")
         record = self.requests.get(request_id)
         if record is None:
             raise NotFound(f"No request with requestId '{request_id}'.")
+        if record.status == "pending":
+            self._send(
+                CommandMessage(requestId=record.request_id, createdAt=record.created_at, **message_fields),
+                idempotency,
+            )
         return record
 
 

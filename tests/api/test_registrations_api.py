@@ -71,7 +71,24 @@ def test_idempotency_key_replays_the_first_answer(seeded):
     first = seeded.json(seeded.request("POST", "/events/e1/registrations", {"userId": "ada"}, headers))
     again = seeded.json(seeded.request("POST", "/events/e1/registrations", {"userId": "ada"}, headers))
     assert again["requestId"] == first["requestId"]
-    assert len(sent()) == 1
+    assert {m.requestId for m in sent()} == {first["requestId"]}
+
+
+def test_a_retry_of_a_request_that_was_recorded_but_never_sent_sends_it(seeded):
+    """A crash between recording and sending must not leave the request pending forever."""
+    queue = composition.container().registrations.submitter.queue
+    original_send = queue.send
+    queue.send = lambda message: (_ for _ in ()).throw(SystemExit("process died before the send"))
+    headers = {"Idempotency-Key": "k-crash"}
+    with pytest.raises(SystemExit):
+        seeded.request("POST", "/events/e1/registrations", {"userId": "ada"}, headers)
+    [record] = composition.container().registrations.requests.records.values()
+    assert record.status == "pending" and sent() == []
+
+    queue.send = original_send
+    retry = seeded.request("POST", "/events/e1/registrations", {"userId": "ada"}, headers)
+    assert retry.status_code == 202 and seeded.json(retry)["requestId"] == record.request_id
+    assert [(m.requestId, m.userId) for m in sent()] == [(record.request_id, "ada")]
 
 
 def test_idempotency_key_with_a_different_body_is_422(seeded):
