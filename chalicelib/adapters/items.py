@@ -114,20 +114,33 @@ def registration_item(
     return item
 
 
-def request_item(message: Any, status: str, now: str, ttl_seconds: int = 30 * 24 * 3600) -> dict[str, Any]:
-    """The record of one asynchronous request (what `GET /requests/{id}` reads)."""
-    created = datetime.fromisoformat(now.replace("Z", "+00:00"))
+REQUEST_TTL_SECONDS = 30 * 24 * 3600
+
+
+def request_item(
+    request_id: str,
+    type_: str,
+    event_id: str,
+    user_id: str | None,
+    status: str,
+    created_at: str,
+    import_id: str | None = None,
+    row: int | None = None,
+) -> dict[str, Any]:
+    """The record of one asynchronous request (what `GET /requests/{id}` reads); it expires
+    REQUEST_TTL_SECONDS after it was created."""
+    created = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
     return {
-        "PK": request_pk(message.requestId),
+        "PK": request_pk(request_id),
         "SK": META,
         "entity": "request",
-        "requestId": message.requestId,
-        "type": message.type,
-        "eventId": message.eventId,
-        "userId": message.userId,
-        "importId": message.importId,
-        "row": message.row,
+        "requestId": request_id,
+        "type": type_,
+        "eventId": event_id,
+        "userId": user_id,
+        "importId": import_id,
+        "row": row,
         "status": status,
-        "createdAt": now,
-        "expiresAt": int(created.timestamp()) + ttl_seconds,
+        "createdAt": created_at,
+        "expiresAt": int(created.timestamp()) + REQUEST_TTL_SECONDS,
     }

@@ -227,7 +227,7 @@ class MemorySeatStore:
         event = self.events.get(event_id)
         if (event["version"] if event else 0) != snapshot.version:
             raise MemoryConcurrentChange(event_id)
-        if any(c.request_id in self.outcomes for c in plan.changes if isinstance(c, Complete)):
+        if any(r in self.outcomes for r in [*plan.outcomes, plan.continuing]):
             raise MemoryConcurrentChange(event_id)
         self.commits += 1
         for change in plan.changes:

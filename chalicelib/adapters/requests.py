@@ -33,18 +33,9 @@ def record_from_item(item: dict[str, Any]) -> RequestRecord:
 
 
 def record_to_item(record: RequestRecord) -> dict[str, Any]:
-    return {
-        "PK": items.request_pk(record.request_id),
-        "SK": items.META,
-        "entity": "request",
-        "requestId": record.request_id,
-        "type": record.type,
-        "eventId": record.event_id,
-        "userId": record.user_id,
-        "status": record.status,
-        "createdAt": record.created_at,
-        "expiresAt": int(time.time()) + 30 * 24 * 3600,
-    }
+    return items.request_item(
+        record.request_id, record.type, record.event_id, record.user_id, record.status, record.created_at
+    )
 
 
 class DynamoRequestRepository:

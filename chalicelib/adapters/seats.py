@@ -39,7 +39,6 @@ IMPORT_COUNTERS = {
     "rejected": "rejected",
     "already_registered": "alreadyRegistered",
 }
-REQUEST_TTL_SECONDS = 30 * 24 * 3600
 
 
 class ConcurrentChange(Exception):
@@ -130,8 +129,10 @@ class DynamoSeatStore:
         writes = [self._event_write(snapshot, plan, messages, now)]
         for change in plan.changes:
             if not isinstance(change, SetCapacity):  # the event item's update carries it
-                writes.append(self._change_write(event_id, change, snapshot, messages, now, counts))
+                writes.append(self._change_write(event_id, change, messages, now, counts))
         writes += self._import_progress(plan, messages)
+        if plan.continuing is not None:
+            writes.append(self._still_pending(plan.continuing))
         if len(writes) > MAX_TRANSACTION_ITEMS:
             raise ValueError(f"a plan of {len(writes)} writes exceeds one transaction")
         try:
@@ -208,7 +209,6 @@ class DynamoSeatStore:
         self,
         event_id: str,
         change: Any,
-        snapshot: Snapshot,
         messages: dict[str, CommandMessage],
         now: str,
         counts: dict[str, int],
@@ -236,7 +236,7 @@ class DynamoSeatStore:
         if isinstance(change, Promote):
             return self._promote(event_id, change, now, counts)
         assert isinstance(change, Complete)
-        return self._complete(change, snapshot, messages[change.request_id], now, counts)
+        return self._complete(change, messages[change.request_id], now, counts)
 
     def _put(self, item: dict[str, Any], condition: str) -> dict[str, Any]:
         return {"Put": {"TableName": self._table, "Item": to_item(item), "ConditionExpression": condition}}
@@ -268,7 +268,6 @@ class DynamoSeatStore:
     def _complete(
         self,
         change: Complete,
-        snapshot: Snapshot,
         message: CommandMessage,
         now: str,
         counts: dict[str, int],
@@ -277,12 +276,32 @@ class DynamoSeatStore:
 
         One conditional put serves a request the API recorded as pending and one nobody recorded
         (an import row); either way a second completion of the same request fails."""
-        item = items.request_item(message, "completed", message.createdAt or now)
+        item = items.request_item(
+            message.requestId,
+            message.type,
+            message.eventId,
+            message.userId,
+            "completed",
+            message.createdAt or now,
+            message.importId,
+            message.row,
+        )
         item.update(outcome=outcome_to_wire(change.outcome), completedAt=now, countsAfter=counts)
         return {
             "Put": {
                 "TableName": self._table,
                 "Item": to_item(item),
+                "ConditionExpression": "attribute_not_exists(PK) OR #status = :pending",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {":pending": {"S": "pending"}},
+            }
+        }
+
+    def _still_pending(self, request_id: str) -> dict[str, Any]:
+        return {
+            "ConditionCheck": {
+                "TableName": self._table,
+                "Key": key(items.request_pk(request_id), items.META),
                 "ConditionExpression": "attribute_not_exists(PK) OR #status = :pending",
                 "ExpressionAttributeNames": {"#status": "status"},
                 "ExpressionAttributeValues": {":pending": {"S": "pending"}},

@@ -144,6 +144,13 @@ class Plan:
     def outcomes(self) -> dict[str, Outcome]:
         return {c.request_id: c.outcome for c in self.changes if isinstance(c, Complete)}
 
+    @property
+    def continuing(self) -> str | None:
+        """The request this plan may have partly applied without completing it (a capacity
+        change in steps). Its commit must still require that request pending, or a redelivery
+        of a completed one would apply its steps again."""
+        return self.unfinished[0].request_id if self.unfinished else None
+
 
 class _SecondTouch(Exception):
     """A command would write a registration this round already wrote (one write per item per

@@ -81,3 +81,14 @@ def test_a_large_capacity_raise_commits_in_budget_sized_rounds(store):
 def test_redelivered_requests_are_skipped(store):
     service(store).process("e", [register("a", "r1")])
     assert service(store).process("e", [register("a", "r1"), register("a", "r1")]) == {}
+
+
+def test_redelivering_a_capacity_raise_changes_nothing_even_where_it_would_take_several_rounds(store):
+    grow = CommandMessage(type="change_capacity", requestId="grow", eventId="e", capacity=3)
+    cut = CommandMessage(type="change_capacity", requestId="cut", eventId="e", capacity=0)
+    service(store).process("e", [grow, cut])
+    service(store).process("e", [register(u, f"r{u}") for u in "abc"])  # all three wait
+    before = (dict(store.events["e"]), dict(store.registrations["e"]))
+    # redelivered: deciding it again would promote in two rounds of at most 2
+    assert service(store, promotion_budget=2).process("e", [grow]) == {}
+    assert (store.events["e"], store.registrations["e"]) == before

@@ -126,3 +126,23 @@ def test_a_crash_between_commit_and_delete_leaves_the_state_of_one_clean_deliver
     assert world.table_items(crashed) == world.table_items(clean)
     for user in ("a", "b", "c"):
         assert world.request(f"{crashed}-{user}")["outcome"] == world.request(f"{clean}-{user}")["outcome"]
+
+
+def test_a_redelivered_capacity_raise_is_a_no_op_on_dynamodb_even_in_rounds(world):
+    """A plan that only partly applies a request still requires it pending (ConditionCheck)."""
+    from chalicelib.adapters.seats import ConcurrentChange, DynamoSeatStore
+    from chalicelib.messages import CommandMessage
+    from chalicelib.services.decisions import DecisionService
+    from chalicelib.system import SystemClock
+
+    decisions = DecisionService(
+        DynamoSeatStore(world.client, world.table), SystemClock(), ConcurrentChange, promotion_budget=2
+    )
+    event = world.event(capacity=0)
+    grow = CommandMessage(type="change_capacity", requestId=f"{event}-grow", eventId=event, capacity=3)
+    cut = CommandMessage(type="change_capacity", requestId=f"{event}-cut", eventId=event, capacity=0)
+    decisions.process(event, [grow, cut])
+    decisions.process(event, [CommandMessage(**register(event, u)) for u in "abc"])  # all three wait
+    before = world.table_items(event)
+    assert decisions.process(event, [grow]) == {}
+    assert world.table_items(event) == before
