@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 import time
 import uuid
 
@@ -25,10 +24,7 @@ def main() -> None:
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     from tests.e2e.conftest import start_stack
 
-    stack = start_stack()
-    # The stack logs every decision: keep reading its output, or it blocks once the pipe is full.
-    assert stack.process.stdout is not None
-    threading.Thread(target=stack.process.stdout.read, daemon=True).start()
+    stack = start_stack()  # keeps draining the stack's output itself
     try:
         _run(stack.api)
     finally:

@@ -72,9 +72,9 @@ class DecisionService:
                 waitlist_size=waitlist_size,
             )
             pending = [m for m in pending if snapshot.is_pending(m.requestId)]
-            commands = [m.to_command() for m in pending]
             if not pending:
                 break
+            commands = [m.to_command() for m in pending]
             try:
                 plan = decide(snapshot.seats, commands, self.promotion_budget)
             except WaitlistNotLoaded:

@@ -156,3 +156,16 @@ def test_registration_listings_page_and_validate(seeded):
     assert seeded.request("GET", "/events/nope/registrations").status_code == 404
     assert seeded.request("GET", "/users/nobody/registrations").status_code == 404
     assert seeded.request("GET", "/users/ada/waitlists").status_code == 200
+
+
+@pytest.mark.parametrize("key", ["k" * 256, "bad\nkey"])
+def test_an_invalid_idempotency_key_is_422_naming_the_header(seeded, key):
+    response = seeded.request("POST", "/events/e1/registrations", {"userId": "ada"}, {"Idempotency-Key": key})
+    assert response.status_code == 422
+    assert [e["field"] for e in seeded.json(response)["errors"]] == ["Idempotency-Key"]
+    assert sent() == []
+
+
+def test_an_idempotency_key_of_255_characters_is_accepted(seeded):
+    headers = {"Idempotency-Key": "k" * 255}
+    assert seeded.request("POST", "/events/e1/registrations", {"userId": "ada"}, headers).status_code == 202
