@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 DYNAMODB_LOCAL_PACKAGE := amplify-dynamodb-simulator@2.9.30
 DYNAMODB_LOCAL_DIR := .cache/dynamodb-local
 
-.PHONY: dev test lint bench dlq dynamodb-local install clean synth deploy destroy
+.PHONY: dev test check lint bench dlq dynamodb-local install clean synth deploy destroy
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-infra.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is needed"; exit 1; }
@@ -33,10 +33,15 @@ dev: install dynamodb-local
 test: install dynamodb-local
 	$(PY) -m pytest
 
-lint: install
+# Static checks, as CI runs them: lint and format (ruff), the dependency rules (import-linter,
+# contracts in pyproject.toml), types (mypy, strict for domains, ports and services).
+check: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
+
+lint: check
 
 bench: install dynamodb-local
 	$(PY) -m bench

@@ -17,6 +17,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from typing import Any
 
 import requests
 
@@ -75,7 +76,8 @@ def run(api: str) -> None:
     started = time.perf_counter()
     with ThreadPoolExecutor(CLIENTS) as pool:
         accepted = list(pool.map(register, users))
-    records, deadline = {}, time.monotonic() + 300
+    records: dict[str, Any] = {}
+    deadline = time.monotonic() + 300
     while len(records) < len(accepted) and time.monotonic() < deadline:
         for request_id, _ in accepted:
             if request_id not in records:

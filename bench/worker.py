@@ -24,6 +24,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from bench.common import fifo_record, start_emulators, table
+from chalicelib.registrations.seat_store import DynamoSeatStore
 
 BATCH = 10
 
@@ -45,8 +46,8 @@ class Result:
 
 
 def create_event(client: Any, table_name: str, event_id: str, capacity: int) -> None:
-    from chalicelib.adapters.dynamodb import DynamoEventRepository
-    from chalicelib.domain.events import Event
+    from chalicelib.events.domain import Event
+    from chalicelib.events.dynamodb import DynamoEventRepository
 
     event = Event(
         event_id, "bench", "2026-01-01", capacity, waitlist_enabled=True, created_at="c", updated_at="c"
@@ -62,10 +63,9 @@ def registrations(event_id: str, count: int) -> list[dict[str, Any]]:
 
 
 def run_turnstile(name: str, events: dict[str, int], per_event: int) -> Result:
-    from chalicelib.container import worker_container
     from workers.registration import handler
 
-    store = worker_container().decisions.store
+    store = _store()
     client, table_name = store._client, store._table
     for event_id, capacity in events.items():
         create_event(client, table_name, event_id, capacity)
@@ -81,6 +81,15 @@ def run_turnstile(name: str, events: dict[str, int], per_event: int) -> Result:
         assert not result["batchItemFailures"], result
     elapsed = time.perf_counter() - started
     return Result(name, len(events) * per_event, elapsed, store.consumed_write_units - before)
+
+
+def _store() -> DynamoSeatStore:
+    """The registration worker's own store (its client, table and write-unit count)."""
+    from chalicelib.bootstrap import services
+
+    store = services().decisions.store
+    assert isinstance(store, DynamoSeatStore)
+    return store
 
 
 def _interleave(batches: list[list[dict[str, Any]]], groups: int) -> list[list[dict[str, Any]]]:
@@ -153,9 +162,7 @@ class SynchronousBaseline:
 
 
 def run_baseline(name: str, events: dict[str, int], per_event: int) -> Result:
-    from chalicelib.container import worker_container
-
-    store = worker_container().decisions.store
+    store = _store()
     baseline = SynchronousBaseline(store._client, store._table)
     for event_id, capacity in events.items():
         create_event(store._client, store._table, event_id, capacity)

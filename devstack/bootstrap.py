@@ -7,8 +7,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib import resources
-from chalicelib.resources import QueueDefinition, TableDefinition
+from chalicelib.shared import resources
+from chalicelib.shared.resources import QueueDefinition, TableDefinition
 
 
 def create_table(dynamodb: Any, table: TableDefinition) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import boto3
 
-from chalicelib import resources
+from chalicelib.shared import resources
 
 SOURCES = {q.dead_letter: q.name for q in resources.QUEUES if q.dead_letter}
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 
-from chalicelib import resources
+from chalicelib.shared import resources
 from devstack.api import api_server, serve_in_thread
 from devstack.bootstrap import bootstrap
 from devstack.emulators import Emulators

@@ -1,6 +1,6 @@
 """Turnstile's AWS stack: the Chalice API, the table, queues, bucket, worker Lambdas and alarms.
 
-Every table, queue and bucket is built from `chalicelib.resources`, the module the local stack
+Every table, queue and bucket is built from `chalicelib.shared.resources`, the module the local stack
 bootstraps from, so the two cannot drift apart. Names are prefixed per stage (`turnstile-dev-...`).
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -33,7 +33,7 @@ from chalice.config import Config as ChaliceConfig
 from chalice.deploy.packager import PipRunner
 from constructs import Construct
 
-from chalicelib import resources
+from chalicelib.shared import resources
 from infrastructure.packaging import LAMBDA_PYTHON, ROOT, build_worker_package
 from infrastructure.stages import StageOptions
 
@@ -82,9 +82,7 @@ WORKER_PACKAGE = ROOT / ".cache" / "lambda" / "worker-package"
 
 
 class TurnstileStack(cdk.Stack):
-    def __init__(
-        self, scope: Construct, construct_id: str, *, options: StageOptions, **kwargs: object
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, options: StageOptions, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.options = options
         self.removal = cdk.RemovalPolicy.RETAIN if options.retain_data else cdk.RemovalPolicy.DESTROY
@@ -181,7 +179,7 @@ class TurnstileStack(cdk.Stack):
                 removal_policy=cdk.RemovalPolicy.DESTROY,
             )
             for attribute, value in definition.extra.items():
-                queue.node.default_child.add_property_override(attribute, value)
+                cast(sqs.CfnQueue, queue.node.default_child).add_property_override(attribute, value)
             queues[definition.name] = queue
         queues[RELAY_FAILURES] = sqs.Queue(
             self,
@@ -214,7 +212,7 @@ class TurnstileStack(cdk.Stack):
     # --- compute --------------------------------------------------------------------------
 
     def _environment(self, service: str) -> dict[str, str]:
-        """The variables chalicelib.config reads (every URL: IAM, not config, limits what is used)."""
+        """The variables chalicelib.shared.config reads (every URL: IAM, not config, limits what is used)."""
         q = self.queues
         return {
             "TURNSTILE_TABLE": self.table.table_name,
@@ -352,7 +350,7 @@ class TurnstileStack(cdk.Stack):
             topic.add_subscription(subscriptions.EmailSubscription(email))
         return topic
 
-    def _alarm(self, construct_id: str, name: str, metric: cloudwatch.IMetric, description: str) -> None:
+    def _alarm(self, construct_id: str, name: str, metric: cloudwatch.Metric, description: str) -> None:
         alarm = metric.create_alarm(
             self,
             construct_id,
@@ -411,7 +409,7 @@ class ChaliceApi(Chalice):
     """
 
     def _package_app(self) -> None:
-        stage = cdk.Stack.of(self).options.name
+        stage = cast(TurnstileStack, cdk.Stack.of(self)).options.name
         with _chalice_runtime(f"python{LAMBDA_PYTHON}"), _some_region(), _environment_kept():
             chalice_api.package_app(
                 project_dir=self.source_dir,

@@ -1,21 +1,12 @@
-"""Deterministic clock and ids, and a container wired to in-memory adapters."""
+"""Deterministic clock and ids, and the services wired to in-memory adapters."""
 
 from __future__ import annotations
 
 import itertools
+from datetime import datetime
 
-from chalicelib.adapters.memory import (
-    MemoryCommandQueue,
-    MemoryEventRepository,
-    MemoryRegistrationQueries,
-    MemoryRequestRepository,
-    MemoryUserRepository,
-)
-from chalicelib.config import Settings
-from chalicelib.container import Container
-from chalicelib.services.events import EventService
-from chalicelib.services.registrations import RegistrationService, RequestSubmitter
-from chalicelib.services.users import UserService
+from chalicelib import bootstrap
+from chalicelib.shared.config import Settings
 
 TEST_SETTINGS = Settings(
     table_name="turnstile",
@@ -33,6 +24,9 @@ class FixedClock:
     def now(self) -> str:
         return self.value
 
+    def epoch_seconds(self) -> int:
+        return int(datetime.fromisoformat(self.value.replace("Z", "+00:00")).timestamp())
+
 
 class CountingIds:
     def __init__(self, prefix: str = "id") -> None:
@@ -43,13 +37,5 @@ class CountingIds:
         return f"{self._prefix}{next(self._counter):04d}"
 
 
-def memory_container() -> Container:
-    clock, ids = FixedClock(), CountingIds()
-    events, users, requests = MemoryEventRepository(), MemoryUserRepository(), MemoryRequestRepository()
-    submitter = RequestSubmitter(requests, MemoryCommandQueue(), clock, ids)
-    return Container(
-        settings=TEST_SETTINGS,
-        events=EventService(events, clock, ids, submitter),
-        users=UserService(users, clock, ids),
-        registrations=RegistrationService(events, users, requests, MemoryRegistrationQueries(), submitter),
-    )
+def memory_services(settings: Settings = TEST_SETTINGS) -> bootstrap.Services:
+    return bootstrap.in_memory(settings, FixedClock(), CountingIds())

@@ -14,8 +14,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from chalicelib import observability
-from chalicelib.imports.container import imports
+from chalicelib.bootstrap import services
+from chalicelib.shared import observability
 
 logger = Logger(service="turnstile-imports-worker")
 SAFETY_MARGIN_SECONDS = 10.0
@@ -33,7 +33,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             logger.error("malformed imports message dropped", extra={"body": record.get("body", "")[:500]})
             continue
         try:
-            imports().processor.run(message, owner=record["messageId"], budget=_budget(context))
+            services().import_processor.run(message, owner=record["messageId"], budget=_budget(context))
         except Exception:
             logger.exception("import run failed; the message is retried", extra=message)
             failures.append(record["messageId"])

@@ -13,9 +13,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from chalicelib import observability
-from chalicelib.container import worker_container
-from chalicelib.messages import CommandMessage, MalformedMessage, parse_message
+from chalicelib.bootstrap import services
+from chalicelib.registrations.messages import CommandMessage, MalformedMessage, parse_message
+from chalicelib.shared import observability
 
 logger = Logger(service="turnstile-registration-worker")
 
@@ -41,11 +41,10 @@ def _by_group(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
 
 def _process_group(group_id: str, records: list[dict[str, Any]]) -> list[str]:
     """Returns the message ids to report failed (all of the group's, or none)."""
-    services = worker_container()
     try:
         messages = [m for m in (_parse_or_dead_letter(group_id, r) for r in records) if m is not None]
         with observability.Stopwatch() as watch:
-            outcomes = services.decisions.process(group_id, messages)
+            outcomes = services().decisions.process(group_id, messages)
     except Exception:
         logger.exception("group failed; reporting its records for redelivery", extra={"eventId": group_id})
         return [record["messageId"] for record in records]
@@ -64,5 +63,5 @@ def _parse_or_dead_letter(group_id: str, record: dict[str, Any]) -> CommandMessa
         return message
     except MalformedMessage as error:
         logger.error("malformed message moved to the DLQ", extra={"messageId": record["messageId"]})
-        worker_container().dead_letters.send(record, str(error))
+        services().dead_letters.send(record, str(error))
         return None

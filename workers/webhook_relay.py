@@ -17,9 +17,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from chalicelib import observability
-from chalicelib.adapters.dynamo_codec import from_item
-from chalicelib.webhooks.container import webhooks
+from chalicelib.bootstrap import services
+from chalicelib.shared import observability
+from chalicelib.shared.dynamo import from_item
 from chalicelib.webhooks.notifications import from_change
 
 logger = Logger(service="turnstile-webhook-relay")
@@ -27,7 +27,7 @@ logger = Logger(service="turnstile-webhook-relay")
 
 @observability.lambda_handler(logger)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    relay = webhooks().relay
+    relay = services().relay
     for record in event.get("Records", []):
         change = record.get("dynamodb", {})
         try:

@@ -13,8 +13,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from chalicelib import observability
-from chalicelib.webhooks.container import webhooks
+from chalicelib.bootstrap import services
+from chalicelib.shared import observability
 
 logger = Logger(service="turnstile-webhooks-worker")
 ATTEMPTED = {"delivered": True, "gone": False, "failed": False, "retrying": False}
@@ -22,7 +22,7 @@ ATTEMPTED = {"delivered": True, "gone": False, "failed": False, "retrying": Fals
 
 @observability.lambda_handler(logger)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    dispatcher = webhooks().dispatcher
+    dispatcher = services().dispatcher
     failures = []
     for record in event.get("Records", []):
         try:

@@ -2,66 +2,32 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Protocol
 
-from chalicelib.domain.users import User
+from chalicelib.events.domain import Event
+from chalicelib.imports.domain import ImportRecord
 from chalicelib.imports.rows import RowError
-from chalicelib.messages import CommandMessage
-
-Position = dict[str, Any]
-
-QUEUED, VALIDATING, RUNNING, COMPLETED, FAILED = "queued", "validating", "running", "completed", "failed"
-FINISHED = (COMPLETED, FAILED)
-
-
-@dataclass(frozen=True)
-class ImportRecord:
-    """The import item (`IMPORT#{importId}`, `META`). Outcome counters are the registration
-    worker's (ADDed in the transaction that decides rows); `enqueued` is the checkpoint: rows of
-    the plan before it are in the queue; `pending` marks a batch being sent."""
-
-    import_id: str
-    event_id: str
-    status: str
-    created_at: str
-    dry_run: bool = False
-    media_type: str = "text/csv"
-    payload_key: str = ""
-    fingerprint: str = ""
-    total: int = 0
-    valid: int = 0
-    invalid: int = 0
-    enqueued: int = 0
-    pending: int | None = None
-    users_created: int = 0
-    decided: int = 0
-    confirmed: int = 0
-    waitlisted: int = 0
-    rejected: int = 0
-    already_registered: int = 0
-    updated_at: str = ""
-    completed_at: str | None = None
-    failure: str | None = None
-
-    @property
-    def in_flight(self) -> int:
-        return self.enqueued - self.decided
+from chalicelib.registrations.messages import CommandMessage
+from chalicelib.shared.cursor import Position
+from chalicelib.users.domain import User
 
 
 class ImportRepository(Protocol):
     def create(self, record: ImportRecord) -> bool:
         """Store a new import; False when the id is taken."""
+        ...
 
     def get(self, import_id: str) -> ImportRecord | None: ...
 
     def acquire(self, import_id: str, owner: str, now: int, until: int) -> bool:
         """Lease the import to one worker (a free, expired or own lease); False when held."""
+        ...
 
     def release(self, import_id: str, owner: str) -> None: ...
 
     def start_validation(self, import_id: str, now: str) -> bool:
         """queued|validating -> validating; False otherwise."""
+        ...
 
     def validated(
         self, import_id: str, valid: int, invalid: int, users_created: int, status: str, now: str
@@ -70,17 +36,21 @@ class ImportRepository(Protocol):
 
     def begin_batch(self, import_id: str, enqueued: int, pending: int, now: str) -> bool:
         """Mark rows [enqueued, pending) of the plan as being sent; False when the checkpoint moved."""
+        ...
 
     def end_batch(self, import_id: str, pending: int) -> None:
         """The batch is in the queue: the checkpoint moves to `pending`."""
+        ...
 
     def complete(self, import_id: str, now: str) -> bool:
         """running -> completed once every valid row is enqueued and decided; False otherwise."""
+        ...
 
     def fail(self, import_id: str, reason: str, now: str) -> None: ...
 
     def add_errors(self, import_id: str, errors: list[RowError]) -> None:
         """Store the row errors (idempotent: the same error rewrites the same item)."""
+        ...
 
     def errors(
         self, import_id: str, limit: int, after: Position | None
@@ -92,30 +62,40 @@ class PayloadStore(Protocol):
 
     def get(self, key: str) -> bytes:
         """Raises KeyError when there is no such object."""
+        ...
 
 
 class ImportQueue(Protocol):
     def send(self, message: dict[str, Any], delay_seconds: int = 0) -> None:
         """Queue a message for the import worker. Raises QueueUnavailable."""
+        ...
 
 
 class RegistrationFeed(Protocol):
     def send(self, messages: list[CommandMessage]) -> None:
         """Put up to 10 commands on registrations.fifo (one SendMessageBatch); all or raise."""
+        ...
+
+
+# Views of other features' repositories: the events, users and registrations repositories
+# satisfy these as they are (bootstrap passes them in), so imports never touch their items.
 
 
 class UserDirectory(Protocol):
     def existing(self, user_ids: list[str]) -> set[str]:
         """Which of these users exist."""
+        ...
 
-    def create(self, users: list[User]) -> int:
+    def add_many(self, users: list[User]) -> int:
         """Create the users that do not exist yet (never overwrite one); returns how many."""
+        ...
 
 
 class RequestLookup(Protocol):
-    def completed(self, request_ids: list[str]) -> set[str]:
+    def existing(self, request_ids: list[str]) -> set[str]:
         """Which of these requests have a record (the worker writes it when it decides one)."""
+        ...
 
 
 class EventLookup(Protocol):
-    def exists(self, event_id: str) -> bool: ...
+    def get(self, event_id: str) -> Event | None: ...

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StrictStr, TypeAdapter, ValidationError
 
-from chalicelib.errors import (
+from chalicelib.shared.problems import (
     BadRequest,
     FieldError,
     MalformedJson,
@@ -23,7 +23,7 @@ from chalicelib.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from chalicelib.schemas import Email, Identifier
+from chalicelib.shared.wire import Email, Identifier
 
 MAX_ROWS = 100_000
 MAX_BYTES = 10 * 1024 * 1024
@@ -141,7 +141,8 @@ def _parse_json(body: bytes) -> list[Any]:
         raise ValidationFailed("The request body has unknown fields.", unknown)
     if len(payload["rows"]) > MAX_ROWS:
         raise _too_many()
-    return payload["rows"]
+    rows: list[Any] = payload["rows"]
+    return rows
 
 
 def check_rows(raw_rows: list[Any]) -> Checked:
@@ -186,7 +187,7 @@ def _check_row(number: int, raw: Any) -> tuple[Row | None, list[RowError]]:
         problems += _check(number, "email", _EMAIL, email)
     if problems:
         return None, problems
-    return Row(number, user_id, name, email), []
+    return Row(number, str(user_id), name, email), []
 
 
 def _optional(value: Any) -> Any:

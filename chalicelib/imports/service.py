@@ -16,10 +16,32 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any
 
-from chalicelib.domain.users import User
-from chalicelib.errors import (
+from chalicelib.imports import rows as rowcheck
+from chalicelib.imports.domain import (
+    COMPLETED,
+    FAILED,
+    FINISHED,
+    QUEUED,
+    RUNNING,
+    ImportRecord,
+)
+from chalicelib.imports.ports import (
+    EventLookup,
+    ImportQueue,
+    ImportRepository,
+    PayloadStore,
+    RegistrationFeed,
+    RequestLookup,
+    UserDirectory,
+)
+from chalicelib.imports.rows import CSV, RowError
+from chalicelib.registrations.messages import REGISTER, CommandMessage
+from chalicelib.registrations.ports import QueueUnavailable
+from chalicelib.shared.clock import Clock, IdGenerator
+from chalicelib.shared.cursor import Position
+from chalicelib.shared.problems import (
     FieldError,
     IdempotencyKeyReused,
     NotFound,
@@ -27,40 +49,11 @@ from chalicelib.errors import (
     TurnstileError,
     ValidationFailed,
 )
-from chalicelib.imports import rows as rowcheck
-from chalicelib.imports.ports import (
-    COMPLETED,
-    FAILED,
-    FINISHED,
-    QUEUED,
-    RUNNING,
-    EventLookup,
-    ImportQueue,
-    ImportRecord,
-    ImportRepository,
-    PayloadStore,
-    Position,
-    RegistrationFeed,
-    RequestLookup,
-    UserDirectory,
-)
-from chalicelib.imports.rows import CSV, RowError
-from chalicelib.messages import REGISTER, CommandMessage
-from chalicelib.ports import QueueUnavailable
+from chalicelib.users.domain import User
 
 logger = logging.getLogger("turnstile.imports")
 
 BATCH = 10  # SendMessageBatch takes at most 10 entries
-
-
-class Clock(Protocol):
-    def now(self) -> str: ...
-
-    def epoch_seconds(self) -> int: ...
-
-
-class IdGenerator(Protocol):
-    def new_id(self) -> str: ...
 
 
 def request_id(import_id: str, row: int) -> str:
@@ -94,7 +87,7 @@ class ImportService:
         dry_run: bool = False,
         idempotency_key: str | None = None,
     ) -> ImportRecord:
-        if not self.events.exists(event_id):
+        if self.events.get(event_id) is None:
             raise NotFound(f"No event with eventId '{event_id}'.")
         kind = rowcheck.media_type(content_type)
         total = len(rowcheck.parse_payload(kind, body))  # 413 / 400 / 422 before anything is stored
@@ -251,7 +244,7 @@ class ImportProcessor:
         if record.dry_run:
             self.imports.validated(import_id, len(valid), invalid, 0, COMPLETED, now)
             return replace(record, status=COMPLETED)
-        created = self.users.create(
+        created = self.users.add_many(
             [User(r.user_id, r.name or "", r.email, now) for r in valid if r.user_id not in existing]
         )
         plan = [[row.row, row.user_id] for row in valid]
@@ -314,7 +307,7 @@ class ImportProcessor:
         """A run stopped while sending rows [enqueued, pending): send again what is not decided."""
         assert record.pending is not None
         window = plan[record.enqueued : record.pending]
-        decided = self.requests.completed([request_id(record.import_id, row) for row, _ in window])
+        decided = self.requests.existing([request_id(record.import_id, row) for row, _ in window])
         resend = [(row, user) for row, user in window if request_id(record.import_id, row) not in decided]
         if resend:
             logger.info("import %s: re-sending %s undecided rows of a batch", record.import_id, len(resend))

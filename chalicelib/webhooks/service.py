@@ -19,32 +19,27 @@ an attempt (a duplicate the receiver drops by id) rather than losing the retry.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
-import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.errors import Conflict, FieldError, NotFound, ValidationFailed
+from chalicelib.shared.clock import Clock, IdGenerator, Randomness
+from chalicelib.shared.cursor import Position
+from chalicelib.shared.problems import Conflict, FieldError, NotFound, ValidationFailed
 from chalicelib.webhooks import policy, signing
+from chalicelib.webhooks.domain import Delivery, HttpResult, Subscription
 from chalicelib.webhooks.notifications import Notification, wants
 from chalicelib.webhooks.ports import (
-    Clock,
-    Delivery,
     DeliveryQueue,
     DeliveryRepository,
-    HttpResult,
-    IdGenerator,
-    Position,
-    Randomness,
     Resolver,
     Sender,
-    Subscription,
     SubscriptionRepository,
 )
 from chalicelib.webhooks.schedule import next_delay
-from chalicelib.webhooks.schemas import WebhookCreate, WebhookUpdate
 
 logger = logging.getLogger("turnstile.webhooks")
 
@@ -95,19 +90,19 @@ class WebhookService:
     ids: IdGenerator
     randomness: Randomness
 
-    def create(self, request: WebhookCreate) -> tuple[Subscription, str]:
-        self._check_url(request.url)
+    def create(self, url: str, events: list[str], description: str = "") -> tuple[Subscription, str]:
+        self._check_url(url)
         now = self.clock.now()
         secret = self._new_secret()
         subscription = Subscription(
             webhook_id="wh_" + self.ids.new_id(),
-            url=request.url,
-            events=tuple(request.events),
+            url=url,
+            events=tuple(events),
             enabled=True,
             secret=secret,
             created_at=now,
             updated_at=now,
-            description=request.description,
+            description=description,
         )
         self.subscriptions.add(subscription)
         return subscription, secret
@@ -121,20 +116,28 @@ class WebhookService:
     def list(self, limit: int, after: Position | None) -> tuple[list[Subscription], Position | None]:
         return self.subscriptions.list(limit, after)
 
-    def update(self, webhook_id: str, request: WebhookUpdate, payload: dict[str, Any]) -> Subscription:
+    def update(
+        self,
+        webhook_id: str,
+        url: str | None = None,
+        events: builtins.list[str] | None = None,
+        enabled: bool | None = None,
+        description: str | None = None,
+    ) -> Subscription:
+        """Change what is given (None: unchanged)."""
         self.get(webhook_id)
-        if request.url is not None:
-            self._check_url(request.url)
+        if url is not None:
+            self._check_url(url)
         fields: dict[str, Any] = {"updatedAt": self.clock.now()}
-        if request.url is not None:
-            fields["url"] = request.url
-        if request.events is not None:
-            fields["events"] = list(request.events)
-        if request.description is not None:
-            fields["description"] = request.description
-        if request.enabled is not None:
-            fields["enabled"] = request.enabled
-            if request.enabled:  # re-enabled by its owner: a fresh start
+        if url is not None:
+            fields["url"] = url
+        if events is not None:
+            fields["events"] = list(events)
+        if description is not None:
+            fields["description"] = description
+        if enabled is not None:
+            fields["enabled"] = enabled
+            if enabled:  # re-enabled by its owner: a fresh start
                 fields.update(consecutiveFailures=0, disabledReason=None)
         updated = self.subscriptions.update(webhook_id, fields)
         if updated is None:
@@ -163,7 +166,7 @@ class WebhookService:
 
     def deliveries_of(
         self, webhook_id: str, limit: int, after: Position | None
-    ) -> tuple[list[Delivery], Position | None]:
+    ) -> tuple[builtins.list[Delivery], Position | None]:
         self.get(webhook_id)
         return self.deliveries.list_for(webhook_id, limit, after)
 
@@ -340,32 +343,3 @@ class Dispatcher:
 
 def _describe(result: HttpResult) -> str:
     return f"HTTP {result.status_code}" if result.status_code is not None else (result.error or "no answer")
-
-
-def delivery_view(delivery: Delivery) -> dict[str, Any]:
-    return {
-        "deliveryId": delivery.delivery_id,
-        "webhookId": delivery.webhook_id,
-        "messageId": delivery.message_id,
-        "eventType": delivery.event_type,
-        "status": delivery.status,
-        "createdAt": delivery.created_at,
-        "updatedAt": delivery.updated_at,
-        "nextAttemptAt": delivery.next_attempt_at if delivery.status == "pending" else None,
-        "attempts": [dict(a) for a in delivery.attempts],
-        "payload": json.loads(delivery.body),
-    }
-
-
-def subscription_view(subscription: Subscription) -> dict[str, Any]:
-    """A subscription on the wire: never its secret."""
-    return {
-        "webhookId": subscription.webhook_id,
-        "url": subscription.url,
-        "events": list(subscription.events),
-        "enabled": subscription.enabled,
-        "description": subscription.description,
-        "disabledReason": subscription.disabled_reason,
-        "createdAt": subscription.created_at,
-        "updatedAt": subscription.updated_at,
-    }

@@ -8,8 +8,8 @@ import pytest
 from chalice.test import Client
 
 from app import app
-from chalicelib import container as composition
-from tests.fakes import memory_container
+from chalicelib import bootstrap
+from tests.fakes import memory_services
 
 
 class Api:
@@ -29,7 +29,7 @@ class Api:
 
 @pytest.fixture
 def api() -> Iterator[Api]:
-    composition.use(memory_container())
+    bootstrap.use(memory_services())
     with Client(app) as client:
         yield Api(client)
-    composition.use(None)
+    bootstrap.use(None)

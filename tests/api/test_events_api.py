@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.http import MAX_BODY_BYTES
+from chalicelib.shared.http import MAX_BODY_BYTES
 
 EVENT = {"title": "PyCon", "date": "2026-06-01", "capacity": 2, "waitlistEnabled": True}
 

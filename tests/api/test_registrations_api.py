@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib import container as composition
+from chalicelib import bootstrap
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def seeded(api):
 
 
 def sent():
-    return composition.container().registrations.submitter.queue.sent
+    return bootstrap.services().registrations.submitter.queue.sent
 
 
 def test_register_is_accepted_queued_in_the_events_group_and_pollable(seeded):
@@ -76,13 +76,13 @@ def test_idempotency_key_replays_the_first_answer(seeded):
 
 def test_a_retry_of_a_request_that_was_recorded_but_never_sent_sends_it(seeded):
     """A crash between recording and sending must not leave the request pending forever."""
-    queue = composition.container().registrations.submitter.queue
+    queue = bootstrap.services().registrations.submitter.queue
     original_send = queue.send
     queue.send = lambda message: (_ for _ in ()).throw(SystemExit("process died before the send"))
     headers = {"Idempotency-Key": "k-crash"}
     with pytest.raises(SystemExit):
         seeded.request("POST", "/events/e1/registrations", {"userId": "ada"}, headers)
-    [record] = composition.container().registrations.requests.records.values()
+    [record] = bootstrap.services().registrations.requests.records.values()
     assert record.status == "pending" and sent() == []
 
     queue.send = original_send
@@ -101,13 +101,13 @@ def test_idempotency_key_with_a_different_body_is_422(seeded):
 
 
 def test_an_unreachable_queue_is_503_and_the_request_is_failed_not_pending(seeded):
-    queue = composition.container().registrations.submitter.queue
+    queue = bootstrap.services().registrations.submitter.queue
     queue.available = False
     response = seeded.request(
         "POST", "/events/e1/registrations", {"userId": "ada"}, {"Idempotency-Key": "k-3"}
     )
     assert response.status_code == 503
-    [record] = composition.container().registrations.requests.records.values()
+    [record] = bootstrap.services().registrations.requests.records.values()
     assert (record.status, record.failure) == ("failed", "queue_unavailable")
     queue.available = True  # the same key may be retried once the queue is back
     retry = seeded.request("POST", "/events/e1/registrations", {"userId": "ada"}, {"Idempotency-Key": "k-3"})
@@ -134,13 +134,13 @@ def test_delete_queues_the_purge_and_hides_the_event(seeded):
 
 
 def test_delete_with_the_queue_down_is_503_and_keeps_the_event(seeded):
-    composition.container().registrations.submitter.queue.available = False
+    bootstrap.services().registrations.submitter.queue.available = False
     assert seeded.request("DELETE", "/events/e1").status_code == 503
     assert seeded.request("GET", "/events/e1").status_code == 200
 
 
 def test_registration_listings_page_and_validate(seeded):
-    queries = composition.container().registrations.queries
+    queries = bootstrap.services().registrations.queries
     queries.rows += [{"eventId": "e1", "userId": f"u{i}", "status": "confirmed"} for i in range(3)]
     first = seeded.json(seeded.request("GET", "/events/e1/registrations?limit=2"))
     assert [r["userId"] for r in first["items"]] == ["u0", "u1"]

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import requests
 
-from chalicelib.messages import CommandMessage
+from chalicelib.registrations.messages import CommandMessage
 
 
 class CrashedOnPurpose(RuntimeError):
@@ -57,23 +57,19 @@ class LocalImportStack:
 
 @pytest.fixture(scope="module")
 def import_stack(emulators) -> Iterator[LocalImportStack]:
-    from chalicelib import container as composition
-    from chalicelib.adapters.aws import client
-    from chalicelib.config import Settings, settings
-    from chalicelib.imports import container as imports_container
+    from chalicelib import bootstrap
+    from chalicelib.shared.aws import client
+    from chalicelib.shared.config import Settings, settings
     from devstack.api import api_server, serve_in_thread
     from devstack.emulators import free_port
     from devstack.runner import QueuePoller, QueueRunner, load_handler
 
     settings.cache_clear()  # the emulators' environment is exported now
     client.cache_clear()
-    composition.use(None)
-    composition.use_worker(None)
-    built = imports_container.build_aws(Settings.from_environment())
-    feed = CountingFeed(built.processor.feed)
-    built.processor.feed = feed
-    built.processor.limits = imports_container.limits_from_environment()
-    imports_container.use(built)
+    built = bootstrap.build(Settings.from_environment())
+    feed = CountingFeed(built.import_processor.feed)
+    built.import_processor.feed = feed
+    bootstrap.use(built)
 
     import os
 
@@ -96,4 +92,4 @@ def import_stack(emulators) -> Iterator[LocalImportStack]:
         finally:
             runner.stop()
             server.shutdown()
-            imports_container.use(None)
+            bootstrap.use(None)

@@ -9,7 +9,7 @@ import pytest
 from chalice.test import Client
 
 from app import app
-from chalicelib.imports import container as imports_container
+from chalicelib import bootstrap
 from chalicelib.imports.rows import MAX_BYTES, MAX_ROWS
 from tests.imports.fakes import Fakes
 
@@ -17,9 +17,9 @@ from tests.imports.fakes import Fakes
 @pytest.fixture
 def fakes() -> Iterator[Fakes]:
     fakes = Fakes()
-    imports_container.use(fakes.container())
+    bootstrap.use(fakes.services())
     yield fakes
-    imports_container.use(None)
+    bootstrap.use(None)
 
 
 @pytest.fixture
@@ -61,13 +61,13 @@ def test_post_accepts_json_rows_and_a_dry_run(http):
 
 def test_get_shows_progress_with_retry_after_until_finished(http, fakes):
     import_id = _json(_post(http, "userId,name\nada,Ada\nbob,\n"))["importId"]
-    imports_container.imports().processor.run({"importId": import_id}, owner="m1", budget=0.01)
+    bootstrap.services().import_processor.run({"importId": import_id}, owner="m1", budget=0.01)
     running = http.get(f"/imports/{import_id}")
     assert running.status_code == 200 and running.headers["Retry-After"] == "2"
     body = _json(running)
     assert (body["status"], body["valid"], body["invalid"], body["enqueued"]) == ("running", 1, 1, 1)
     fakes.imports.decide(import_id, 1, "waitlisted")
-    imports_container.imports().processor.run({"importId": import_id}, owner="m1", budget=0.01)
+    bootstrap.services().import_processor.run({"importId": import_id}, owner="m1", budget=0.01)
     done = http.get(f"/imports/{import_id}")
     assert "Retry-After" not in done.headers
     body = _json(done)
@@ -78,7 +78,7 @@ def test_get_shows_progress_with_retry_after_until_finished(http, fakes):
 def test_errors_are_paginated_with_row_numbers(http, fakes):
     rows = "".join(f"u{n},,bad-email\n" for n in range(1, 46))
     import_id = _json(_post(http, "userId,name,email\n" + rows))["importId"]
-    imports_container.imports().processor.run({"importId": import_id}, owner="m1", budget=0.01)
+    bootstrap.services().import_processor.run({"importId": import_id}, owner="m1", budget=0.01)
     first = http.get(f"/imports/{import_id}/errors?limit=30")
     assert first.status_code == 200
     page = _json(first)
@@ -94,7 +94,7 @@ def test_a_cursor_of_another_listing_is_a_400(http, fakes):
     first = _json(_post(http, "userId,name,email\n" + rows))["importId"]
     second = _json(_post(http, "userId,name,email\n" + rows))["importId"]
     for import_id in (first, second):
-        imports_container.imports().processor.run({"importId": import_id}, owner="m1", budget=0.01)
+        bootstrap.services().import_processor.run({"importId": import_id}, owner="m1", budget=0.01)
     cursor = _json(http.get(f"/imports/{first}/errors?limit=1"))["nextCursor"]
     assert http.get(f"/imports/{second}/errors?cursor={cursor}").status_code == 400
     assert http.get(f"/imports/{first}/errors?cursor=garbage").status_code == 400
@@ -176,7 +176,7 @@ def test_an_idempotency_key_returns_the_first_import_and_refuses_another_body(ht
 
 
 def test_a_queue_failure_is_a_503_and_marks_the_import_failed(http, fakes):
-    from chalicelib.ports import QueueUnavailable
+    from chalicelib.registrations.ports import QueueUnavailable
 
     def down(message, delay_seconds=0):
         raise QueueUnavailable("down")

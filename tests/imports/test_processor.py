@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.domain.users import User
 from chalicelib.imports.service import ImportLimits, request_id
+from chalicelib.users.domain import User
 from tests.imports.fakes import Fakes
 
 

@@ -6,7 +6,7 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from chalicelib import resources
+from chalicelib.shared import resources
 from infrastructure.stack import RELAY_FAILURES
 
 

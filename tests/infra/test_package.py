@@ -72,5 +72,9 @@ def test_lambda_packages_carry_python312_linux_wheels(dev) -> None:
     [api_zip] = dev.out_dir.parent.glob("chalice.out/*/deployment.zip")
     names = zipfile.ZipFile(api_zip).namelist()
     assert "pydantic_core/_pydantic_core.cpython-312-x86_64-linux-gnu.so" in names
-    assert "app.py" in names and "chalicelib/observability.py" in names
+    assert (
+        "app.py" in names
+        and "chalicelib/bootstrap.py" in names
+        and "chalicelib/shared/observability.py" in names
+    )
     assert importlib.util.find_spec("aws_cdk") is not None

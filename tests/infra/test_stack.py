@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_cdk.assertions import Match
 
-from chalicelib import resources
+from chalicelib.shared import resources
 from infrastructure.stack import RELAY_FAILURES, TABLE_STREAM, WORKERS
 
 DEAD_LETTERS = [q.dead_letter for q in resources.QUEUES if q.dead_letter]

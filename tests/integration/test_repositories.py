@@ -7,10 +7,12 @@ from dataclasses import replace
 
 import pytest
 
-from chalicelib.adapters.dynamodb import DynamoEventRepository, DynamoUserRepository
-from chalicelib.adapters.memory import MemoryEventRepository, MemoryUserRepository
-from chalicelib.domain.events import Event, EventStatus
-from chalicelib.domain.users import User
+from chalicelib.events.domain import Event, EventStatus
+from chalicelib.events.dynamodb import DynamoEventRepository
+from chalicelib.events.memory import MemoryEventRepository
+from chalicelib.users.domain import User
+from chalicelib.users.dynamodb import DynamoUserRepository
+from chalicelib.users.memory import MemoryUserRepository
 
 
 @pytest.fixture(params=["memory", "dynamodb"])
@@ -19,7 +21,7 @@ def repositories(request):
         return MemoryEventRepository(), MemoryUserRepository()
     emulators = request.getfixturevalue("emulators")
     table = f"contract-{uuid.uuid4().hex[:8]}"
-    from chalicelib import resources
+    from chalicelib.shared import resources
     from devstack.bootstrap import create_table
 
     dynamodb = emulators.client("dynamodb")

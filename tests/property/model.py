@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from chalicelib.domain.registration import Outcome
+from chalicelib.registrations.domain import Outcome
 
 
 @dataclass

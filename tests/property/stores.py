@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.adapters.dynamo_codec import from_item, key
-from chalicelib.adapters.memory import MemorySeatStore
-from chalicelib.adapters.seats import DynamoSeatStore
-from chalicelib.domain.registration import Standing
+from chalicelib.registrations.domain import Standing
+from chalicelib.registrations.memory import MemorySeatStore
+from chalicelib.registrations.seat_store import DynamoSeatStore
+from chalicelib.shared.dynamo import from_item, key
 
 
 @dataclass(frozen=True)

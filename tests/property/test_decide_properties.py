@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.domain.registration import (
+from chalicelib.registrations.domain import (
     Cancel,
     ChangeCapacity,
     Complete,

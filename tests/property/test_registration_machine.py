@@ -16,12 +16,12 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from chalicelib.adapters.dynamodb import DynamoEventRepository
-from chalicelib.adapters.memory import MemoryConcurrentChange, MemorySeatStore
-from chalicelib.adapters.seats import ConcurrentChange, DynamoSeatStore
-from chalicelib.domain.events import Event
-from chalicelib.messages import CommandMessage
-from chalicelib.services.decisions import DecisionService
+from chalicelib.events.domain import Event
+from chalicelib.events.dynamodb import DynamoEventRepository
+from chalicelib.registrations.decisions import DecisionService
+from chalicelib.registrations.memory import MemorySeatStore
+from chalicelib.registrations.messages import CommandMessage
+from chalicelib.registrations.seat_store import DynamoSeatStore
 from tests.fakes import FixedClock
 from tests.property.model import SeatModel
 from tests.property.stores import StoredSeats, dynamo_reader, read_memory
@@ -48,8 +48,8 @@ class SeatMachine(RuleBasedStateMachine):
     @initialize(capacity=st.integers(0, 4), waitlist=st.booleans())
     def create_event(self, capacity: int, waitlist: bool) -> None:
         self.model = SeatModel(capacity, waitlist)
-        self.store, conflict = self.make_store(self.event_id, capacity, waitlist)
-        self.service = DecisionService(self.store, FixedClock(), conflict, promotion_budget=PROMOTION_BUDGET)
+        self.store = self.make_store(self.event_id, capacity, waitlist)
+        self.service = DecisionService(self.store, FixedClock(), promotion_budget=PROMOTION_BUDGET)
 
     def message(self, command: tuple) -> CommandMessage:
         request_id = f"{self.event_id}-r{next(self.counter)}"
@@ -114,7 +114,7 @@ class MemorySeatMachine(SeatMachine):
         store = MemorySeatStore()
         store.add_event(event_id, capacity, waitlist)
         self.read = lambda e: read_memory(store, e)
-        return store, MemoryConcurrentChange
+        return store
 
 
 MemorySeatMachine.TestCase.settings = settings(
@@ -136,7 +136,7 @@ def dynamo_machine(emulators):
             DynamoEventRepository(client, table).add(replace(event, created_at="c", updated_at="c"))
             store = DynamoSeatStore(client, table)
             self.read = dynamo_reader(store)
-            return store, ConcurrentChange
+            return store
 
     DynamoSeatMachine.TestCase.settings = settings(
         max_examples=6,

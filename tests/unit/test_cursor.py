@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib import cursor
-from chalicelib.errors import InvalidCursor
+from chalicelib.shared import cursor
+from chalicelib.shared.problems import InvalidCursor
 
 
 def test_round_trip():

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.adapters.memory import MemoryConcurrentChange, MemorySeatStore
-from chalicelib.domain.registration import Outcome
-from chalicelib.messages import CommandMessage
-from chalicelib.services.decisions import DecisionService, DecisionsExhausted
+from chalicelib.registrations.decisions import DecisionService, DecisionsExhausted
+from chalicelib.registrations.domain import Outcome
+from chalicelib.registrations.memory import MemorySeatStore
+from chalicelib.registrations.messages import CommandMessage
+from chalicelib.registrations.ports import ConcurrentChange
 from tests.fakes import FixedClock
 
 
@@ -23,7 +24,7 @@ def store() -> MemorySeatStore:
 
 
 def service(store, **kwargs) -> DecisionService:
-    return DecisionService(store, FixedClock(), MemoryConcurrentChange, **kwargs)
+    return DecisionService(store, FixedClock(), **kwargs)
 
 
 def test_a_lost_race_is_reloaded_and_decided_again(store):
@@ -43,14 +44,14 @@ def test_a_lost_race_is_reloaded_and_decided_again(store):
 
 
 def _decide_one(snapshot, message):
-    from chalicelib.domain.registration import decide
+    from chalicelib.registrations.domain import decide
 
     return decide(snapshot.seats, [message.to_command()])
 
 
 def test_losing_every_race_gives_up_so_the_queue_redelivers(store):
     def always_lose(*args):
-        raise MemoryConcurrentChange("e")
+        raise ConcurrentChange("e")
 
     store.commit = always_lose
     with pytest.raises(DecisionsExhausted):

@@ -4,23 +4,26 @@ from dataclasses import replace
 
 import pytest
 
-from chalicelib.adapters.memory import MemoryCommandQueue, MemoryEventRepository, MemoryRequestRepository
-from chalicelib.errors import Conflict, NotFound, PreconditionFailed
-from chalicelib.schemas import EventCreate
-from chalicelib.services.events import EventService
-from chalicelib.services.registrations import RequestSubmitter
+from chalicelib.events.memory import MemoryEventRepository
+from chalicelib.events.service import EventService, NewEvent
+from chalicelib.registrations.memory import MemoryCommandQueue, MemoryRequestRepository
+from chalicelib.registrations.service import RequestSubmitter, SeatChanges
+from chalicelib.shared.problems import Conflict, NotFound, PreconditionFailed
 from tests.fakes import CountingIds, FixedClock
 
 
 @pytest.fixture
 def service() -> EventService:
-    clock, ids = FixedClock(), CountingIds("ev")
-    submitter = RequestSubmitter(MemoryRequestRepository(), MemoryCommandQueue(), clock, ids)
-    return EventService(MemoryEventRepository(), clock, ids, submitter)
+    return EventService(MemoryEventRepository(), FixedClock(), CountingIds("ev"))
 
 
-def new(**fields) -> EventCreate:
-    return EventCreate.model_validate({"title": "t", "date": "2026-01-01", "capacity": 5, **fields})
+def seat_changes(service: EventService) -> SeatChanges:
+    submitter = RequestSubmitter(MemoryRequestRepository(), MemoryCommandQueue(), service.clock, service.ids)
+    return SeatChanges(service, service.events, submitter, service.ids)
+
+
+def new(**fields) -> NewEvent:
+    return NewEvent(**{"title": "t", "date": "2026-01-01", "capacity": 5, **fields})
 
 
 def test_create_uses_generated_id_and_clock(service):
@@ -30,13 +33,13 @@ def test_create_uses_generated_id_and_clock(service):
 
 
 def test_create_twice_with_the_same_id_conflicts(service):
-    service.create(new(eventId="x"))
+    service.create(new(event_id="x"))
     with pytest.raises(Conflict):
-        service.create(new(eventId="x"))
+        service.create(new(event_id="x"))
 
 
 def test_update_honours_if_match(service):
-    service.create(new(eventId="x"))
+    service.create(new(event_id="x"))
     service.update("x", {"title": "a"}, if_match=1)
     with pytest.raises(PreconditionFailed):
         service.update("x", {"title": "b"}, if_match=1)
@@ -44,7 +47,7 @@ def test_update_honours_if_match(service):
 
 
 def test_update_retries_when_another_writer_wins(service):
-    service.create(new(eventId="x"))
+    service.create(new(event_id="x"))
     repository = service.events
     original_update = repository.update
     calls = []
@@ -63,7 +66,7 @@ def test_update_retries_when_another_writer_wins(service):
 def test_unknown_event_is_not_found(service):
     for call in (
         lambda: service.get("n"),
-        lambda: service.delete("n"),
+        lambda: seat_changes(service).delete_event("n"),
         lambda: service.update("n", {"title": "x"}, None),
     ):
         with pytest.raises(NotFound):

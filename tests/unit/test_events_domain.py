@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from chalicelib.domain.events import Event, EventStatus, apply_changes, date_sort_key
+from chalicelib.events.domain import Event, EventStatus, apply_changes, date_sort_key
 
 
 def test_available_seats_never_negative_after_a_capacity_cut():

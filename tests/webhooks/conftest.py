@@ -12,17 +12,15 @@ from typing import Any
 
 import pytest
 
-from chalicelib.adapters.memory_webhooks import (
+from chalicelib import bootstrap
+from chalicelib.shared.clock import SystemClock
+from chalicelib.shared.config import Settings
+from chalicelib.webhooks.memory import (
     MemoryDeliveryQueue,
     MemoryDeliveryRepository,
     MemorySubscriptionRepository,
     StaticResolver,
 )
-from chalicelib.config import Settings
-from chalicelib.system import SystemClock
-from chalicelib.webhooks import container as webhooks_root
-from chalicelib.webhooks.schedule import parse_schedule
-from chalicelib.webhooks.service import Dispatcher, Relay, UrlGuard, WebhookService
 from tests.fakes import TEST_SETTINGS, CountingIds
 
 
@@ -102,7 +100,7 @@ class FixedRandomness:
 
 @dataclass
 class MemoryWebhooks:
-    container: webhooks_root.WebhooksContainer
+    container: bootstrap.Services
     subscriptions: MemorySubscriptionRepository
     deliveries: MemoryDeliveryRepository
     queue: MemoryDeliveryQueue
@@ -110,28 +108,18 @@ class MemoryWebhooks:
 
 
 def memory_webhooks(sender: Any = None, schedule: str = "1s,2s", disable_after: int = 3) -> MemoryWebhooks:
-    subscriptions, deliveries = MemorySubscriptionRepository(), MemoryDeliveryRepository()
-    queue, clock, randomness = MemoryDeliveryQueue(), SystemClock(), FixedRandomness()
     resolver = StaticResolver({"hooks.example.com": ["93.184.216.34"], "internal.example.com": ["10.0.0.7"]})
-    guard = UrlGuard(resolver, allow_loopback=True)
-    config = replace(TEST_SETTINGS, webhook_retry_schedule=schedule)
-    container = webhooks_root.WebhooksContainer(
-        settings=config,
-        service=WebhookService(subscriptions, deliveries, queue, guard, clock, CountingIds(), randomness),
-        relay=Relay(subscriptions, deliveries, queue, clock),
-        dispatcher=Dispatcher(
-            subscriptions,
-            deliveries,
-            queue,
-            guard,
-            sender,
-            clock,
-            randomness,
-            parse_schedule(schedule),
-            disable_after,
-        ),
+    config = replace(
+        TEST_SETTINGS,
+        webhook_retry_schedule=schedule,
+        webhook_disable_after_failures=disable_after,
+        allow_loopback_webhooks=True,
     )
-    return MemoryWebhooks(container, subscriptions, deliveries, queue, resolver)
+    services = bootstrap.in_memory(
+        config, SystemClock(), CountingIds(), FixedRandomness(), sender=sender, resolver=resolver
+    )
+    relay = services.relay
+    return MemoryWebhooks(services, relay.subscriptions, relay.deliveries, relay.queue, resolver)  # type: ignore[arg-type]
 
 
 def emulator_settings(**overrides: Any) -> Settings:

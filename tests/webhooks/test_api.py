@@ -9,9 +9,9 @@ import pytest
 from chalice.test import Client
 
 from app import app
-from chalicelib.webhooks import container as webhooks_root
+from chalicelib import bootstrap
+from chalicelib.webhooks.domain import HttpResult
 from chalicelib.webhooks.notifications import Notification
-from chalicelib.webhooks.ports import HttpResult
 from tests.webhooks.conftest import MemoryWebhooks, memory_webhooks
 
 
@@ -36,9 +36,9 @@ class StubSender:
 @pytest.fixture
 def fakes() -> Iterator[MemoryWebhooks]:
     wired = memory_webhooks(sender=StubSender())
-    webhooks_root.use(wired.container)
+    bootstrap.use(wired.container)
     yield wired
-    webhooks_root.use(None)
+    bootstrap.use(None)
 
 
 @pytest.fixture
@@ -112,8 +112,8 @@ def test_invalid_bodies_are_422_naming_the_field(api, body, field):
 
 def test_loopback_is_refused_unless_the_deployment_allows_it(api, fakes):
     assert create(api, url="http://127.0.0.1:9/x")[0] == 201  # the fakes allow loopback (local stack)
-    guard = fakes.container.service.guard
-    fakes.container.service.guard = type(guard)(guard.resolver, allow_loopback=False)
+    guard = fakes.container.webhooks.guard
+    fakes.container.webhooks.guard = type(guard)(guard.resolver, allow_loopback=False)
     status, problem, _ = create(api, url="http://127.0.0.1:9/x")
     assert status == 422 and "loopback" in problem["errors"][0]["message"]
 
@@ -159,7 +159,7 @@ def test_rotate_secret_returns_a_new_secret_and_keeps_the_old_one_for_a_day(api,
     status, rotated, _ = api.call("post", f"/webhooks/{created['webhookId']}/rotate-secret")
     assert status == 200 and rotated["secret"].startswith("whsec_") and rotated["secret"] != created["secret"]
     stored = fakes.subscriptions.get(created["webhookId"])
-    now = fakes.container.service.clock.epoch_seconds()
+    now = fakes.container.webhooks.clock.epoch_seconds()
     assert stored.signing_secrets(now) == [rotated["secret"], created["secret"]]
     assert stored.signing_secrets(now + 24 * 3600 + 1) == [rotated["secret"]]
     assert api.call("post", "/webhooks/wh_missing/rotate-secret")[0] == 404

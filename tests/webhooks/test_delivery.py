@@ -14,9 +14,8 @@ import pytest
 
 import workers.webhook_relay as relay_worker
 import workers.webhooks as dispatcher_worker
-from chalicelib.webhooks import container as webhooks_root
+from chalicelib import bootstrap
 from chalicelib.webhooks import signing
-from chalicelib.webhooks.schemas import WebhookCreate
 from devstack.runner import QueuePoller
 from devstack.streams import StreamPoller
 from tests.webhooks.conftest import Receiver, emulator_settings, wait_for
@@ -26,14 +25,14 @@ pytestmark = pytest.mark.emulators
 
 @dataclass
 class Pipeline:
-    container: webhooks_root.WebhooksContainer
+    container: bootstrap.Services
     dynamodb: Any
     sqs: Any
     stream: StreamPoller
     queue: QueuePoller
 
     def subscribe(self, url: str, events: tuple[str, ...] = ("registration.promoted",)) -> tuple[str, str]:
-        created, secret = self.container.service.create(WebhookCreate(url=url, events=list(events)))
+        created, secret = self.container.webhooks.create(url, list(events))
         return created.webhook_id, secret
 
     def promote(self, event_id: str, user_id: str, freed_by: str) -> None:
@@ -76,21 +75,21 @@ class Pipeline:
         return wait_for(condition, step, timeout)
 
     def deliveries(self, webhook_id: str) -> list[Any]:
-        return self.container.service.deliveries_of(webhook_id, 100, None)[0]
+        return self.container.webhooks.deliveries_of(webhook_id, 100, None)[0]
 
 
 @pytest.fixture
 def pipeline(emulators) -> Iterator[Pipeline]:
     config = emulator_settings()
     dynamodb, sqs = emulators.client("dynamodb"), emulators.client("sqs")
-    container = webhooks_root.build_aws(config, dynamodb, sqs)
+    container = bootstrap.build(config, emulators.client)
     for old in container.relay.subscriptions.all():  # subscriptions are global: start clean
         container.relay.subscriptions.delete(old.webhook_id)
-    webhooks_root.use(container)
+    bootstrap.use(container)
     stream = StreamPoller(config.table_name, relay_worker.handler, start="LATEST", dynamodb=dynamodb)
     queue = QueuePoller(config.webhooks_queue_url, dispatcher_worker.handler, name="webhooks", sqs=sqs)
     yield Pipeline(container, dynamodb, sqs, stream, queue)
-    webhooks_root.use(None)
+    bootstrap.use(None)
 
 
 def _verify(secret: str, request) -> dict:
@@ -180,8 +179,8 @@ def test_410_disables_the_subscription(pipeline, receiver):
     receiver.script = [410]
     pipeline.promote(f"e-{uuid.uuid4().hex[:8]}", "cy", "cancel-3")
     pipeline.relay_all()
-    pipeline.drain(lambda: not pipeline.container.service.get(webhook_id).enabled)
-    subscription = pipeline.container.service.get(webhook_id)
+    pipeline.drain(lambda: not pipeline.container.webhooks.get(webhook_id).enabled)
+    subscription = pipeline.container.webhooks.get(webhook_id)
     assert subscription.disabled_reason == "gone"
     (delivery,) = pipeline.deliveries(webhook_id)
     assert delivery.status == "failed" and len(delivery.attempts) == 1
@@ -213,7 +212,7 @@ def test_a_crash_between_commit_and_hand_off_still_delivers_once(pipeline, recei
 
 def test_after_a_rotation_both_secrets_verify_and_the_last_failure_goes_to_the_dlq(pipeline, receiver):
     webhook_id, old_secret = pipeline.subscribe(receiver.url)
-    _, new_secret = pipeline.container.service.rotate_secret(webhook_id)
+    _, new_secret = pipeline.container.webhooks.rotate_secret(webhook_id)
     receiver.default = 500
     pipeline.promote(f"e-{uuid.uuid4().hex[:8]}", "fay", "cancel-6")
     pipeline.relay_all()

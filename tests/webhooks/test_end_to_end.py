@@ -14,9 +14,7 @@ import workers.registration as registration_worker
 import workers.webhook_relay as relay_worker
 import workers.webhooks as dispatcher_worker
 from app import app
-from chalicelib import container as composition
-from chalicelib.config import Settings
-from chalicelib.webhooks import container as webhooks_root
+from chalicelib import bootstrap
 from chalicelib.webhooks import signing
 from devstack.runner import QueuePoller
 from devstack.streams import StreamPoller
@@ -28,12 +26,10 @@ pytestmark = pytest.mark.emulators
 def test_cancellation_promotes_and_the_webhook_arrives_signed(emulators, receiver):
     dynamodb, sqs = emulators.client("dynamodb"), emulators.client("sqs")
     config = emulator_settings()
-    composition.use(composition.build_aws(Settings.from_environment()))
-    composition.use_worker(composition.build_worker(Settings.from_environment()))
-    hooks = webhooks_root.build_aws(config, dynamodb, sqs)
-    for old in hooks.relay.subscriptions.all():
-        hooks.relay.subscriptions.delete(old.webhook_id)
-    webhooks_root.use(hooks)
+    wired = bootstrap.build(config, emulators.client)
+    for old in wired.relay.subscriptions.all():
+        wired.relay.subscriptions.delete(old.webhook_id)
+    bootstrap.use(wired)
     stream = StreamPoller(config.table_name, relay_worker.handler, start="LATEST", dynamodb=dynamodb)
     registrations = QueuePoller(config.registrations_queue_url, registration_worker.handler, "reg", sqs=sqs)
     deliveries = QueuePoller(config.webhooks_queue_url, dispatcher_worker.handler, "webhooks", sqs=sqs)
@@ -96,6 +92,4 @@ def test_cancellation_promotes_and_the_webhook_arrives_signed(emulators, receive
             status, listed = call("get", f"/webhooks/{hook['webhookId']}/deliveries")
             assert [d["status"] for d in listed["items"]] == ["delivered"]
     finally:
-        webhooks_root.use(None)
-        composition.use(None)
-        composition.use_worker(None)
+        bootstrap.use(None)

@@ -11,15 +11,11 @@ from typing import Any
 
 import pytest
 
-from chalicelib import container as composition
-from chalicelib.adapters.dynamo_codec import from_item, key
-from chalicelib.adapters.dynamodb import DynamoEventRepository
-from chalicelib.adapters.seats import ConcurrentChange, DynamoSeatStore
-from chalicelib.adapters.sqs import SqsDeadLetters
-from chalicelib.config import Settings
-from chalicelib.domain.events import Event
-from chalicelib.services.decisions import DecisionService
-from chalicelib.system import SystemClock
+from chalicelib import bootstrap
+from chalicelib.events.domain import Event
+from chalicelib.events.dynamodb import DynamoEventRepository
+from chalicelib.shared.config import Settings
+from chalicelib.shared.dynamo import from_item, key
 
 _sequence = itertools.count(10**19)
 
@@ -101,18 +97,9 @@ class WorkerWorld:
 def world(emulators) -> Iterator[WorkerWorld]:
     env = emulators.environment
     client, sqs = emulators.client("dynamodb"), emulators.client("sqs")
-    settings = Settings.from_environment()
-    composition.use_worker(
-        composition.WorkerContainer(
-            settings=settings,
-            decisions=DecisionService(
-                DynamoSeatStore(client, env["TURNSTILE_TABLE"]), SystemClock(), ConcurrentChange
-            ),
-            dead_letters=SqsDeadLetters(sqs, env["TURNSTILE_REGISTRATIONS_DLQ_URL"]),
-        )
-    )
+    bootstrap.use(bootstrap.build(Settings.from_environment(), emulators.client))
     yield WorkerWorld(client, sqs, env["TURNSTILE_TABLE"], env)
-    composition.use_worker(None)
+    bootstrap.use(None)
 
 
 def register(event_id: str, user_id: str, request_id: str | None = None) -> dict[str, Any]:

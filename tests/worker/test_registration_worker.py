@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from chalicelib import container as composition
+from chalicelib import bootstrap
 from devstack.runner import QueuePoller
 from tests.worker.conftest import cancel, fifo_record, register
 from workers.registration import handler
@@ -41,7 +41,7 @@ def test_cancellation_promotes_the_head_of_the_waitlist_in_the_same_batch(world)
 
 def test_a_failing_group_reports_all_its_records_and_spares_the_others(world):
     healthy, broken = world.event(capacity=5), world.event(capacity=5)
-    real_store = composition.worker_container().decisions.store
+    real_store = bootstrap.services().decisions.store
 
     class FailingFor:
         def __getattr__(self, name):
@@ -52,7 +52,7 @@ def test_a_failing_group_reports_all_its_records_and_spares_the_others(world):
                 raise ConnectionError("DynamoDB unreachable (test)")
             return real_store.load(event_id, *args, **kwargs)
 
-    composition.worker_container().decisions.store = FailingFor()
+    bootstrap.services().decisions.store = FailingFor()
     records = [
         fifo_record(register(broken, "x"), broken),
         fifo_record(register(healthy, "y"), healthy),
@@ -130,14 +130,12 @@ def test_a_crash_between_commit_and_delete_leaves_the_state_of_one_clean_deliver
 
 def test_a_redelivered_capacity_raise_is_a_no_op_on_dynamodb_even_in_rounds(world):
     """A plan that only partly applies a request still requires it pending (ConditionCheck)."""
-    from chalicelib.adapters.seats import ConcurrentChange, DynamoSeatStore
-    from chalicelib.messages import CommandMessage
-    from chalicelib.services.decisions import DecisionService
-    from chalicelib.system import SystemClock
+    from chalicelib.registrations.decisions import DecisionService
+    from chalicelib.registrations.messages import CommandMessage
+    from chalicelib.registrations.seat_store import DynamoSeatStore
+    from chalicelib.shared.clock import SystemClock
 
-    decisions = DecisionService(
-        DynamoSeatStore(world.client, world.table), SystemClock(), ConcurrentChange, promotion_budget=2
-    )
+    decisions = DecisionService(DynamoSeatStore(world.client, world.table), SystemClock(), promotion_budget=2)
     event = world.event(capacity=0)
     grow = CommandMessage(type="change_capacity", requestId=f"{event}-grow", eventId=event, capacity=3)
     cut = CommandMessage(type="change_capacity", requestId=f"{event}-cut", eventId=event, capacity=0)

@@ -1,0 +1,239 @@
+"""The composition root: settings -> adapters -> services, in one place.
+
+`services()` builds the AWS-backed services once per process (Lambda reuses them across
+invocations); the API (app.py), every worker, the local stack and the tests all get them here.
+`in_memory()` builds the same services on the in-memory adapters, for fast tests. Tests swap
+what `services()` returns with `use(...)`.
+
+Clients come from `shared.aws.client`, which reads boto3's own `AWS_ENDPOINT_URL_<SERVICE>`, so
+the same wiring runs against DynamoDB Local and moto server, LocalStack or AWS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.events.dynamodb import DynamoEventRepository
+from chalicelib.events.memory import MemoryEventRepository
+from chalicelib.events.ports import EventRepository
+from chalicelib.events.service import EventService
+from chalicelib.imports.dynamodb import DynamoImportRepository, ImportProgress
+from chalicelib.imports.memory import MemoryFeed, MemoryImportQueue, MemoryImports, MemoryPayloads
+from chalicelib.imports.ports import ImportQueue, ImportRepository, PayloadStore, RegistrationFeed
+from chalicelib.imports.s3 import S3PayloadStore
+from chalicelib.imports.service import ImportLimits, ImportProcessor, ImportService
+from chalicelib.imports.sqs import SqsImportQueue, SqsRegistrationFeed
+from chalicelib.registrations.decisions import DecisionService
+from chalicelib.registrations.dynamodb import DynamoRegistrationQueries, DynamoRequestRepository
+from chalicelib.registrations.memory import (
+    MemoryCommandQueue,
+    MemoryDeadLetters,
+    MemoryRegistrationQueries,
+    MemoryRequestRepository,
+    MemorySeatStore,
+)
+from chalicelib.registrations.ports import (
+    CommandQueue,
+    DeadLetters,
+    RegistrationQueries,
+    RequestRepository,
+    SeatStore,
+)
+from chalicelib.registrations.seat_store import DynamoSeatStore
+from chalicelib.registrations.service import RegistrationService, RequestSubmitter, SeatChanges
+from chalicelib.registrations.sqs import SqsCommandQueue, SqsDeadLetters
+from chalicelib.shared.aws import client
+from chalicelib.shared.clock import (
+    Clock,
+    IdGenerator,
+    Randomness,
+    SystemClock,
+    SystemRandomness,
+    UuidGenerator,
+)
+from chalicelib.shared.config import Settings, settings
+from chalicelib.users.dynamodb import DynamoUserRepository
+from chalicelib.users.memory import MemoryUserRepository
+from chalicelib.users.ports import UserRepository
+from chalicelib.users.service import UserService
+from chalicelib.webhooks.dynamodb import DynamoDeliveryRepository, DynamoSubscriptionRepository
+from chalicelib.webhooks.http import HttpSender, SocketResolver
+from chalicelib.webhooks.memory import (
+    MemoryDeliveryQueue,
+    MemoryDeliveryRepository,
+    MemorySubscriptionRepository,
+    StaticResolver,
+)
+from chalicelib.webhooks.ports import (
+    DeliveryQueue,
+    DeliveryRepository,
+    Resolver,
+    Sender,
+    SubscriptionRepository,
+)
+from chalicelib.webhooks.schedule import parse_schedule
+from chalicelib.webhooks.service import Dispatcher, Relay, UrlGuard, WebhookService
+from chalicelib.webhooks.sqs import SqsDeliveryQueue
+
+
+@dataclass
+class Services:
+    """Every use case, wired. API routes and workers reach features only through these."""
+
+    settings: Settings
+    events: EventService
+    users: UserService
+    registrations: RegistrationService
+    seat_changes: SeatChanges
+    decisions: DecisionService  # the registration worker
+    dead_letters: DeadLetters  # the registration worker's poison messages
+    webhooks: WebhookService
+    relay: Relay  # the table's stream -> webhook deliveries
+    dispatcher: Dispatcher  # the webhooks queue -> subscribers
+    imports: ImportService
+    import_processor: ImportProcessor  # the imports queue
+
+
+@dataclass
+class _Adapters:
+    """What `_wire` needs, the same for AWS and memory."""
+
+    events: EventRepository
+    users: UserRepository
+    requests: RequestRepository
+    queries: RegistrationQueries
+    commands: CommandQueue
+    seats: SeatStore
+    dead_letters: DeadLetters
+    subscriptions: SubscriptionRepository
+    deliveries: DeliveryRepository
+    delivery_queue: DeliveryQueue
+    resolver: Resolver
+    sender: Sender
+    imports: ImportRepository
+    payloads: PayloadStore
+    import_queue: ImportQueue
+    feed: RegistrationFeed
+
+
+def _wire(
+    config: Settings, adapters: _Adapters, clock: Clock, ids: IdGenerator, randomness: Randomness
+) -> Services:
+    events = EventService(adapters.events, clock, ids)
+    submitter = RequestSubmitter(adapters.requests, adapters.commands, clock, ids)
+    guard = UrlGuard(adapters.resolver, config.allow_loopback_webhooks)
+    a = adapters
+    return Services(
+        settings=config,
+        events=events,
+        users=UserService(a.users, clock, ids),
+        registrations=RegistrationService(a.events, a.users, a.requests, a.queries, submitter),
+        seat_changes=SeatChanges(events, a.events, submitter, ids),
+        decisions=DecisionService(a.seats, clock),
+        dead_letters=a.dead_letters,
+        webhooks=WebhookService(
+            a.subscriptions, a.deliveries, a.delivery_queue, guard, clock, ids, randomness
+        ),
+        relay=Relay(a.subscriptions, a.deliveries, a.delivery_queue, clock),
+        dispatcher=Dispatcher(
+            a.subscriptions,
+            a.deliveries,
+            a.delivery_queue,
+            guard,
+            a.sender,
+            clock,
+            randomness,
+            parse_schedule(config.webhook_retry_schedule),
+            config.webhook_disable_after_failures,
+        ),
+        imports=ImportService(a.imports, a.payloads, a.import_queue, a.events, clock, ids),
+        import_processor=ImportProcessor(
+            a.imports,
+            a.payloads,
+            a.import_queue,
+            a.feed,
+            a.users,
+            a.requests,
+            clock,
+            ImportLimits(
+                max_in_flight=config.import_max_in_flight,
+                slice_seconds=config.import_slice_seconds,
+                stall_seconds=config.import_stall_seconds,
+            ),
+        ),
+    )
+
+
+def build(config: Settings, clients: Callable[[str], Any] = client) -> Services:
+    """The AWS-backed services (`clients` makes the boto3 clients; tests may pass their own)."""
+    dynamodb, sqs, s3, table = clients("dynamodb"), clients("sqs"), clients("s3"), config.table_name
+    clock = SystemClock()
+    adapters = _Adapters(
+        events=DynamoEventRepository(dynamodb, table),
+        users=DynamoUserRepository(dynamodb, table),
+        requests=DynamoRequestRepository(dynamodb, table),
+        queries=DynamoRegistrationQueries(dynamodb, table),
+        commands=SqsCommandQueue(sqs, config.registrations_queue_url),
+        seats=DynamoSeatStore(dynamodb, table, hooks=(ImportProgress(table),)),
+        dead_letters=SqsDeadLetters(sqs, config.registrations_dlq_url),
+        subscriptions=DynamoSubscriptionRepository(dynamodb, table),
+        deliveries=DynamoDeliveryRepository(dynamodb, table, clock),
+        delivery_queue=SqsDeliveryQueue(sqs, config.webhooks_queue_url, config.webhooks_dlq_url),
+        resolver=SocketResolver(),
+        sender=HttpSender(),
+        imports=DynamoImportRepository(dynamodb, table),
+        payloads=S3PayloadStore(s3, config.imports_bucket),
+        import_queue=SqsImportQueue(sqs, config.imports_queue_url),
+        feed=SqsRegistrationFeed(sqs, config.registrations_queue_url),
+    )
+    return _wire(config, adapters, clock, UuidGenerator(), SystemRandomness())
+
+
+def in_memory(
+    config: Settings,
+    clock: Clock | None = None,
+    ids: IdGenerator | None = None,
+    randomness: Randomness | None = None,
+    sender: Sender | None = None,
+    resolver: Resolver | None = None,
+) -> Services:
+    """The same services on in-memory adapters (no network), for fast tests."""
+    adapters = _Adapters(
+        events=MemoryEventRepository(),
+        users=MemoryUserRepository(),
+        requests=MemoryRequestRepository(),
+        queries=MemoryRegistrationQueries(),
+        commands=MemoryCommandQueue(),
+        seats=MemorySeatStore(),
+        dead_letters=MemoryDeadLetters(),
+        subscriptions=MemorySubscriptionRepository(),
+        deliveries=MemoryDeliveryRepository(),
+        delivery_queue=MemoryDeliveryQueue(),
+        resolver=resolver or StaticResolver(),
+        sender=sender or HttpSender(),
+        imports=MemoryImports(),
+        payloads=MemoryPayloads(),
+        import_queue=MemoryImportQueue(),
+        feed=MemoryFeed(),
+    )
+    return _wire(
+        config, adapters, clock or SystemClock(), ids or UuidGenerator(), randomness or SystemRandomness()
+    )
+
+
+_current: Services | None = None
+
+
+def services() -> Services:
+    global _current
+    if _current is None:
+        _current = build(settings())
+    return _current
+
+
+def use(replacement: Services | None) -> None:
+    """Swap the services (tests); None rebuilds the AWS-backed ones on next use."""
+    global _current
+    _current = replacement

@@ -1,0 +1,1 @@
+"""Events: what organizers publish (create, read, list by date or status, edit)."""

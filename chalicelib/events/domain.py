@@ -1,0 +1,73 @@
+"""The event aggregate: what an event is and the rules for changing it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class EventStatus(StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Event:
+    event_id: str
+    title: str
+    date: str
+    capacity: int
+    description: str = ""
+    location: str = ""
+    organizer: str = ""
+    status: EventStatus = EventStatus.ACTIVE
+    waitlist_enabled: bool = False
+    confirmed_count: int = 0
+    waitlist_count: int = 0
+    version: int = 1
+    created_at: str = ""
+    updated_at: str = ""
+
+    @property
+    def available_seats(self) -> int:
+        """Seats free for new confirmations (never negative after a capacity cut)."""
+        return max(self.capacity - self.confirmed_count, 0)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is EventStatus.ACTIVE
+
+
+# The fields an organizer may edit: wire name -> attribute. The one list of them.
+EDITABLE_FIELDS = {
+    "title": "title",
+    "description": "description",
+    "date": "date",
+    "location": "location",
+    "capacity": "capacity",
+    "organizer": "organizer",
+    "status": "status",
+    "waitlistEnabled": "waitlist_enabled",
+}
+
+
+def apply_changes(event: Event, changes: dict[str, Any], now: str) -> Event:
+    """Return the event with `changes` (wire names of mutable fields) applied and a new version."""
+    updates = {EDITABLE_FIELDS[name]: value for name, value in changes.items()}
+    if "status" in updates:
+        updates["status"] = EventStatus(updates["status"])
+    return replace(event, **updates, version=event.version + 1, updated_at=now)
+
+
+def date_sort_key(value: str) -> str:
+    """A sort key that orders ISO dates and date-times (any offset) chronologically."""
+    if "T" not in value and len(value) == 10:
+        return date.fromisoformat(value).isoformat()
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -1,0 +1,77 @@
+"""Events on the wire: what `POST` and `PUT /events...` accept and how an event is shown."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StrictBool, StrictStr
+
+from chalicelib.events.domain import Event
+from chalicelib.events.service import NewEvent
+from chalicelib.shared.wire import Capacity, Identifier, IsoDate, WireModel
+
+Status = Literal["draft", "active", "closed", "cancelled"]
+Title = Annotated[StrictStr, Field(min_length=1, max_length=200)]
+Description = Annotated[StrictStr, Field(max_length=5000)]
+Location = Annotated[StrictStr, Field(max_length=500)]
+Organizer = Annotated[StrictStr, Field(max_length=200)]
+
+
+class EventCreate(WireModel):
+    eventId: Identifier | None = None
+    title: Title
+    description: Description = ""
+    date: IsoDate
+    location: Location = ""
+    capacity: Capacity
+    organizer: Organizer = ""
+    status: Status = "active"
+    waitlistEnabled: StrictBool = False
+
+    def new_event(self) -> NewEvent:
+        return NewEvent(
+            event_id=self.eventId,
+            title=self.title,
+            description=self.description,
+            date=self.date,
+            location=self.location,
+            capacity=self.capacity,
+            organizer=self.organizer,
+            status=self.status,
+            waitlist_enabled=self.waitlistEnabled,
+        )
+
+
+class EventUpdate(WireModel):
+    title: Title | None = None
+    description: Description | None = None
+    date: IsoDate | None = None
+    location: Location | None = None
+    capacity: Capacity | None = None
+    organizer: Organizer | None = None
+    status: Status | None = None
+    waitlistEnabled: StrictBool | None = None
+
+
+class EventFilter(WireModel):
+    status: Status | None = None
+
+
+def event_json(event: Event) -> dict[str, Any]:
+    return {
+        "eventId": event.event_id,
+        "title": event.title,
+        "description": event.description,
+        "date": event.date,
+        "location": event.location,
+        "capacity": event.capacity,
+        "organizer": event.organizer,
+        "status": event.status.value,
+        "waitlistEnabled": event.waitlist_enabled,
+        "confirmedCount": event.confirmed_count,
+        "waitlistCount": event.waitlist_count,
+        "availableSeats": event.available_seats,
+        "version": event.version,
+        "createdAt": event.created_at,
+        "updatedAt": event.updated_at,
+    }

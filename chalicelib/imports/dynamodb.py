@@ -1,0 +1,248 @@
+"""Imports in the single table: the import item (`IMPORT#{importId}` / `META`) and its row errors
+(`IMPORT#{importId}` / `ERROR#{row}#{n}`), and the hook that counts decided rows on the import
+item inside the registration worker's own transaction."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from chalicelib.imports.domain import COMPLETED, FAILED, RUNNING, VALIDATING, ImportRecord
+from chalicelib.imports.rows import RowError
+from chalicelib.registrations.domain import Outcome
+from chalicelib.registrations.messages import CommandMessage
+from chalicelib.shared import table
+from chalicelib.shared.cursor import Position
+from chalicelib.shared.dynamo import applied, batch_write, from_item, put_if_absent, to_item, to_value
+from chalicelib.shared.problems import InvalidCursor
+
+ENTITY = "import"
+USERS_PER_TRANSACTION = 25
+
+# ImportRecord field -> item attribute
+_ATTRIBUTES = {
+    "import_id": "importId",
+    "event_id": "eventId",
+    "status": "status",
+    "created_at": "createdAt",
+    "dry_run": "dryRun",
+    "media_type": "mediaType",
+    "payload_key": "payloadKey",
+    "fingerprint": "fingerprint",
+    "total": "total",
+    "valid": "valid",
+    "invalid": "invalid",
+    "enqueued": "enqueued",
+    "pending": "pending",
+    "users_created": "usersCreated",
+    "decided": "decided",
+    "confirmed": "confirmed",
+    "waitlisted": "waitlisted",
+    "rejected": "rejected",
+    "already_registered": "alreadyRegistered",
+    "updated_at": "updatedAt",
+    "completed_at": "completedAt",
+    "failure": "failure",
+}
+
+
+def import_to_item(record: ImportRecord) -> dict[str, Any]:
+    item = {attribute: getattr(record, name) for name, attribute in _ATTRIBUTES.items()}
+    return {"PK": table.import_pk(record.import_id), "SK": table.META, "entity": ENTITY, **item}
+
+
+def import_from_item(item: dict[str, Any]) -> ImportRecord:
+    values = {name: item[attribute] for name, attribute in _ATTRIBUTES.items() if attribute in item}
+    return ImportRecord(**values)
+
+
+class DynamoImportRepository:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def _update(self, import_id: str, expression: str, condition: str = "", **values: Any) -> bool:
+        """An UpdateItem; every `#name` in the expressions is the attribute of that name."""
+        names = {f"#{n}": n for n in re.findall(r"#(\w+)", expression + " " + condition)}
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": table.import_key(import_id),
+            "UpdateExpression": expression,
+            "ExpressionAttributeNames": names,
+        }
+        if values:
+            request["ExpressionAttributeValues"] = {f":{n}": to_value(v) for n, v in values.items()}
+        if condition:
+            request["ConditionExpression"] = condition
+        return applied(self._client.update_item, **request)
+
+    def create(self, record: ImportRecord) -> bool:
+        return put_if_absent(self._client, self._table, import_to_item(record))
+
+    def get(self, import_id: str) -> ImportRecord | None:
+        response = self._client.get_item(
+            TableName=self._table, Key=table.import_key(import_id), ConsistentRead=True
+        )
+        item = response.get("Item")
+        if not item or item.get("entity", {}).get("S") != ENTITY:
+            return None
+        return import_from_item(from_item(item))
+
+    def acquire(self, import_id: str, owner: str, now: int, until: int) -> bool:
+        return self._update(
+            import_id,
+            "SET #leaseOwner = :owner, #leaseUntil = :until",
+            "attribute_exists(#PK) AND (attribute_not_exists(#leaseUntil) OR #leaseUntil < :now "
+            "OR #leaseOwner = :owner)",
+            owner=owner,
+            until=until,
+            now=now,
+        )
+
+    def release(self, import_id: str, owner: str) -> None:
+        self._update(import_id, "REMOVE #leaseOwner, #leaseUntil", "#leaseOwner = :owner", owner=owner)
+
+    def start_validation(self, import_id: str, now: str) -> bool:
+        return self._update(
+            import_id,
+            "SET #status = :validating, #updatedAt = :now",
+            "#status IN (:queued, :validating)",
+            validating=VALIDATING,
+            queued="queued",
+            now=now,
+        )
+
+    def validated(
+        self, import_id: str, valid: int, invalid: int, users_created: int, status: str, now: str
+    ) -> None:
+        expression = "SET #status = :status, #valid = :valid, #invalid = :invalid, #usersCreated = :created, "
+        expression += "#updatedAt = :now" + (", #completedAt = :now" if status == COMPLETED else "")
+        self._update(
+            import_id,
+            expression,
+            "#status = :validating",
+            status=status,
+            valid=valid,
+            invalid=invalid,
+            created=users_created,
+            now=now,
+            validating=VALIDATING,
+        )
+
+    def begin_batch(self, import_id: str, enqueued: int, pending: int, now: str) -> bool:
+        return self._update(
+            import_id,
+            "SET #pending = :pending, #updatedAt = :now",
+            "#status = :running AND #enqueued = :enqueued AND attribute_not_exists(#pending)",
+            pending=pending,
+            enqueued=enqueued,
+            running=RUNNING,
+            now=now,
+        )
+
+    def end_batch(self, import_id: str, pending: int) -> None:
+        self._update(
+            import_id, "SET #enqueued = :pending REMOVE #pending", "#pending = :pending", pending=pending
+        )
+
+    def complete(self, import_id: str, now: str) -> bool:
+        return self._update(
+            import_id,
+            "SET #status = :completed, #completedAt = :now, #updatedAt = :now",
+            "#status = :running AND #enqueued = #valid AND #decided >= #valid "
+            "AND attribute_not_exists(#pending)",
+            completed=COMPLETED,
+            running=RUNNING,
+            now=now,
+        )
+
+    def fail(self, import_id: str, reason: str, now: str) -> None:
+        self._update(
+            import_id,
+            "SET #status = :failed, #failure = :reason, #completedAt = :now, #updatedAt = :now",
+            "attribute_exists(#PK) AND #status <> :completed",
+            failed=FAILED,
+            reason=reason,
+            now=now,
+            completed=COMPLETED,
+        )
+
+    def add_errors(self, import_id: str, errors: list[RowError]) -> None:
+        puts = []
+        index_in_row: dict[int, int] = {}
+        for error in errors:
+            index = index_in_row[error.row] = index_in_row.get(error.row, -1) + 1
+            item = {
+                "PK": table.import_pk(import_id),
+                "SK": table.import_error_sk(error.row, index),
+                "entity": "import-error",
+                "row": error.row,
+                "field": error.field,
+                "message": error.message,
+            }
+            puts.append({"PutRequest": {"Item": to_item(item)}})
+        batch_write(self._client, self._table, puts)
+
+    def errors(
+        self, import_id: str, limit: int, after: Position | None
+    ) -> tuple[list[RowError], Position | None]:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": table.import_pk(import_id)},
+                ":prefix": {"S": table.IMPORT_ERROR_PREFIX},
+            },
+            "Limit": limit,
+        }
+        if after is not None:
+            valid = set(after) == {"PK", "SK"} and after.get("PK") == table.import_pk(import_id)
+            if not valid or not str(after.get("SK", "")).startswith(table.IMPORT_ERROR_PREFIX):
+                raise InvalidCursor("The cursor does not belong to this listing.")
+            request["ExclusiveStartKey"] = {"PK": {"S": after["PK"]}, "SK": {"S": after["SK"]}}
+        response = self._client.query(**request)
+        found = [from_item(i) for i in response.get("Items", [])]
+        errors = [RowError(int(i["row"]), i["field"], i["message"]) for i in found]
+        last = response.get("LastEvaluatedKey")
+        return errors, ({k: v["S"] for k, v in last.items()} if last else None)
+
+
+# outcome kind -> counter on the import item (`decided` counts every outcome)
+PROGRESS_COUNTERS = {
+    "confirmed": "confirmed",
+    "waitlisted": "waitlisted",
+    "rejected": "rejected",
+    "already_registered": "alreadyRegistered",
+}
+
+
+class ImportProgress:
+    """A `CommitHook` of the registration worker's seat store: per import among the decided
+    requests, one ADD of its counters, committed atomically with the decisions it counts."""
+
+    def __init__(self, table_name: str) -> None:
+        self._table = table_name
+
+    def writes(self, decided: list[tuple[CommandMessage, Outcome]]) -> list[dict[str, Any]]:
+        tallies: dict[str, dict[str, int]] = {}
+        for message, outcome in decided:
+            if message.importId:
+                tally = tallies.setdefault(
+                    message.importId, {"decided": 0, **dict.fromkeys(PROGRESS_COUNTERS.values(), 0)}
+                )
+                tally["decided"] += 1
+                counter = PROGRESS_COUNTERS.get(outcome.kind)
+                if counter:
+                    tally[counter] += 1
+        return [self._add(import_id, tally) for import_id, tally in tallies.items()]
+
+    def _add(self, import_id: str, tally: dict[str, int]) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": table.import_key(import_id),
+                "UpdateExpression": "ADD " + ", ".join(f"#{n} :{n}" for n in tally),
+                "ExpressionAttributeNames": {f"#{n}": n for n in tally},
+                "ExpressionAttributeValues": {f":{n}": {"N": str(v)} for n, v in tally.items()},
+            }
+        }

@@ -1,0 +1,1 @@
+"""Registrations: requests accepted by the API, queued per event, decided by the worker."""

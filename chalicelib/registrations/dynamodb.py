@@ -1,0 +1,263 @@
+"""Registrations and request records in the single table, and the listings over them.
+
+registration     EVENT#{eventId} / REG#{userId}   GSI1 a user's events by status,
+                                                  GSI2 an event's confirmed list (confirmed only),
+                                                  LSI1 the event's waitlist order (waitSeq)
+request          REQUEST#{requestId} / META       TTL expiresAt
+idempotency key  IDEMPOTENCY#{key} / META         TTL expiresAt
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.registrations.domain import Standing
+from chalicelib.registrations.ports import IdempotencyKeyTaken, RequestRecord
+from chalicelib.shared import table
+from chalicelib.shared.cursor import Position
+from chalicelib.shared.dynamo import (
+    ITEM_ABSENT,
+    batch_get,
+    error_code,
+    from_item,
+    plain_key,
+    to_item,
+)
+from chalicelib.shared.problems import InvalidCursor
+
+REQUEST_TTL_SECONDS = 30 * 24 * 3600
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+PENDING_REQUEST = "attribute_not_exists(PK) OR #status = :pending"  # absent, or still pending
+PENDING_VALUES = {":pending": {"S": "pending"}}
+
+
+def registration_item(
+    event_id: str, user_id: str, standing: Standing, request_id: str, now: str, wait_seq: int | None = None
+) -> dict[str, Any]:
+    """A user's registration for an event: confirmed, or waitlisted with its place (`waitSeq`)."""
+    status = standing.value
+    item: dict[str, Any] = {
+        "PK": table.event_pk(event_id),
+        "SK": f"{table.REGISTRATION_PREFIX}{user_id}",
+        "entity": "registration",
+        "eventId": event_id,
+        "userId": user_id,
+        "status": status,
+        "requestId": request_id,
+        "registeredAt": now,
+        "GSI1PK": table.user_registrations(user_id, status),
+        "GSI1SK": event_id,
+    }
+    if wait_seq is not None:
+        item["waitSeq"] = wait_seq
+    else:
+        item.update(confirmedAt=now, GSI2PK=table.event_confirmed(event_id), GSI2SK=f"{now}#{user_id}")
+    return item
+
+
+def request_item(
+    request_id: str,
+    type_: str,
+    event_id: str,
+    user_id: str | None,
+    status: str,
+    created_at: str,
+    import_id: str | None = None,
+    row: int | None = None,
+) -> dict[str, Any]:
+    """The record of one asynchronous request (what `GET /requests/{id}` reads); it expires
+    REQUEST_TTL_SECONDS after it was created."""
+    created = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+    return {
+        "PK": table.request_pk(request_id),
+        "SK": table.META,
+        "entity": "request",
+        "requestId": request_id,
+        "type": type_,
+        "eventId": event_id,
+        "userId": user_id,
+        "importId": import_id,
+        "row": row,
+        "status": status,
+        "createdAt": created_at,
+        "expiresAt": int(created.timestamp()) + REQUEST_TTL_SECONDS,
+    }
+
+
+def record_from_item(item: dict[str, Any]) -> RequestRecord:
+    return RequestRecord(
+        request_id=item["requestId"],
+        type=item["type"],
+        event_id=item["eventId"],
+        user_id=item.get("userId"),
+        status=item["status"],
+        created_at=item["createdAt"],
+        outcome=item.get("outcome"),
+        completed_at=item.get("completedAt"),
+        failure=item.get("failure"),
+    )
+
+
+class DynamoRequestRepository:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def create(self, record: RequestRecord, idempotency: tuple[str, str] | None) -> None:
+        item = request_item(
+            record.request_id, record.type, record.event_id, record.user_id, record.status, record.created_at
+        )
+        put_request = {"TableName": self._table, "Item": to_item(item), "ConditionExpression": ITEM_ABSENT}
+        if idempotency is None:
+            self._client.put_item(**put_request)
+            return
+        key_value, fingerprint = idempotency
+        claim = {
+            "PK": table.idempotency_key(key_value)["PK"]["S"],
+            "SK": table.META,
+            "entity": "idempotency",
+            "requestId": record.request_id,
+            "fingerprint": fingerprint,
+            "expiresAt": int(time.time()) + IDEMPOTENCY_TTL_SECONDS,
+        }
+        put_claim = {"TableName": self._table, "Item": to_item(claim), "ConditionExpression": ITEM_ABSENT}
+        try:
+            self._client.transact_write_items(TransactItems=[{"Put": put_claim}, {"Put": put_request}])
+        except ClientError as error:
+            if error_code(error) != "TransactionCanceledException":
+                raise
+            taken = self.find_idempotent(key_value)
+            if taken is None:
+                raise
+            raise IdempotencyKeyTaken(*taken) from None
+
+    def get(self, request_id: str) -> RequestRecord | None:
+        response = self._client.get_item(
+            TableName=self._table, Key=table.request_key(request_id), ConsistentRead=True
+        )
+        return record_from_item(from_item(response["Item"])) if "Item" in response else None
+
+    def existing(self, request_ids: list[str]) -> set[str]:
+        keys = [table.request_key(r) for r in dict.fromkeys(request_ids)]
+        found = batch_get(self._client, self._table, keys, "PK")
+        return {i["PK"].removeprefix(table.request_pk("")) for i in found}
+
+    def find_idempotent(self, key_value: str) -> tuple[str, str] | None:
+        response = self._client.get_item(
+            TableName=self._table, Key=table.idempotency_key(key_value), ConsistentRead=True
+        )
+        if "Item" not in response:
+            return None
+        item = from_item(response["Item"])
+        return item["requestId"], item["fingerprint"]
+
+    def mark_failed(self, request_id: str, reason: str, now: str) -> None:
+        self._client.update_item(
+            TableName=self._table,
+            Key=table.request_key(request_id),
+            UpdateExpression="SET #status = :failed, failure = :reason, completedAt = :now",
+            ConditionExpression="#status = :pending",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":failed": {"S": "failed"},
+                ":reason": {"S": reason},
+                ":now": {"S": now},
+                **PENDING_VALUES,
+            },
+        )
+
+    def release_idempotency(self, key_value: str) -> None:
+        self._client.delete_item(TableName=self._table, Key=table.idempotency_key(key_value))
+
+
+class DynamoRegistrationQueries:
+    """An event's confirmed list (GSI2) and waitlist (LSI1, in order); a user's events (GSI1)."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def for_event(
+        self, event_id: str, status: str, limit: int, after: Position | None
+    ) -> tuple[list[dict[str, Any]], Position | None]:
+        if status == "waitlisted":
+            return self._waitlist(event_id, limit, after)
+        request = self._query(table.GSI2, "GSI2PK", table.event_confirmed(event_id), limit, after)
+        rows, last = self._run(request)
+        return [_entry(r) for r in rows], last
+
+    def _waitlist(
+        self, event_id: str, limit: int, after: Position | None
+    ) -> tuple[list[dict[str, Any]], Position | None]:
+        offset = int(after.pop("offset", 0)) if after else 0
+        request = self._query(table.LSI1, "PK", table.event_pk(event_id), limit, after or None)
+        request["ConsistentRead"] = True
+        rows, last = self._run(request)
+        entries = [{**_entry(r), "position": offset + index + 1} for index, r in enumerate(rows)]
+        return entries, ({**last, "offset": offset + len(rows)} if last else None)
+
+    def for_user(
+        self, user_id: str, status: str, limit: int, after: Position | None
+    ) -> tuple[list[dict[str, Any]], Position | None]:
+        request = self._query(table.GSI1, "GSI1PK", table.user_registrations(user_id, status), limit, after)
+        rows, last = self._run(request)
+        entries = [_entry(r) for r in rows]
+        if status == "waitlisted":
+            for entry, row in zip(entries, rows, strict=True):
+                entry["position"] = self._position(row["eventId"], int(row["waitSeq"]))
+        return entries, last
+
+    def _position(self, event_id: str, wait_seq: int) -> int:
+        response = self._client.query(
+            TableName=self._table,
+            IndexName=table.LSI1,
+            KeyConditionExpression="PK = :pk AND waitSeq < :seq",
+            ExpressionAttributeValues={":pk": {"S": table.event_pk(event_id)}, ":seq": {"N": str(wait_seq)}},
+            Select="COUNT",
+            ConsistentRead=True,
+        )
+        return int(response["Count"]) + 1
+
+    def _query(
+        self, index: str, partition_name: str, partition: str, limit: int, after: Position | None
+    ) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": index,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": partition_name},
+            "ExpressionAttributeValues": {":pk": {"S": partition}},
+            "Limit": limit,
+        }
+        if after:
+            request["ExclusiveStartKey"] = _start_key(after)
+        return request
+
+    def _run(self, request: dict[str, Any]) -> tuple[list[dict[str, Any]], Position | None]:
+        response = self._client.query(**request)
+        rows = [from_item(i) for i in response.get("Items", [])]
+        return rows, plain_key(response.get("LastEvaluatedKey"))
+
+
+def _start_key(after: Position) -> dict[str, Any]:
+    if not after or not all(isinstance(v, (str, int)) for v in after.values()):
+        raise InvalidCursor("The cursor does not belong to this listing.")
+    return {k: ({"N": str(v)} if isinstance(v, int) else {"S": v}) for k, v in after.items()}
+
+
+def _entry(row: dict[str, Any]) -> dict[str, Any]:
+    entry = {
+        "eventId": row["eventId"],
+        "userId": row["userId"],
+        "status": row["status"],
+        "registeredAt": row.get("registeredAt"),
+    }
+    if row.get("confirmedAt"):
+        entry["confirmedAt"] = row["confirmedAt"]
+    if row.get("promotedBy"):
+        entry["promotedBy"] = row["promotedBy"]
+    return entry

@@ -1,0 +1,210 @@
+"""Registrations in memory: requests, the command queue, listings and the worker's seat store,
+with the same contracts as the DynamoDB and SQS adapters (tests/contracts prove it)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from typing import Any
+
+from chalicelib.registrations.domain import (
+    Change,
+    Complete,
+    Confirm,
+    EventSeats,
+    JoinWaitlist,
+    Outcome,
+    Plan,
+    Promote,
+    Registration,
+    Release,
+    Standing,
+)
+from chalicelib.registrations.messages import CommandMessage
+from chalicelib.registrations.ports import (
+    ConcurrentChange,
+    IdempotencyKeyTaken,
+    QueueUnavailable,
+    RequestRecord,
+    Snapshot,
+)
+from chalicelib.shared.cursor import Position
+
+
+class MemoryRequestRepository:
+    def __init__(self) -> None:
+        self.records: dict[str, RequestRecord] = {}
+        self.claims: dict[str, tuple[str, str]] = {}
+        self._lock = threading.Lock()
+
+    def create(self, record: RequestRecord, idempotency: tuple[str, str] | None) -> None:
+        with self._lock:
+            if idempotency is not None:
+                key, fingerprint = idempotency
+                if key in self.claims:
+                    raise IdempotencyKeyTaken(*self.claims[key])
+                self.claims[key] = (record.request_id, fingerprint)
+            self.records[record.request_id] = record
+
+    def get(self, request_id: str) -> RequestRecord | None:
+        return self.records.get(request_id)
+
+    def find_idempotent(self, key: str) -> tuple[str, str] | None:
+        return self.claims.get(key)
+
+    def existing(self, request_ids: list[str]) -> set[str]:
+        return {r for r in request_ids if r in self.records}
+
+    def mark_failed(self, request_id: str, reason: str, now: str) -> None:
+        record = self.records[request_id]
+        self.records[request_id] = replace(record, status="failed", failure=reason, completed_at=now)
+
+    def release_idempotency(self, key: str) -> None:
+        self.claims.pop(key, None)
+
+
+class MemoryCommandQueue:
+    """Keeps what was sent; `available = False` makes every send fail like an unreachable queue."""
+
+    def __init__(self) -> None:
+        self.sent: list[CommandMessage] = []
+        self.available = True
+
+    def send(self, message: CommandMessage) -> None:
+        if not self.available:
+            raise QueueUnavailable("queue unreachable (test)")
+        self.sent.append(message)
+
+
+class MemoryRegistrationQueries:
+    """Registration rows kept in lists, listed in insertion order (tests add rows directly)."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+
+    def for_event(
+        self, event_id: str, status: str, limit: int, after: Position | None
+    ) -> tuple[list[dict[str, Any]], Position | None]:
+        matching = [r for r in self.rows if r["eventId"] == event_id and r["status"] == status]
+        return self._page(matching, limit, after)
+
+    def for_user(
+        self, user_id: str, status: str, limit: int, after: Position | None
+    ) -> tuple[list[dict[str, Any]], Position | None]:
+        matching = [r for r in self.rows if r["userId"] == user_id and r["status"] == status]
+        return self._page(matching, limit, after)
+
+    @staticmethod
+    def _page(
+        rows: list[dict[str, Any]], limit: int, after: Position | None
+    ) -> tuple[list[dict[str, Any]], Position | None]:
+        start = int(after.get("offset", 0)) if after else 0
+        page = rows[start : start + limit]
+        more = start + limit < len(rows)
+        return page, ({"offset": start + limit} if more else None)
+
+
+class MemorySeatStore:
+    """The registration worker's store in memory, with the same version check as DynamoDB's.
+
+    Used by fast tests of the decision service and by the property tests' many examples.
+    """
+
+    def __init__(self) -> None:
+        self.events: dict[str, dict[str, Any]] = {}  # event id -> capacity, open, waitlist, counters
+        self.registrations: dict[str, dict[str, Registration]] = {}
+        self.outcomes: dict[str, Outcome] = {}
+        self.commits = 0
+
+    def add_event(self, event_id: str, capacity: int, waitlist_enabled: bool, is_open: bool = True) -> None:
+        self.events[event_id] = {
+            "capacity": capacity,
+            "is_open": is_open,
+            "waitlist_enabled": waitlist_enabled,
+            "confirmed": 0,
+            "waitlisted": 0,
+            "next_wait_seq": 1,
+            "version": 1,
+        }
+        self.registrations[event_id] = {}
+
+    def load(self, event_id: str, user_ids: set[str], request_ids: set[str], waitlist_size: int) -> Snapshot:
+        statuses = {r: ("completed" if r in self.outcomes else None) for r in request_ids}
+        event = self.events.get(event_id)
+        if event is None:
+            return Snapshot(EventSeats(event_id, False, False, 0, False, 0, 0, 0), 0, statuses)
+        registrations = self.registrations[event_id]
+        waiting = sorted(
+            (r for r in registrations.values() if r.standing is Standing.WAITLISTED),
+            key=lambda r: r.wait_seq or 0,
+        )
+        head = waiting[:waitlist_size]
+        known = {u: registrations[u] for u in user_ids if u in registrations}
+        known.update({r.user_id: r for r in head})
+        seats = EventSeats(
+            event_id=event_id,
+            exists=True,
+            is_open=event["is_open"],
+            capacity=event["capacity"],
+            waitlist_enabled=event["waitlist_enabled"],
+            confirmed=event["confirmed"],
+            waitlisted=event["waitlisted"],
+            next_wait_seq=event["next_wait_seq"],
+            registrations=known,
+            waitlist=[r.user_id for r in head],
+            waitlist_complete=len(waiting) <= waitlist_size,
+        )
+        return Snapshot(seats, event["version"], statuses)
+
+    def commit(self, snapshot: Snapshot, plan: Plan, messages: dict[str, CommandMessage], now: str) -> None:
+        event_id = snapshot.seats.event_id
+        event = self.events.get(event_id)
+        if (event["version"] if event else 0) != snapshot.version:
+            raise ConcurrentChange(event_id)
+        if any(r in self.outcomes for r in [*plan.outcomes, plan.continuing]):
+            raise ConcurrentChange(event_id)
+        self.commits += 1
+        for change in plan.changes:
+            self._apply(event_id, change)
+        if event is not None:
+            event.update(
+                confirmed=plan.confirmed,
+                waitlisted=plan.waitlisted,
+                next_wait_seq=plan.next_wait_seq,
+                version=event["version"] + 1,
+            )
+            if plan.capacity is not None:
+                event["capacity"] = plan.capacity
+            for message in messages.values():
+                changes = message.changes or {}
+                if "status" in changes and message.requestId in plan.outcomes:
+                    event["is_open"] = changes["status"] == "active"
+                if "waitlistEnabled" in changes and message.requestId in plan.outcomes:
+                    event["waitlist_enabled"] = changes["waitlistEnabled"]
+
+    def _apply(self, event_id: str, change: Change) -> None:
+        registrations = self.registrations.setdefault(event_id, {})
+        if isinstance(change, Confirm):
+            registrations[change.user_id] = Registration(change.user_id, Standing.CONFIRMED)
+        elif isinstance(change, JoinWaitlist):
+            registrations[change.user_id] = Registration(change.user_id, Standing.WAITLISTED, change.wait_seq)
+        elif isinstance(change, Release):
+            del registrations[change.user_id]
+        elif isinstance(change, Promote):
+            registrations[change.user_id] = Registration(change.user_id, Standing.CONFIRMED)
+        elif isinstance(change, Complete):
+            self.outcomes[change.request_id] = change.outcome
+
+    def purge(self, event_id: str) -> int:
+        self.events.pop(event_id, None)
+        return len(self.registrations.pop(event_id, {}))
+
+
+class MemoryDeadLetters:
+    """Keeps what was dead-lettered, with the reason."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[dict[str, Any], str]] = []
+
+    def send(self, record: dict[str, Any], reason: str) -> None:
+        self.sent.append((record, reason))

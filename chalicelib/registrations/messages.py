@@ -1,0 +1,66 @@
+"""The commands on `registrations.fifo`: one JSON body per message, one group per event.
+
+Senders: the API (register, cancel, change_capacity, purge_event) and the import worker
+(register, with `importId` and `row`). The registration worker is the only consumer.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from chalicelib.registrations.domain import Cancel, ChangeCapacity, Command, Register
+
+REGISTER: Final = "register"
+CANCEL: Final = "cancel"
+CHANGE_CAPACITY: Final = "change_capacity"
+PURGE_EVENT: Final = "purge_event"
+
+
+class CommandMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["register", "cancel", "change_capacity", "purge_event"]
+    requestId: Annotated[str, Field(min_length=1, max_length=200)]
+    eventId: Annotated[str, Field(min_length=1, max_length=64)]
+    userId: str | None = None
+    capacity: Annotated[int, Field(ge=0)] | None = None
+    changes: dict[str, Any] | None = None  # change_capacity: the other fields of the PUT
+    importId: str | None = None
+    row: int | None = None
+    createdAt: str | None = None  # when the request was accepted (kept on its record)
+
+    def to_command(self) -> Command:
+        if self.type == REGISTER and self.userId:
+            return Register(self.requestId, self.userId)
+        if self.type == CANCEL and self.userId:
+            return Cancel(self.requestId, self.userId)
+        if self.type == CHANGE_CAPACITY and self.capacity is not None:
+            changes = self.changes or {}
+            status = changes.get("status")
+            return ChangeCapacity(
+                self.requestId,
+                self.capacity,
+                is_open=None if status is None else status == "active",
+                waitlist_enabled=changes.get("waitlistEnabled"),
+            )
+        raise MalformedMessage(f"a {self.type} command without its fields")
+
+    def body(self) -> str:
+        return self.model_dump_json(exclude_none=True)
+
+
+class MalformedMessage(ValueError):
+    """A message no retry can fix: it goes straight to the dead-letter queue."""
+
+
+def parse_message(body: str) -> CommandMessage:
+    try:
+        message = CommandMessage.model_validate(json.loads(body))
+    except (ValueError, ValidationError) as error:
+        raise MalformedMessage(str(error)) from None
+    if message.type != PURGE_EVENT:
+        message.to_command()
+    return message

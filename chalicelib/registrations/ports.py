@@ -1,0 +1,116 @@
+"""What the registration services need from the world: request records, the command queue,
+listings, and the worker's seat store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from chalicelib.registrations.domain import EventSeats, Plan
+from chalicelib.registrations.messages import CommandMessage
+from chalicelib.shared.cursor import Position
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """An accepted asynchronous request and, once decided, its outcome (wire-shaped dict)."""
+
+    request_id: str
+    type: str
+    event_id: str
+    user_id: str | None
+    status: str  # pending | completed | failed
+    created_at: str
+    outcome: dict[str, Any] | None = None
+    completed_at: str | None = None
+    failure: str | None = None
+
+
+class IdempotencyKeyTaken(Exception):
+    """The Idempotency-Key was already used; carries what it was used for."""
+
+    def __init__(self, request_id: str, fingerprint: str) -> None:
+        super().__init__(request_id)
+        self.request_id = request_id
+        self.fingerprint = fingerprint
+
+
+class QueueUnavailable(Exception):
+    """The queue could not take the message (network, throttling, misconfiguration)."""
+
+
+class ConcurrentChange(Exception):
+    """Another writer changed the event between load and commit: load again and re-decide."""
+
+
+class RequestRepository(Protocol):
+    def create(self, record: RequestRecord, idempotency: tuple[str, str] | None) -> None:
+        """Store a pending request; with (key, fingerprint), claim the key in the same write.
+
+        Raises IdempotencyKeyTaken when the key is already claimed."""
+        ...
+
+    def get(self, request_id: str) -> RequestRecord | None: ...
+
+    def existing(self, request_ids: list[str]) -> set[str]:
+        """Which of these requests have a record."""
+        ...
+
+    def find_idempotent(self, key: str) -> tuple[str, str] | None:
+        """(request id, fingerprint) the key was first used for, if any."""
+        ...
+
+    def mark_failed(self, request_id: str, reason: str, now: str) -> None: ...
+
+    def release_idempotency(self, key: str) -> None: ...
+
+
+class CommandQueue(Protocol):
+    def send(self, message: CommandMessage) -> None:
+        """One command in its event's FIFO group. Raises QueueUnavailable."""
+        ...
+
+
+class RegistrationQueries(Protocol):
+    def for_event(
+        self, event_id: str, status: str, limit: int, after: Position | None
+    ) -> tuple[list[dict[str, Any]], Position | None]: ...
+
+    def for_user(
+        self, user_id: str, status: str, limit: int, after: Position | None
+    ) -> tuple[list[dict[str, Any]], Position | None]: ...
+
+
+@dataclass
+class Snapshot:
+    """One event's seats as loaded for a decision, and the version the commit requires."""
+
+    seats: EventSeats
+    version: int
+    request_status: dict[str, str | None] = field(default_factory=dict)  # None: no request item
+    loaded: Any = None  # what the store needs again at commit time (its own business)
+
+    def is_pending(self, request_id: str) -> bool:
+        return self.request_status.get(request_id) in (None, "pending")
+
+
+class SeatStore(Protocol):
+    def load(self, event_id: str, user_ids: set[str], request_ids: set[str], waitlist_size: int) -> Snapshot:
+        """The event's seats, the registrations of `user_ids`, the head of the waitlist
+        (`waitlist_size` entries) and the status of `request_ids`, read consistently."""
+        ...
+
+    def commit(self, snapshot: Snapshot, plan: Plan, messages: dict[str, CommandMessage], now: str) -> None:
+        """Write `plan` atomically. Raises ConcurrentChange when the event changed since `load`
+        or a request in the plan was already completed."""
+        ...
+
+    def purge(self, event_id: str) -> int:
+        """Delete a deleted event's registrations and then the event; returns how many."""
+        ...
+
+
+class DeadLetters(Protocol):
+    def send(self, record: dict[str, Any], reason: str) -> None:
+        """Move a message no retry can fix to the dead-letter queue."""
+        ...

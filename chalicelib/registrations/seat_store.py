@@ -1,0 +1,332 @@
+"""The registration worker's store: load one event's seats consistently, commit a plan atomically.
+
+A commit is one TransactWriteItems. The event item's `version` condition serializes every
+decision on an event; the per-item conditions (registration status, request still pending) are
+a second line of defence and make a redelivered message a no-op.
+
+Other features may add their own bookkeeping to the same transaction through a `CommitHook`
+(the imports feature counts decided rows on its import item that way), so their counters are
+exactly as committed as the decisions they count.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from botocore.exceptions import ClientError
+
+from chalicelib.events.domain import Event, apply_changes
+from chalicelib.events.dynamodb import edited_attributes, event_from_item
+from chalicelib.registrations.domain import (
+    Change,
+    Complete,
+    Confirm,
+    EventSeats,
+    JoinWaitlist,
+    Outcome,
+    Plan,
+    Promote,
+    Registration,
+    Release,
+    SetCapacity,
+    Standing,
+)
+from chalicelib.registrations.dynamodb import PENDING_REQUEST, PENDING_VALUES, registration_item, request_item
+from chalicelib.registrations.messages import CommandMessage
+from chalicelib.registrations.ports import ConcurrentChange, Snapshot
+from chalicelib.registrations.wire import outcome_json
+from chalicelib.shared import table
+from chalicelib.shared.dynamo import (
+    ITEM_ABSENT,
+    applied,
+    batch_get,
+    batch_write,
+    from_item,
+    is_lost_race,
+    to_item,
+    to_value,
+)
+
+MAX_TRANSACTION_ITEMS = 100
+
+
+class CommitHook(Protocol):
+    def writes(self, decided: list[tuple[CommandMessage, Outcome]]) -> list[dict[str, Any]]:
+        """TransactWriteItems entries to commit with these decisions (request, outcome)."""
+        ...
+
+
+class DynamoSeatStore:
+    def __init__(self, client: Any, table_name: str, hooks: tuple[CommitHook, ...] = ()) -> None:
+        self._client = client
+        self._table = table_name
+        self._hooks = hooks
+        self.consumed_write_units = 0.0  # read by the benchmarks
+
+    # --- load ---------------------------------------------------------------------------------
+
+    def load(self, event_id: str, user_ids: set[str], request_ids: set[str], waitlist_size: int) -> Snapshot:
+        """One consistent batch read of the event, the batch's users and (if asked) requests,
+        plus the head of the waitlist when the batch may promote (`waitlist_size` > 0)."""
+        fetched = batch_get(
+            self._client,
+            self._table,
+            [table.event_key(event_id)]
+            + [table.registration_key(event_id, u) for u in user_ids]
+            + [table.request_key(r) for r in request_ids],
+        )
+        meta = next((i for i in fetched if i.get("entity") == "event"), None)
+        if meta is not None and meta.get("deleting"):
+            meta = None  # deleted by the organizer; the purge follows in this group
+        registrations = {i["userId"]: _registration(i) for i in fetched if i.get("entity") == "registration"}
+        statuses: dict[str, str | None] = dict.fromkeys(request_ids)
+        statuses.update({i["requestId"]: i["status"] for i in fetched if i.get("entity") == "request"})
+        if meta is None:
+            seats = EventSeats(event_id, False, False, 0, False, 0, 0, 0)
+            return Snapshot(seats, 0, statuses)
+        head, complete = self._waitlist_head(event_id, waitlist_size) if waitlist_size else ([], False)
+        for entry in head:
+            registrations.setdefault(entry.user_id, entry)
+        event = event_from_item(meta)
+        seats = EventSeats(
+            event_id=event_id,
+            exists=True,
+            is_open=event.is_open,
+            capacity=event.capacity,
+            waitlist_enabled=event.waitlist_enabled,
+            confirmed=event.confirmed_count,
+            waitlisted=event.waitlist_count,
+            next_wait_seq=int(meta.get("nextWaitSeq", 1)),
+            registrations=registrations,
+            waitlist=[entry.user_id for entry in head],
+            waitlist_complete=complete,
+        )
+        return Snapshot(seats, event.version, statuses, loaded=event)
+
+    def _waitlist_head(self, event_id: str, size: int) -> tuple[list[Registration], bool]:
+        response = self._client.query(
+            TableName=self._table,
+            IndexName=table.LSI1,
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": table.event_pk(event_id)}},
+            ConsistentRead=True,
+            Limit=size,
+        )
+        head = [_registration(from_item(i)) for i in response.get("Items", [])]
+        return head, "LastEvaluatedKey" not in response
+
+    # --- commit -------------------------------------------------------------------------------
+
+    def commit(self, snapshot: Snapshot, plan: Plan, messages: dict[str, CommandMessage], now: str) -> None:
+        event_id = snapshot.seats.event_id
+        counts = {"confirmedCount": plan.confirmed, "waitlistCount": plan.waitlisted}
+        writes = [self._event_write(snapshot, plan, messages, now)]
+        for change in plan.changes:
+            if not isinstance(change, SetCapacity):  # the event item's update carries it
+                writes.append(self._change_write(event_id, change, messages, now, counts))
+        decided = [(messages[c.request_id], c.outcome) for c in plan.changes if isinstance(c, Complete)]
+        for hook in self._hooks:
+            writes += hook.writes(decided)
+        if plan.continuing is not None:
+            writes.append(self._still_pending(plan.continuing))
+        if len(writes) > MAX_TRANSACTION_ITEMS:
+            raise ValueError(f"a plan of {len(writes)} writes exceeds one transaction")
+        try:
+            response = self._client.transact_write_items(TransactItems=writes, ReturnConsumedCapacity="TOTAL")
+        except ClientError as error:
+            if is_lost_race(error):
+                raise ConcurrentChange(str(error)) from None
+            raise
+        self.consumed_write_units += sum(
+            c.get("CapacityUnits", 0) for c in response.get("ConsumedCapacity", [])
+        )
+
+    def _event_write(
+        self, snapshot: Snapshot, plan: Plan, messages: dict[str, CommandMessage], now: str
+    ) -> dict[str, Any]:
+        event_key = table.event_key(snapshot.seats.event_id)
+        event: Event | None = snapshot.loaded
+        if event is None:
+            return {
+                "ConditionCheck": {
+                    "TableName": self._table,
+                    "Key": event_key,
+                    "ConditionExpression": "attribute_not_exists(PK) OR deleting = :true",
+                    "ExpressionAttributeValues": {":true": {"BOOL": True}},
+                }
+            }
+        values: dict[str, Any] = {
+            "confirmedCount": plan.confirmed,
+            "waitlistCount": plan.waitlisted,
+            "nextWaitSeq": plan.next_wait_seq,
+            "version": event.version + 1,
+        }
+        if plan.capacity is not None:
+            values.update(self._event_changes(event, plan, messages, now))
+        names = {f"#{n}": n for n in values}
+        update_values = {f":{n}": to_value(v) for n, v in values.items()}
+        update_values[":expected"] = to_value(event.version)
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": event_key,
+                "UpdateExpression": "SET " + ", ".join(f"#{n} = :{n}" for n in values),
+                "ConditionExpression": "#version = :expected",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": update_values,
+            }
+        }
+
+    @staticmethod
+    def _event_changes(
+        event: Event, plan: Plan, messages: dict[str, CommandMessage], now: str
+    ) -> dict[str, Any]:
+        """The organizer's field changes carried by capacity-change commands in this plan."""
+        changed = event
+        for complete in (c for c in plan.changes if isinstance(c, Complete)):
+            message = messages[complete.request_id]
+            if message.changes:
+                changed = apply_changes(changed, message.changes, now)
+        return {**edited_attributes(changed), "capacity": plan.capacity, "updatedAt": now}
+
+    def _change_write(
+        self,
+        event_id: str,
+        change: Change,
+        messages: dict[str, CommandMessage],
+        now: str,
+        counts: dict[str, int],
+    ) -> dict[str, Any]:
+        if isinstance(change, Confirm):
+            item = registration_item(event_id, change.user_id, Standing.CONFIRMED, change.request_id, now)
+            return self._put(item, ITEM_ABSENT)
+        if isinstance(change, JoinWaitlist):
+            item = registration_item(
+                event_id, change.user_id, Standing.WAITLISTED, change.request_id, now, change.wait_seq
+            )
+            return self._put(item, ITEM_ABSENT)
+        if isinstance(change, Release):
+            return {
+                "Delete": {
+                    "TableName": self._table,
+                    "Key": table.registration_key(event_id, change.user_id),
+                    "ConditionExpression": "#status = :status",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {":status": {"S": change.previous.standing.value}},
+                }
+            }
+        if isinstance(change, Promote):
+            return self._promote(event_id, change, now, counts)
+        assert isinstance(change, Complete)
+        return self._complete(change, messages[change.request_id], now, counts)
+
+    def _put(self, item: dict[str, Any], condition: str) -> dict[str, Any]:
+        return {"Put": {"TableName": self._table, "Item": to_item(item), "ConditionExpression": condition}}
+
+    def _promote(self, event_id: str, change: Promote, now: str, counts: dict[str, int]) -> dict[str, Any]:
+        promoted = registration_item(event_id, change.user_id, Standing.CONFIRMED, "", now)
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": table.registration_key(event_id, change.user_id),
+                "UpdateExpression": "SET #status = :confirmed, confirmedAt = :now, promotedBy = :by, "
+                "GSI1PK = :gsi1pk, GSI2PK = :gsi2pk, GSI2SK = :gsi2sk, countsAfter = :counts REMOVE waitSeq",
+                "ConditionExpression": "#status = :waitlisted AND waitSeq = :seq",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {
+                    ":confirmed": {"S": "confirmed"},
+                    ":waitlisted": {"S": "waitlisted"},
+                    ":now": {"S": now},
+                    ":by": {"S": change.freed_by},
+                    ":seq": {"N": str(change.wait_seq)},
+                    ":gsi1pk": {"S": promoted["GSI1PK"]},
+                    ":gsi2pk": {"S": promoted["GSI2PK"]},
+                    ":gsi2sk": {"S": promoted["GSI2SK"]},
+                    ":counts": to_value(counts),
+                },
+            }
+        }
+
+    def _complete(
+        self,
+        change: Complete,
+        message: CommandMessage,
+        now: str,
+        counts: dict[str, int],
+    ) -> dict[str, Any]:
+        """Write the request's completed record: outcome and the event's counts after the plan.
+
+        One conditional put serves a request the API recorded as pending and one nobody recorded
+        (an import row); either way a second completion of the same request fails."""
+        item = request_item(
+            message.requestId,
+            message.type,
+            message.eventId,
+            message.userId,
+            "completed",
+            message.createdAt or now,
+            message.importId,
+            message.row,
+        )
+        item.update(outcome=outcome_json(change.outcome), completedAt=now, countsAfter=counts)
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": to_item(item),
+                "ConditionExpression": PENDING_REQUEST,
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": PENDING_VALUES,
+            }
+        }
+
+    def _still_pending(self, request_id: str) -> dict[str, Any]:
+        return {
+            "ConditionCheck": {
+                "TableName": self._table,
+                "Key": table.request_key(request_id),
+                "ConditionExpression": PENDING_REQUEST,
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": PENDING_VALUES,
+            }
+        }
+
+    # --- purge --------------------------------------------------------------------------------
+
+    def purge(self, event_id: str) -> int:
+        """Delete a deleted event's registrations, then the event; idempotent, safe to redeliver."""
+        response = self._client.get_item(
+            TableName=self._table, Key=table.event_key(event_id), ConsistentRead=True
+        )
+        if "Item" in response and "deleting" not in response["Item"]:
+            return 0  # the deletion was undone (its purge looked unsent): the event lives on
+        removed = self._delete_registrations(event_id)
+        # False when already gone, or re-created after the purge was queued: nothing to do then.
+        applied(
+            self._client.delete_item,
+            TableName=self._table,
+            Key=table.event_key(event_id),
+            ConditionExpression="deleting = :true",
+            ExpressionAttributeValues={":true": {"BOOL": True}},
+        )
+        return removed
+
+    def _delete_registrations(self, event_id: str) -> int:
+        keys: list[dict[str, Any]] = []
+        pages = self._client.get_paginator("query").paginate(
+            TableName=self._table,
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :reg)",
+            ExpressionAttributeValues={
+                ":pk": {"S": table.event_pk(event_id)},
+                ":reg": {"S": table.REGISTRATION_PREFIX},
+            },
+            ProjectionExpression="PK, SK",
+        )
+        for page in pages:
+            keys += page.get("Items", [])
+        batch_write(self._client, self._table, [{"DeleteRequest": {"Key": k}} for k in keys])
+        return len(keys)
+
+
+def _registration(item: dict[str, Any]) -> Registration:
+    wait_seq = item.get("waitSeq")
+    return Registration(item["userId"], Standing(item["status"]), None if wait_seq is None else int(wait_seq))

@@ -1,0 +1,195 @@
+"""Use cases that are accepted by the API and decided by the registration worker: register,
+cancel, change an event's capacity, delete an event. Each becomes a pending request record plus a
+command in the event's FIFO group; follow it with `request`. Also the registration listings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.events.ports import EventRepository
+from chalicelib.events.service import EventService
+from chalicelib.registrations.messages import CANCEL, CHANGE_CAPACITY, PURGE_EVENT, REGISTER, CommandMessage
+from chalicelib.registrations.ports import (
+    CommandQueue,
+    IdempotencyKeyTaken,
+    QueueUnavailable,
+    RegistrationQueries,
+    RequestRecord,
+    RequestRepository,
+)
+from chalicelib.shared.clock import Clock, IdGenerator
+from chalicelib.shared.cursor import Position
+from chalicelib.shared.problems import EventNotOpen, IdempotencyKeyReused, NotFound, ServiceUnavailable
+from chalicelib.users.ports import UserRepository
+
+
+def fingerprint(method: str, path: str, body: Any) -> str:
+    """What an Idempotency-Key is bound to: the same key may only repeat the same request."""
+    canonical = json.dumps([method, path, body], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    key: str
+    fingerprint: str
+
+
+@dataclass
+class RequestSubmitter:
+    """Records a request as pending and queues its command; never leaves one pending unqueued."""
+
+    requests: RequestRepository
+    queue: CommandQueue
+    clock: Clock
+    ids: IdGenerator
+
+    def submit(self, message_fields: dict[str, Any], idempotency: Idempotency | None) -> RequestRecord:
+        if idempotency is not None:
+            first = self._first_answer(message_fields, idempotency)
+            if first is not None:
+                return first
+        message = CommandMessage(requestId=self.ids.new_id(), createdAt=self.clock.now(), **message_fields)
+        record = RequestRecord(
+            request_id=message.requestId,
+            type=message.type,
+            event_id=message.eventId,
+            user_id=message.userId,
+            status="pending",
+            created_at=message.createdAt or "",
+        )
+        claim = (idempotency.key, idempotency.fingerprint) if idempotency else None
+        try:
+            self.requests.create(record, claim)
+        except IdempotencyKeyTaken as taken:
+            assert idempotency is not None  # only a claimed key can be taken
+            return self._replay(taken.request_id, taken.fingerprint, message_fields, idempotency)
+        self._send(message, idempotency)
+        return record
+
+    def _send(self, message: CommandMessage, idempotency: Idempotency | None) -> None:
+        try:
+            self.queue.send(message)
+        except QueueUnavailable:
+            self.requests.mark_failed(message.requestId, "queue_unavailable", self.clock.now())
+            if idempotency is not None:
+                self.requests.release_idempotency(idempotency.key)
+            raise ServiceUnavailable("The registration queue is unavailable; retry shortly.") from None
+
+    def _first_answer(self, message_fields: dict[str, Any], idempotency: Idempotency) -> RequestRecord | None:
+        taken = self.requests.find_idempotent(idempotency.key)
+        if taken is None:
+            return None
+        return self._replay(taken[0], taken[1], message_fields, idempotency)
+
+    def _replay(
+        self,
+        request_id: str,
+        first_fingerprint: str,
+        message_fields: dict[str, Any],
+        idempotency: Idempotency,
+    ) -> RequestRecord:
+        """The first answer again. A first request still pending is sent again: its first send
+        may never have happened (a crash between recording and sending), and a second send of
+        the same request id is harmless (FIFO deduplication, then the worker's completed check)."""
+        if first_fingerprint != idempotency.fingerprint:
+            raise IdempotencyKeyReused("This Idempotency-Key was used for a different request.")
+        record = self.requests.get(request_id)
+        if record is None:
+            raise NotFound(f"No request with requestId '{request_id}'.")
+        if record.status == "pending":
+            self._send(
+                CommandMessage(requestId=record.request_id, createdAt=record.created_at, **message_fields),
+                idempotency,
+            )
+        return record
+
+
+@dataclass
+class RegistrationService:
+    events: EventRepository
+    users: UserRepository
+    requests: RequestRepository
+    queries: RegistrationQueries
+    submitter: RequestSubmitter
+
+    def register(self, event_id: str, user_id: str, idempotency: Idempotency | None) -> RequestRecord:
+        event = self.events.get(event_id)
+        if event is None:
+            raise NotFound(f"No event with eventId '{event_id}'.")
+        self._user(user_id)
+        if not event.is_open:
+            raise EventNotOpen(f"Event '{event_id}' is {event.status.value}, not open for registration.")
+        fields = {"type": REGISTER, "eventId": event_id, "userId": user_id}
+        return self.submitter.submit(fields, idempotency)
+
+    def cancel(self, event_id: str, user_id: str, idempotency: Idempotency | None) -> RequestRecord:
+        if self.events.get(event_id) is None:
+            raise NotFound(f"No event with eventId '{event_id}'.")
+        self._user(user_id)
+        fields = {"type": CANCEL, "eventId": event_id, "userId": user_id}
+        return self.submitter.submit(fields, idempotency)
+
+    def request(self, request_id: str) -> RequestRecord:
+        record = self.requests.get(request_id)
+        if record is None:
+            raise NotFound(f"No request with requestId '{request_id}'.")
+        return record
+
+    def for_event(
+        self, event_id: str, status: str, limit: int, after: Position | None
+    ) -> tuple[list[dict[str, Any]], Position | None]:
+        if self.events.get(event_id) is None:
+            raise NotFound(f"No event with eventId '{event_id}'.")
+        return self.queries.for_event(event_id, status, limit, after)
+
+    def for_user(
+        self, user_id: str, status: str, limit: int, after: Position | None
+    ) -> tuple[list[dict[str, Any]], Position | None]:
+        self._user(user_id)
+        return self.queries.for_user(user_id, status, limit, after)
+
+    def _user(self, user_id: str) -> None:
+        if self.users.get(user_id) is None:
+            raise NotFound(f"No user with userId '{user_id}'.")
+
+
+@dataclass
+class SeatChanges:
+    """An organizer's changes that touch seats. They go through the event's queue group, so the
+    worker promotes waitlisted users into new seats in the same transaction that adds them, and a
+    deleted event's registrations are purged in order with everything queued before."""
+
+    events: EventService
+    repository: EventRepository
+    submitter: RequestSubmitter
+    ids: IdGenerator
+
+    def change_capacity(
+        self, event_id: str, changes: dict[str, Any], if_match: int | None, idempotency: Idempotency | None
+    ) -> RequestRecord:
+        self.events.matching(event_id, if_match)
+        others = {name: value for name, value in changes.items() if name != "capacity"}
+        fields = {
+            "type": CHANGE_CAPACITY,
+            "eventId": event_id,
+            "capacity": changes["capacity"],
+            "changes": others,
+        }
+        return self.submitter.submit(fields, idempotency)
+
+    def delete_event(self, event_id: str) -> None:
+        """Hide the event now; the worker removes it and its registrations in the event's order."""
+        if not self.repository.mark_deleting(event_id):
+            raise NotFound(f"No event with eventId '{event_id}'.")
+        try:
+            self.submitter.queue.send(
+                CommandMessage(requestId=self.ids.new_id(), type=PURGE_EVENT, eventId=event_id)
+            )
+        except QueueUnavailable:
+            self.repository.unmark_deleting(event_id)
+            raise ServiceUnavailable("The registration queue is unavailable; retry shortly.") from None

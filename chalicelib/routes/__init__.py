@@ -1,1 +1,0 @@
-"""Route blueprints for feature areas; app.py registers each (`app.register_blueprint`)."""

@@ -1,1 +1,0 @@
-"""Use cases: each service method is one thing a user can do."""

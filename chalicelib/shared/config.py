@@ -1,0 +1,60 @@
+"""Settings read from the environment, once, in one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+from chalicelib.shared import resources
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    registrations_queue_url: str
+    registrations_dlq_url: str
+    cursor_secret: str
+    region: str
+    webhooks_queue_url: str = ""
+    imports_queue_url: str = ""
+    imports_bucket: str = resources.IMPORTS_BUCKET
+    # Local stack only: let webhook subscriptions target loopback (refused in AWS stages).
+    allow_loopback_webhooks: bool = False
+    webhooks_dlq_url: str = ""
+    # Waits before webhook attempts 2, 3, ... (chalicelib/webhooks/schedule.py); about a day.
+    webhook_retry_schedule: str = "5s,1m,5m,30m,2h,5h,8h,8h"
+    # A subscription whose deliveries fail this many times in a row is disabled.
+    webhook_disable_after_failures: int = 5
+    # Import worker: rows of one import enqueued but undecided at most; seconds per run; seconds
+    # without progress before an import is failed (chalicelib/imports/service.py).
+    import_max_in_flight: int = 30
+    import_slice_seconds: float = 60.0
+    import_stall_seconds: float = 900.0
+
+    @classmethod
+    def from_environment(cls) -> Settings:
+        return cls(
+            table_name=os.environ.get("TURNSTILE_TABLE", resources.TABLE.name),
+            registrations_queue_url=os.environ.get("TURNSTILE_REGISTRATIONS_QUEUE_URL", ""),
+            registrations_dlq_url=os.environ.get("TURNSTILE_REGISTRATIONS_DLQ_URL", ""),
+            cursor_secret=os.environ.get("TURNSTILE_CURSOR_SECRET", "turnstile-local-cursor-key"),
+            region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+            webhooks_queue_url=os.environ.get("TURNSTILE_WEBHOOKS_QUEUE_URL", ""),
+            imports_queue_url=os.environ.get("TURNSTILE_IMPORTS_QUEUE_URL", ""),
+            imports_bucket=os.environ.get("TURNSTILE_IMPORTS_BUCKET", resources.IMPORTS_BUCKET),
+            allow_loopback_webhooks=os.environ.get("TURNSTILE_ALLOW_LOOPBACK_WEBHOOKS") == "true",
+            webhooks_dlq_url=os.environ.get("TURNSTILE_WEBHOOKS_DLQ_URL", ""),
+            webhook_retry_schedule=os.environ.get(
+                "TURNSTILE_WEBHOOK_RETRY_SCHEDULE", "5s,1m,5m,30m,2h,5h,8h,8h"
+            ),
+            webhook_disable_after_failures=int(os.environ.get("TURNSTILE_WEBHOOK_DISABLE_AFTER", "5")),
+            import_max_in_flight=int(os.environ.get("TURNSTILE_IMPORT_MAX_IN_FLIGHT", "30")),
+            import_slice_seconds=float(os.environ.get("TURNSTILE_IMPORT_SLICE_SECONDS", "60")),
+            import_stall_seconds=float(os.environ.get("TURNSTILE_IMPORT_STALL_SECONDS", "900")),
+        )
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings.from_environment()

@@ -1,0 +1,185 @@
+"""HTTP plumbing every route uses: JSON bodies and their limits, problem+json, CORS, paging,
+conditional requests. Views stay thin: parse, call a service, shape the answer."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from chalice import CORSConfig, Response
+
+from chalicelib.shared import cursor
+from chalicelib.shared.cursor import Position
+from chalicelib.shared.problems import (
+    FieldError,
+    InvalidCursor,
+    MalformedJson,
+    PayloadTooLarge,
+    TurnstileError,
+    UnsupportedMediaType,
+    ValidationFailed,
+    problem_body,
+    problem_type,
+)
+
+MAX_BODY_BYTES = 1024 * 1024
+JSON = "application/json"
+PROBLEM_JSON = "application/problem+json"
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+
+def query(request: Any) -> dict[str, str]:
+    """The query parameters (the last value of a repeated one)."""
+    return dict(request.query_params or {})
+
+
+def raw_body(request: Any) -> bytes:
+    body = request.raw_body or b""
+    return body if isinstance(body, bytes) else body.encode()
+
+
+def read_json(request: Any) -> Any:
+    """The request body as JSON, enforcing the media type and the size limit."""
+    body = raw_body(request)
+    if len(body) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+    media_type = (request.headers.get("content-type") or JSON).split(";")[0].strip().lower()
+    if media_type != JSON and not (media_type.startswith("application/") and media_type.endswith("+json")):
+        raise UnsupportedMediaType(f"Send JSON (Content-Type: {JSON}), not '{media_type}'.")
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise MalformedJson(f"The request body is not valid JSON: {error}.") from None
+
+
+def problem(error: TurnstileError) -> Response:
+    return Response(
+        body=problem_body(error), status_code=error.status, headers={"Content-Type": PROBLEM_JSON}
+    )
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(body=body, status_code=status, headers={"Content-Type": JSON, **(headers or {})})
+
+
+def no_content() -> Response:
+    return Response(body="", status_code=204)
+
+
+def problem_guard(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Render a TurnstileError raised by a view as its problem+json response."""
+
+    @functools.wraps(view)
+    def guarded(**kwargs: Any) -> Response:
+        try:
+            return view(**kwargs)
+        except TurnstileError as error:
+            return problem(error)
+
+    return guarded
+
+
+CORS = CORSConfig(
+    allow_origin="*",
+    allow_headers=["Idempotency-Key", "If-Match"],
+    expose_headers=["Location", "ETag", "Retry-After"],
+    max_age=600,
+)
+
+
+def api_route(target: Any, path: str, methods: list[str]) -> Callable[[Callable[..., Response]], Any]:
+    """Register a view on a blueprint: CORS on, any media type accepted (views check it and answer
+    415 themselves), and TurnstileErrors rendered as problem+json."""
+
+    def register(view: Callable[..., Response]) -> Any:
+        return target.route(path, methods=methods, cors=CORS, content_types=["*/*"])(problem_guard(view))
+
+    return register
+
+
+_CHALICE_ERRORS = {
+    400: ("bad-request", "Bad Request"),
+    403: ("not-found", "Not Found"),
+    404: ("not-found", "Not Found"),
+    405: ("method-not-allowed", "Method Not Allowed"),
+    413: ("payload-too-large", "Payload Too Large"),
+    415: ("unsupported-media-type", "Unsupported Media Type"),
+    500: ("internal-error", "Internal Server Error"),
+}
+
+
+def chalice_error_as_problem(response: Response) -> Response:
+    """Chalice's own error bodies ({"Code", "Message"}) rewritten as problem+json."""
+    body = response.body
+    if not (isinstance(body, dict) and set(body) == {"Code", "Message"}):
+        return response
+    kind, title = _CHALICE_ERRORS.get(response.status_code, ("about:blank", "Error"))
+    response.body = {
+        "type": problem_type(kind),
+        "title": title,
+        "status": response.status_code,
+        "detail": body["Message"],
+    }
+    response.headers["Content-Type"] = PROBLEM_JSON
+    return response
+
+
+# --- paging ------------------------------------------------------------------------------------
+
+
+def page_parameters(
+    params: dict[str, str] | None, secret: str, scope: str = ""
+) -> tuple[int, Position | None]:
+    """`?limit=` and `?cursor=` validated: (limit, decoded cursor position or None).
+
+    A cursor is only good for the listing (`scope`) that issued it."""
+    params = params or {}
+    raw_limit = params.get("limit", str(DEFAULT_PAGE_SIZE))
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_PAGE_SIZE:
+        raise ValidationFailed(
+            "limit is out of range.",
+            [FieldError("limit", f"must be an integer from 1 to {MAX_PAGE_SIZE}")],
+        )
+    raw_cursor = params.get("cursor")
+    if not raw_cursor:
+        return int(raw_limit), None
+    decoded = cursor.decode(raw_cursor, secret)
+    if decoded.get("scope") != scope or not isinstance(decoded.get("position"), dict):
+        raise InvalidCursor("The cursor belongs to another listing.")
+    return int(raw_limit), decoded["position"]
+
+
+def page(items: list[Any], next_position: Position | None, secret: str, scope: str = "") -> dict[str, Any]:
+    token = cursor.encode({"scope": scope, "position": next_position}, secret) if next_position else None
+    return {"items": items, "nextCursor": token}
+
+
+def listing(
+    request: Any,
+    secret: str,
+    scope: str,
+    fetch: Callable[[int, Position | None], tuple[Iterable[Any], Position | None]],
+    shape: Callable[[Any], Any] = lambda row: row,
+) -> Response:
+    """A page of a listing: `?limit=`/`?cursor=` in, `{"items", "nextCursor"}` out."""
+    limit, after = page_parameters(query(request), secret, scope)
+    found, next_position = fetch(limit, after)
+    return json_response(page([shape(row) for row in found], next_position, secret, scope))
+
+
+# --- conditional requests ------------------------------------------------------------------------
+
+
+def parse_if_match(header: str | None) -> int | None:
+    """The version an `If-Match` header asks for; None when absent or `*`; -1 if unparsable."""
+    if header is None or header.strip() == "*":
+        return None
+    value = header.strip().removeprefix("W/").strip('"')
+    return int(value) if value.isdigit() else -1
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'

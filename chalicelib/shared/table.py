@@ -1,0 +1,100 @@
+"""Every key of the single table, built in one place (the item types are listed in
+docs/architecture.md; the table and index definitions in `resources.py`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.shared.dynamo import key
+
+META = "META"  # the sort key of every item that is alone in its partition
+
+# Index names (see resources.TABLE)
+GSI1 = "GSI1"  # events by date; a user's registrations by status; webhooks; a webhook's deliveries
+GSI2 = "GSI2"  # events by status and date; an event's confirmed list
+LSI1 = "LSI1"  # an event's waitlist in order (waitSeq)
+
+REGISTRATION_PREFIX = "REG#"
+IMPORT_ERROR_PREFIX = "ERROR#"
+
+
+def event_pk(event_id: str) -> str:
+    return f"EVENT#{event_id}"
+
+
+def event_key(event_id: str) -> dict[str, Any]:
+    return key(event_pk(event_id), META)
+
+
+def registration_key(event_id: str, user_id: str) -> dict[str, Any]:
+    return key(event_pk(event_id), f"{REGISTRATION_PREFIX}{user_id}")
+
+
+def user_pk(user_id: str) -> str:
+    return f"USER#{user_id}"
+
+
+def user_key(user_id: str) -> dict[str, Any]:
+    return key(user_pk(user_id), META)
+
+
+def request_pk(request_id: str) -> str:
+    return f"REQUEST#{request_id}"
+
+
+def request_key(request_id: str) -> dict[str, Any]:
+    return key(request_pk(request_id), META)
+
+
+def idempotency_key(key_value: str) -> dict[str, Any]:
+    return key(f"IDEMPOTENCY#{key_value}", META)
+
+
+def import_pk(import_id: str) -> str:
+    return f"IMPORT#{import_id}"
+
+
+def import_key(import_id: str) -> dict[str, Any]:
+    return key(import_pk(import_id), META)
+
+
+def import_error_sk(row: int, index: int) -> str:
+    return f"{IMPORT_ERROR_PREFIX}{row:06d}#{index:02d}"
+
+
+def webhook_pk(webhook_id: str) -> str:
+    return f"WEBHOOK#{webhook_id}"
+
+
+def webhook_key(webhook_id: str) -> dict[str, Any]:
+    return key(webhook_pk(webhook_id), META)
+
+
+def delivery_pk(delivery_id: str) -> str:
+    return f"DELIVERY#{delivery_id}"
+
+
+def delivery_key(delivery_id: str) -> dict[str, Any]:
+    return key(delivery_pk(delivery_id), META)
+
+
+# --- index partitions --------------------------------------------------------------------------
+
+ALL_EVENTS = "EVENTS"  # GSI1PK of every event
+ALL_WEBHOOKS = "WEBHOOKS"  # GSI1PK of every subscription
+
+
+def events_with_status(status: str) -> str:  # GSI2PK of an event
+    return f"EVENTS#{status}"
+
+
+def user_registrations(user_id: str, status: str) -> str:  # GSI1PK of a registration
+    return f"USER#{user_id}#{status}"
+
+
+def event_confirmed(event_id: str) -> str:  # GSI2PK of a confirmed registration
+    return f"EVENTREG#{event_id}#confirmed"
+
+
+def webhook_deliveries(webhook_id: str) -> str:  # GSI1PK of a delivery
+    return f"WEBHOOK#{webhook_id}#DELIVERIES"

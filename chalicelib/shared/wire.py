@@ -1,0 +1,97 @@
+"""Wire basics (pydantic) every feature's `wire.py` builds on: strict models, common field types,
+and `parse`, which turns a validation failure into a 422 naming each offending field.
+
+Names are camelCase on the wire. Unknown fields are rejected, types are strict (no "5" for 5).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Any, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
+
+from chalicelib.shared.problems import FieldError, ValidationFailed
+
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,63}$")
+MAX_CAPACITY = 1_000_000
+
+
+def _iso_date_or_datetime(value: str) -> str:
+    try:
+        if "T" in value or " " in value:
+            datetime.fromisoformat(value)
+        else:
+            date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be an ISO 8601 date (2025-06-01) or date-time") from None
+    return value
+
+
+def _email(value: str) -> str:
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise ValueError("must be a valid email address")
+    return value
+
+
+Identifier = Annotated[StrictStr, Field(pattern=ID_PATTERN)]
+IsoDate = Annotated[StrictStr, Field(max_length=64), AfterValidator(_iso_date_or_datetime)]
+Email = Annotated[StrictStr, AfterValidator(_email)]
+Capacity = Annotated[StrictInt, Field(ge=0, le=MAX_CAPACITY)]
+
+
+class WireModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=False)
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def parse(model: type[Model], payload: Any) -> Model:
+    """Validate `payload` against `model`, raising ValidationFailed with one entry per field."""
+    if not isinstance(payload, dict):
+        raise ValidationFailed(
+            "The request body must be a JSON object.",
+            [FieldError("body", "must be a JSON object")],
+        )
+    try:
+        return model.model_validate(payload)
+    except ValidationError as error:
+        raise ValidationFailed(
+            "The request body has invalid fields.",
+            [_field_error(item) for item in error.errors()],
+        ) from None
+
+
+def reject_nulls(payload: dict[str, Any]) -> None:
+    """An update may omit a field but not null it: null is not a value of any field."""
+    nulls = [FieldError(name, "must not be null") for name, value in payload.items() if value is None]
+    if nulls:
+        raise ValidationFailed("The request body has invalid fields.", nulls)
+
+
+def _field_error(item: Any) -> FieldError:
+    location = ".".join(str(part) for part in item["loc"]) or "body"
+    message = item["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    return FieldError(location, message)
+
+
+def validate_idempotency_key(value: str) -> str:
+    if not 1 <= len(value) <= 255 or not value.isprintable():
+        raise ValidationFailed(
+            "The Idempotency-Key header is not valid.",
+            [FieldError("Idempotency-Key", "must be 1-255 printable characters")],
+        )
+    return value

@@ -1,0 +1,273 @@
+"""Subscriptions and deliveries in the single table.
+
+subscription  WEBHOOK#{webhookId} / META    GSI1 "WEBHOOKS", createdAt#id
+delivery      DELIVERY#{deliveryId} / META  GSI1 "WEBHOOK#{webhookId}#DELIVERIES", createdAt#id;
+                                            TTL expiresAt (30 days)
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+from chalicelib.shared import table
+from chalicelib.shared.clock import Clock
+from chalicelib.shared.cursor import Position
+from chalicelib.shared.dynamo import (
+    ITEM_ABSENT,
+    ITEM_EXISTS,
+    ConditionFailed,
+    applied,
+    conditional,
+    from_item,
+    to_item,
+    to_value,
+)
+from chalicelib.shared.problems import InvalidCursor
+from chalicelib.webhooks.domain import Delivery, Subscription
+
+DELIVERY_TTL_SECONDS = 30 * 24 * 3600
+
+
+def subscription_to_item(s: Subscription) -> dict[str, Any]:
+    return {
+        "PK": table.webhook_pk(s.webhook_id),
+        "SK": table.META,
+        "GSI1PK": table.ALL_WEBHOOKS,
+        "GSI1SK": f"{s.created_at}#{s.webhook_id}",
+        "entity": "webhook",
+        "webhookId": s.webhook_id,
+        "url": s.url,
+        "events": list(s.events),
+        "enabled": s.enabled,
+        "description": s.description,
+        "secret": s.secret,
+        "previousSecret": s.previous_secret,
+        "previousSecretExpires": s.previous_secret_expires,
+        "consecutiveFailures": s.consecutive_failures,
+        "disabledReason": s.disabled_reason,
+        "createdAt": s.created_at,
+        "updatedAt": s.updated_at,
+    }
+
+
+def subscription_from_item(item: dict[str, Any]) -> Subscription:
+    return Subscription(
+        webhook_id=item["webhookId"],
+        url=item["url"],
+        events=tuple(item.get("events", [])),
+        enabled=bool(item.get("enabled", False)),
+        secret=item["secret"],
+        created_at=item.get("createdAt", ""),
+        updated_at=item.get("updatedAt", ""),
+        description=item.get("description", ""),
+        previous_secret=item.get("previousSecret"),
+        previous_secret_expires=int(item.get("previousSecretExpires") or 0),
+        consecutive_failures=int(item.get("consecutiveFailures") or 0),
+        disabled_reason=item.get("disabledReason"),
+    )
+
+
+def delivery_to_item(d: Delivery, expires_at: int) -> dict[str, Any]:
+    return {
+        "PK": table.delivery_pk(d.delivery_id),
+        "SK": table.META,
+        "GSI1PK": table.webhook_deliveries(d.webhook_id),
+        "GSI1SK": f"{d.created_at}#{d.delivery_id}",
+        "entity": "delivery",
+        "deliveryId": d.delivery_id,
+        "webhookId": d.webhook_id,
+        "messageId": d.message_id,
+        "eventType": d.event_type,
+        "body": d.body,
+        "status": d.status,
+        "attempts": [dict(a) for a in d.attempts],
+        "attemptCount": len(d.attempts),
+        "nextAttemptAt": d.next_attempt_at,
+        "createdAt": d.created_at,
+        "updatedAt": d.updated_at,
+        "expiresAt": expires_at,
+    }
+
+
+def delivery_from_item(item: dict[str, Any]) -> Delivery:
+    return Delivery(
+        delivery_id=item["deliveryId"],
+        webhook_id=item["webhookId"],
+        message_id=item["messageId"],
+        event_type=item["eventType"],
+        body=item["body"],
+        status=item["status"],
+        created_at=item.get("createdAt", ""),
+        updated_at=item.get("updatedAt", ""),
+        attempts=tuple(item.get("attempts", [])),
+        next_attempt_at=item.get("nextAttemptAt"),
+    )
+
+
+class _Gsi1Pages:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def page(
+        self, partition: str, limit: int, after: Position | None, forward: bool
+    ) -> tuple[list[dict[str, Any]], Position | None]:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": table.GSI1,
+            "KeyConditionExpression": "GSI1PK = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": partition}},
+            "ScanIndexForward": forward,
+            "Limit": limit,
+        }
+        if after is not None:
+            if set(after) != {"PK", "SK", "GSI1PK", "GSI1SK"} or after.get("GSI1PK") != partition:
+                raise InvalidCursor("The cursor belongs to another listing.")
+            request["ExclusiveStartKey"] = {name: {"S": str(value)} for name, value in after.items()}
+        response = self._client.query(**request)
+        last = response.get("LastEvaluatedKey")
+        position = {name: value["S"] for name, value in last.items()} if last else None
+        return [from_item(i) for i in response.get("Items", [])], position
+
+
+class DynamoSubscriptionRepository:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+        self._pages = _Gsi1Pages(client, table_name)
+
+    def add(self, subscription: Subscription) -> None:
+        conditional(
+            self._client.put_item,
+            TableName=self._table,
+            Item=to_item(subscription_to_item(subscription)),
+            ConditionExpression=ITEM_ABSENT,
+        )
+
+    def get(self, webhook_id: str) -> Subscription | None:
+        response = self._client.get_item(
+            TableName=self._table, Key=table.webhook_key(webhook_id), ConsistentRead=True
+        )
+        return subscription_from_item(from_item(response["Item"])) if "Item" in response else None
+
+    def list(self, limit: int, after: Position | None) -> tuple[list[Subscription], Position | None]:
+        found, position = self._pages.page(table.ALL_WEBHOOKS, limit, after, forward=True)
+        return [subscription_from_item(i) for i in found], position
+
+    def all(self) -> builtins.list[Subscription]:
+        found: builtins.list[Subscription] = []
+        after: Position | None = None
+        while True:
+            page, after = self.list(100, after)
+            found += page
+            if after is None:
+                return found
+
+    def update(self, webhook_id: str, fields: dict[str, Any]) -> Subscription | None:
+        sets = {n: v for n, v in fields.items() if v is not None}
+        removes = [n for n, v in fields.items() if v is None]
+        expression = "SET " + ", ".join(f"#{n} = :{n}" for n in sets)
+        if removes:
+            expression += " REMOVE " + ", ".join(f"#{n}" for n in removes)
+        try:
+            response = conditional(
+                self._client.update_item,
+                TableName=self._table,
+                Key=table.webhook_key(webhook_id),
+                UpdateExpression=expression,
+                ConditionExpression=ITEM_EXISTS,
+                ExpressionAttributeNames={f"#{n}": n for n in fields},
+                ExpressionAttributeValues={f":{n}": to_value(v) for n, v in sets.items()},
+                ReturnValues="ALL_NEW",
+            )
+        except ConditionFailed:
+            return None
+        return subscription_from_item(from_item(response["Attributes"]))
+
+    def delete(self, webhook_id: str) -> bool:
+        response = self._client.delete_item(
+            TableName=self._table, Key=table.webhook_key(webhook_id), ReturnValues="ALL_OLD"
+        )
+        return "Attributes" in response
+
+    def count_failure(self, webhook_id: str) -> int:
+        try:
+            response = conditional(
+                self._client.update_item,
+                TableName=self._table,
+                Key=table.webhook_key(webhook_id),
+                UpdateExpression="ADD consecutiveFailures :one",
+                ConditionExpression=ITEM_EXISTS,
+                ExpressionAttributeValues={":one": {"N": "1"}},
+                ReturnValues="UPDATED_NEW",
+            )
+        except ConditionFailed:
+            return 0
+        return int(response["Attributes"]["consecutiveFailures"]["N"])
+
+
+class DynamoDeliveryRepository:
+    def __init__(self, client: Any, table_name: str, clock: Clock) -> None:
+        self._client = client
+        self._table = table_name
+        self._clock = clock
+        self._pages = _Gsi1Pages(client, table_name)
+
+    def create(self, delivery: Delivery) -> bool:
+        expires_at = self._clock.epoch_seconds() + DELIVERY_TTL_SECONDS
+        return applied(
+            self._client.put_item,
+            TableName=self._table,
+            Item=to_item(delivery_to_item(delivery, expires_at)),
+            ConditionExpression=ITEM_ABSENT,
+        )
+
+    def get(self, delivery_id: str) -> Delivery | None:
+        response = self._client.get_item(
+            TableName=self._table, Key=table.delivery_key(delivery_id), ConsistentRead=True
+        )
+        return delivery_from_item(from_item(response["Item"])) if "Item" in response else None
+
+    def list_for(
+        self, webhook_id: str, limit: int, after: Position | None
+    ) -> tuple[list[Delivery], Position | None]:
+        found, position = self._pages.page(table.webhook_deliveries(webhook_id), limit, after, forward=False)
+        return [delivery_from_item(i) for i in found], position
+
+    def record_attempt(
+        self, delivery_id: str, attempt: dict[str, Any], status: str, next_attempt_at: str | None, now: str
+    ) -> bool:
+        return applied(
+            self._client.update_item,
+            TableName=self._table,
+            Key=table.delivery_key(delivery_id),
+            UpdateExpression="SET attempts = list_append(attempts, :attempt), attemptCount = :count, "
+            "#status = :status, nextAttemptAt = :next, updatedAt = :now",
+            ConditionExpression="attemptCount = :previous",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":attempt": to_value([attempt]),
+                ":count": {"N": str(attempt["attempt"])},
+                ":previous": {"N": str(attempt["attempt"] - 1)},
+                ":status": {"S": status},
+                ":next": to_value(next_attempt_at),
+                ":now": {"S": now},
+            },
+        )
+
+    def reopen(self, delivery_id: str, now: str) -> bool:
+        return applied(
+            self._client.update_item,
+            TableName=self._table,
+            Key=table.delivery_key(delivery_id),
+            UpdateExpression="SET #status = :pending, nextAttemptAt = :now, updatedAt = :now",
+            ConditionExpression="#status IN (:delivered, :failed)",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":pending": {"S": "pending"},
+                ":delivered": {"S": "delivered"},
+                ":failed": {"S": "failed"},
+                ":now": {"S": now},
+            },
+        )

@@ -1,0 +1,68 @@
+"""Delivery over HTTP: DNS resolution and a POST pinned to the address the URL policy approved."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+import time
+from typing import Any
+
+from chalicelib.webhooks.domain import HttpResult
+
+TIMEOUT_SECONDS = 10.0
+MAX_RESPONSE_BYTES = 1024  # a receiver's answer is read at most this far, then dropped
+
+
+class SocketResolver:
+    def resolve(self, host: str, port: int) -> list[str]:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the address the URL policy approved, not to a fresh DNS answer (no rebinding)."""
+
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self._address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
+
+
+class HttpSender:
+    """POST with a 10 s timeout, no redirects (http.client never follows them), and at most
+    MAX_RESPONSE_BYTES of the answer read."""
+
+    def __init__(self, timeout: float = TIMEOUT_SECONDS) -> None:
+        self._timeout = timeout
+
+    def post(self, target: Any, address: str, headers: dict[str, str], body: str) -> HttpResult:
+        kind = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+        connection = kind(target.host, target.port, address, self._timeout)
+        started = time.monotonic()
+        try:
+            connection.request("POST", target.path, body=body.encode(), headers=headers)
+            response = connection.getresponse()
+            response.read(MAX_RESPONSE_BYTES)
+            status = response.status
+        except (OSError, http.client.HTTPException) as error:
+            return HttpResult(None, _ms_since(started), f"{type(error).__name__}: {error}"[:300])
+        finally:
+            connection.close()
+        return HttpResult(status, _ms_since(started), None if 200 <= status < 300 else f"HTTP {status}")
+
+
+def _ms_since(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)

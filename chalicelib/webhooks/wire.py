@@ -1,0 +1,67 @@
+"""Webhooks on the wire: what the API accepts (strict, unknown fields refused) and how a
+subscription (never its secret) and a delivery are shown."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, StrictBool, StrictStr
+
+from chalicelib.shared.wire import WireModel
+from chalicelib.webhooks.domain import Delivery, Subscription
+from chalicelib.webhooks.notifications import EVENT_TYPES
+
+
+def _event_types(values: list[str]) -> list[str]:
+    unknown = [v for v in values if v not in EVENT_TYPES]
+    if unknown:
+        raise ValueError(f"unknown event type(s) {', '.join(unknown)}; known: {', '.join(EVENT_TYPES)}")
+    return list(dict.fromkeys(values))  # keep order, drop repeats
+
+
+EventTypes = Annotated[list[StrictStr], Field(min_length=1, max_length=len(EVENT_TYPES) * 2)]
+Url = Annotated[StrictStr, Field(min_length=1, max_length=2048)]
+Description = Annotated[StrictStr, Field(max_length=500)]
+
+
+class WebhookCreate(WireModel):
+    url: Url
+    events: Annotated[EventTypes, AfterValidator(_event_types)]
+    description: Description = ""
+
+
+class WebhookUpdate(WireModel):
+    url: Url | None = None
+    events: Annotated[EventTypes, AfterValidator(_event_types)] | None = None
+    enabled: StrictBool | None = None
+    description: Description | None = None
+
+
+def delivery_json(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "deliveryId": delivery.delivery_id,
+        "webhookId": delivery.webhook_id,
+        "messageId": delivery.message_id,
+        "eventType": delivery.event_type,
+        "status": delivery.status,
+        "createdAt": delivery.created_at,
+        "updatedAt": delivery.updated_at,
+        "nextAttemptAt": delivery.next_attempt_at if delivery.status == "pending" else None,
+        "attempts": [dict(a) for a in delivery.attempts],
+        "payload": json.loads(delivery.body),
+    }
+
+
+def subscription_json(subscription: Subscription) -> dict[str, Any]:
+    """A subscription on the wire: never its secret."""
+    return {
+        "webhookId": subscription.webhook_id,
+        "url": subscription.url,
+        "events": list(subscription.events),
+        "enabled": subscription.enabled,
+        "description": subscription.description,
+        "disabledReason": subscription.disabled_reason,
+        "createdAt": subscription.created_at,
+        "updatedAt": subscription.updated_at,
+    }
