@@ -21,6 +21,7 @@ from chalicelib.shared import table
 from chalicelib.shared.cursor import Position
 from chalicelib.shared.dynamo import (
     ITEM_ABSENT,
+    applied,
     batch_get,
     error_code,
     from_item,
@@ -155,8 +156,9 @@ class DynamoRequestRepository:
         item = from_item(response["Item"])
         return item["requestId"], item["fingerprint"]
 
-    def mark_failed(self, request_id: str, reason: str, now: str) -> None:
-        self._client.update_item(
+    def mark_failed(self, request_id: str, reason: str, now: str) -> bool:
+        return applied(
+            self._client.update_item,
             TableName=self._table,
             Key=table.request_key(request_id),
             UpdateExpression="SET #status = :failed, failure = :reason, completedAt = :now",

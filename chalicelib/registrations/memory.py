@@ -55,9 +55,13 @@ class MemoryRequestRepository:
     def existing(self, request_ids: list[str]) -> set[str]:
         return {r for r in request_ids if r in self.records}
 
-    def mark_failed(self, request_id: str, reason: str, now: str) -> None:
-        record = self.records[request_id]
-        self.records[request_id] = replace(record, status="failed", failure=reason, completed_at=now)
+    def mark_failed(self, request_id: str, reason: str, now: str) -> bool:
+        with self._lock:
+            record = self.records.get(request_id)
+            if record is None or record.status != "pending":
+                return False
+            self.records[request_id] = replace(record, status="failed", failure=reason, completed_at=now)
+            return True
 
     def release_idempotency(self, key: str) -> None:
         self.claims.pop(key, None)

@@ -14,11 +14,11 @@ import pytest
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
 
-aws_cdk = pytest.importorskip("aws_cdk", reason="pip install -r requirements-infra.txt")
-from aws_cdk.assertions import Template  # noqa: E402
+import aws_cdk  # after the JSII settings above
+from aws_cdk.assertions import Template
 
-from infrastructure.app import build  # noqa: E402
-from infrastructure.stack import TurnstileStack  # noqa: E402
+from infrastructure.app import build
+from infrastructure.stack import TurnstileStack
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""One contract, two implementations: the in-memory fakes and DynamoDB Local behave the same."""
+"""EventRepository and UserRepository: the in-memory fakes and DynamoDB Local behave the same."""
 
 from __future__ import annotations
 
@@ -10,20 +10,21 @@ import pytest
 from chalicelib.events.domain import Event, EventStatus
 from chalicelib.events.dynamodb import DynamoEventRepository
 from chalicelib.events.memory import MemoryEventRepository
+from chalicelib.shared import resources
+from chalicelib.shared.problems import InvalidCursor
 from chalicelib.users.domain import User
 from chalicelib.users.dynamodb import DynamoUserRepository
 from chalicelib.users.memory import MemoryUserRepository
+from devstack.bootstrap import create_table
 
 
 @pytest.fixture(params=["memory", "dynamodb"])
 def repositories(request):
+    """A fresh table per test: the event listings below count everything in it."""
     if request.param == "memory":
         return MemoryEventRepository(), MemoryUserRepository()
     emulators = request.getfixturevalue("emulators")
     table = f"contract-{uuid.uuid4().hex[:8]}"
-    from chalicelib.shared import resources
-    from devstack.bootstrap import create_table
-
     dynamodb = emulators.client("dynamodb")
     create_table(dynamodb, replace(resources.TABLE, name=table))
     return DynamoEventRepository(dynamodb, table), DynamoUserRepository(dynamodb, table)
@@ -97,3 +98,24 @@ def test_users(repositories):
     assert not users.add(ada)
     assert users.get("ada") == ada
     assert users.get("nobody") is None
+
+
+def test_a_position_from_another_listing_is_an_invalid_cursor(repositories):
+    events, _ = repositories
+    for day in (1, 2, 3):
+        events.add(event(f"e{day}", day))
+    _, after = events.list(None, 1, None)
+    assert after is not None
+    with pytest.raises(InvalidCursor):
+        events.list(None, 1, {"forged": "position"})
+
+
+def test_users_existing_and_add_many_never_overwrite(repositories):
+    _, users = repositories
+    ada = User("ada", "Ada", "ada@example.org", "c")
+    users.add(ada)
+    assert users.existing(["ada", "bob", "ada"]) == {"ada"}
+    created = users.add_many([User("ada", "Imposter"), User("bob", "Bob"), User("cy", "Cy")])
+    assert created == 2
+    assert users.get("ada") == ada
+    assert users.existing(["ada", "bob", "cy", "dan"]) == {"ada", "bob", "cy"}

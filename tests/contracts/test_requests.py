@@ -1,0 +1,104 @@
+"""RequestRepository and CommandQueue: the in-memory fakes, DynamoDB Local and moto's SQS agree."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chalicelib.registrations.dynamodb import DynamoRequestRepository
+from chalicelib.registrations.memory import MemoryCommandQueue, MemoryRequestRepository
+from chalicelib.registrations.messages import CommandMessage
+from chalicelib.registrations.ports import IdempotencyKeyTaken, QueueUnavailable, RequestRecord
+from chalicelib.registrations.sqs import SqsCommandQueue
+from tests.contracts.conftest import unique
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def requests(request):
+    if request.param == "memory":
+        return MemoryRequestRepository()
+    real = request.getfixturevalue("real")
+    return DynamoRequestRepository(real.dynamodb, real.table)
+
+
+def pending(request_id: str) -> RequestRecord:
+    return RequestRecord(request_id, "register", "ev", "ada", "pending", "2026-01-01T00:00:00.000000Z")
+
+
+def test_create_and_get(requests):
+    record = pending(unique("r"))
+    requests.create(record, None)
+    assert requests.get(record.request_id) == record
+    assert requests.get(unique("missing")) is None
+
+
+def test_an_idempotency_key_is_claimed_once_with_its_fingerprint(requests):
+    key, first, second = unique("key"), pending(unique("r")), pending(unique("r"))
+    requests.create(first, (key, "fp-1"))
+    assert requests.find_idempotent(key) == (first.request_id, "fp-1")
+    with pytest.raises(IdempotencyKeyTaken) as taken:
+        requests.create(second, (key, "fp-2"))
+    assert (taken.value.request_id, taken.value.fingerprint) == (first.request_id, "fp-1")
+    assert requests.get(second.request_id) is None, "a refused claim stores no request"
+    requests.release_idempotency(key)
+    assert requests.find_idempotent(key) is None
+    requests.create(second, (key, "fp-2"))
+    assert requests.find_idempotent(key) == (second.request_id, "fp-2")
+
+
+def test_existing_names_the_recorded_requests(requests):
+    a, b = pending(unique("r")), pending(unique("r"))
+    requests.create(a, None)
+    requests.create(b, None)
+    assert requests.existing([a.request_id, unique("none"), b.request_id]) == {a.request_id, b.request_id}
+
+
+def test_mark_failed_only_fails_a_pending_request(requests):
+    record = pending(unique("r"))
+    requests.create(record, None)
+    assert requests.mark_failed(record.request_id, "queue_unavailable", "2026-01-01T00:00:01.000000Z")
+    failed = requests.get(record.request_id)
+    assert (failed.status, failed.failure, failed.completed_at) == (
+        "failed",
+        "queue_unavailable",
+        "2026-01-01T00:00:01.000000Z",
+    )
+    assert not requests.mark_failed(record.request_id, "other", "2026-01-01T00:00:02.000000Z")
+    assert requests.get(record.request_id) == failed
+    assert not requests.mark_failed(unique("missing"), "x", "2026-01-01T00:00:02.000000Z")
+
+
+@pytest.fixture(params=["memory", "sqs"])
+def command_queue(request):
+    if request.param == "memory":
+        queue = MemoryCommandQueue()
+        return queue, lambda: [m.body() for m in queue.sent], lambda: setattr(queue, "available", False)
+    real = request.getfixturevalue("real")
+    url = real.sqs.create_queue(QueueName=unique("contract") + ".fifo", Attributes={"FifoQueue": "true"})[
+        "QueueUrl"
+    ]
+    queue = SqsCommandQueue(real.sqs, url)
+
+    def received() -> list[str]:
+        messages = real.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        return [m["Body"] for m in messages]
+
+    return queue, received, lambda: setattr(queue, "_url", url + "-deleted")
+
+
+def test_a_command_is_queued_once_per_request_id(command_queue):
+    queue, received, _ = command_queue
+    message = CommandMessage(type="register", requestId=unique("r"), eventId="ev", userId="ada")
+    queue.send(message)
+    if isinstance(queue, SqsCommandQueue):
+        queue.send(message)  # the request id deduplicates a retried send on SQS
+    bodies = received()
+    assert [json.loads(b) for b in bodies] == [json.loads(message.body())]
+
+
+def test_an_unreachable_queue_raises_queue_unavailable(command_queue):
+    queue, _, break_it = command_queue
+    break_it()
+    with pytest.raises(QueueUnavailable):
+        queue.send(CommandMessage(type="register", requestId=unique("r"), eventId="ev", userId="ada"))

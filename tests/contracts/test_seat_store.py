@@ -1,0 +1,125 @@
+"""SeatStore: the registration worker's store, in memory and on DynamoDB Local, under one contract
+(the property machine in tests/property drives both through long random histories as well)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from chalicelib.events.domain import Event
+from chalicelib.events.dynamodb import DynamoEventRepository
+from chalicelib.registrations.domain import Cancel, Command, Register, decide
+from chalicelib.registrations.memory import MemorySeatStore
+from chalicelib.registrations.messages import CommandMessage
+from chalicelib.registrations.ports import ConcurrentChange, SeatStore, Snapshot
+from chalicelib.registrations.seat_store import DynamoSeatStore
+from tests.contracts.conftest import unique
+
+NOW = "2026-01-01T00:00:00.000000Z"
+
+
+@dataclass
+class Seats:
+    store: SeatStore
+    add_event: Callable[[str, int], None]  # event id, capacity (waitlist enabled)
+    delete_event: Callable[[str], None]  # what DELETE /events/{id} does before the purge
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def seats(request) -> Seats:
+    if request.param == "memory":
+        store = MemorySeatStore()
+        return Seats(store, lambda e, c: store.add_event(e, c, True), lambda e: None)
+    real = request.getfixturevalue("real")
+    events = DynamoEventRepository(real.dynamodb, real.table)
+
+    def add(event_id: str, capacity: int) -> None:
+        events.add(Event(event_id, "t", "2026-01-01", capacity, waitlist_enabled=True, created_at="c"))
+
+    return Seats(DynamoSeatStore(real.dynamodb, real.table), add, events.mark_deleting)
+
+
+def message(command: Command, event_id: str) -> CommandMessage:
+    kind = "register" if isinstance(command, Register) else "cancel"
+    return CommandMessage(type=kind, requestId=command.request_id, eventId=event_id, userId=command.user_id)
+
+
+def load(
+    seats: Seats,
+    event_id: str,
+    users: set[str] = frozenset(),
+    requests: set[str] = frozenset(),
+    head: int = 0,
+) -> Snapshot:
+    return seats.store.load(event_id, set(users), set(requests), head)
+
+
+def apply(seats: Seats, event_id: str, commands: list[Command], snapshot: Snapshot | None = None) -> None:
+    users = {c.user_id for c in commands}
+    snapshot = snapshot or load(seats, event_id, users, head=10)
+    plan = decide(snapshot.seats, commands)
+    seats.store.commit(snapshot, plan, {c.request_id: message(c, event_id) for c in commands}, NOW)
+
+
+def test_a_missing_event_loads_as_not_existing(seats):
+    assert not load(seats, unique("none")).seats.exists
+
+
+def test_a_commit_is_visible_to_the_next_load(seats):
+    event = unique("ev")
+    seats.add_event(event, 1)
+    apply(seats, event, [Register(f"{event}-r1", "ada"), Register(f"{event}-r2", "bob")])
+    loaded = load(seats, event, {"ada", "bob"}, head=10).seats
+    assert (loaded.confirmed, loaded.waitlisted, loaded.waitlist) == (1, 1, ["bob"])
+    assert {u: r.standing.value for u, r in loaded.registrations.items()} == {
+        "ada": "confirmed",
+        "bob": "waitlisted",
+    }
+
+
+def test_a_commit_on_a_stale_snapshot_is_a_concurrent_change(seats):
+    event = unique("ev")
+    seats.add_event(event, 5)
+    stale = load(seats, event, {"ada", "bob"})
+    apply(seats, event, [Register(f"{event}-r1", "ada")])
+    with pytest.raises(ConcurrentChange):
+        apply(seats, event, [Register(f"{event}-r2", "bob")], snapshot=stale)
+    assert load(seats, event).seats.confirmed == 1
+
+
+def test_a_redelivered_request_cannot_be_decided_twice(seats):
+    event = unique("ev")
+    seats.add_event(event, 5)
+    apply(seats, event, [Register(f"{event}-r1", "ada")])
+    assert not load(seats, event, requests={f"{event}-r1"}).is_pending(f"{event}-r1")
+    with pytest.raises(ConcurrentChange):  # as if the completed check had been skipped
+        apply(seats, event, [Register(f"{event}-r1", "bob")])
+
+
+def test_the_waitlist_head_comes_in_order_and_says_whether_it_is_all(seats):
+    event = unique("ev")
+    seats.add_event(event, 1)
+    apply(seats, event, [Register(f"{event}-{u}", u) for u in ("ada", "bob", "cy", "dan")])
+    head = load(seats, event, head=2).seats
+    assert (head.waitlist, head.waitlist_complete) == (["bob", "cy"], False)
+    whole = load(seats, event, head=10).seats
+    assert (whole.waitlist, whole.waitlist_complete) == (["bob", "cy", "dan"], True)
+    apply(seats, event, [Cancel(f"{event}-c1", "ada")])
+    after = load(seats, event, {"bob"}, head=10).seats
+    assert (after.confirmed, after.waitlist, after.registrations["bob"].standing.value) == (
+        1,
+        ["cy", "dan"],
+        "confirmed",
+    )
+
+
+def test_purging_a_deleted_event_removes_it_and_its_registrations(seats):
+    event = unique("ev")
+    seats.add_event(event, 2)
+    apply(seats, event, [Register(f"{event}-{u}", u) for u in ("ada", "bob", "cy")])
+    seats.delete_event(event)
+    assert seats.store.purge(event) == 3
+    assert not load(seats, event, {"ada"}).seats.exists
+    assert seats.store.purge(event) == 0, "a redelivered purge finds nothing left"
