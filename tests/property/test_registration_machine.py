@@ -2,7 +2,7 @@
 
 One machine, two stores: the in-memory store (many examples, fast) and DynamoDB Local through
 the real adapter (few examples). After every step the stored state must equal the model's and
-every invariant of DESIGN.md must hold.
+every invariant of docs/architecture.md must hold.
 """
 
 from __future__ import annotations
