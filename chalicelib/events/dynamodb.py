@@ -11,7 +11,15 @@ from botocore.exceptions import ClientError
 from chalicelib.events.domain import EDITABLE_FIELDS, Event, EventStatus, date_sort_key
 from chalicelib.shared import table
 from chalicelib.shared.cursor import Position
-from chalicelib.shared.dynamo import ITEM_EXISTS, applied, error_code, from_item, put_if_absent, to_value
+from chalicelib.shared.dynamo import (
+    ITEM_EXISTS,
+    applied,
+    error_code,
+    from_item,
+    index_query,
+    put_if_absent,
+    to_value,
+)
 from chalicelib.shared.problems import InvalidCursor
 
 _INDEX_KEYS = ("GSI1SK", "GSI2PK", "GSI2SK")
@@ -94,14 +102,7 @@ class DynamoEventRepository:
             index, partition = table.GSI2, table.events_with_status(status)
         else:
             index, partition = table.GSI1, table.ALL_EVENTS
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": index,
-            "KeyConditionExpression": "#pk = :pk",
-            "ExpressionAttributeNames": {"#pk": f"{index}PK"},
-            "ExpressionAttributeValues": {":pk": {"S": partition}},
-            "Limit": limit,
-        }
+        request = index_query(self._table, index, f"{index}PK", partition, limit)
         if after is not None:
             request["ExclusiveStartKey"] = _start_key(after, index)
         try:

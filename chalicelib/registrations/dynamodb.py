@@ -25,6 +25,7 @@ from chalicelib.shared.dynamo import (
     batch_get,
     error_code,
     from_item,
+    index_query,
     plain_key,
     to_item,
 )
@@ -227,14 +228,7 @@ class DynamoRegistrationQueries:
     def _query(
         self, index: str, partition_name: str, partition: str, limit: int, after: Position | None
     ) -> dict[str, Any]:
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": index,
-            "KeyConditionExpression": "#pk = :pk",
-            "ExpressionAttributeNames": {"#pk": partition_name},
-            "ExpressionAttributeValues": {":pk": {"S": partition}},
-            "Limit": limit,
-        }
+        request = index_query(self._table, index, partition_name, partition, limit)
         if after:
             request["ExclusiveStartKey"] = _start_key(after)
         return request

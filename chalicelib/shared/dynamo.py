@@ -62,6 +62,18 @@ def plain_key(last_evaluated_key: dict[str, Any] | None) -> dict[str, Any] | Non
     return from_item(last_evaluated_key) if last_evaluated_key else None
 
 
+def index_query(table: str, index: str, partition_name: str, partition: str, limit: int) -> dict[str, Any]:
+    """A Query of one partition of an index, `limit` items at a time."""
+    return {
+        "TableName": table,
+        "IndexName": index,
+        "KeyConditionExpression": "#pk = :pk",
+        "ExpressionAttributeNames": {"#pk": partition_name},
+        "ExpressionAttributeValues": {":pk": {"S": partition}},
+        "Limit": limit,
+    }
+
+
 # --- errors ------------------------------------------------------------------------------------
 
 
