@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 DYNAMODB_LOCAL_PACKAGE := amplify-dynamodb-simulator@2.9.30
 DYNAMODB_LOCAL_DIR := .cache/dynamodb-local
 
-.PHONY: dev test check lint bench dlq dynamodb-local install clean synth deploy destroy
+.PHONY: dev test check lint token bench dlq dynamodb-local install clean synth deploy destroy
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-infra.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is needed"; exit 1; }
@@ -42,6 +42,15 @@ check: install
 	$(VENV)/bin/mypy
 
 lint: check
+
+# A bearer token for the local stack: make token SUBJECT=ada [GROUPS=organizers,admins]
+SUBJECT ?=
+GROUPS ?=
+token: install
+	@test -n "$(SUBJECT)" || { echo "usage: make token SUBJECT=ada [GROUPS=organizers]"; exit 2; }
+	@$(PY) -m cli.turnstile token --subject "$(SUBJECT)" $(foreach g,$(subst $(comma), ,$(GROUPS)),--group $(g))
+
+comma := ,
 
 bench: install dynamodb-local
 	$(PY) -m bench

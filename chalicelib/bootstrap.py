@@ -44,7 +44,9 @@ from chalicelib.registrations.ports import (
 from chalicelib.registrations.seat_store import DynamoSeatStore
 from chalicelib.registrations.service import RegistrationService, RequestSubmitter, SeatChanges
 from chalicelib.registrations.sqs import SqsCommandQueue, SqsDeadLetters
+from chalicelib.shared.auth import TokenVerifier, jwks_keys
 from chalicelib.shared.aws import client
+from chalicelib.shared.caller import Caller
 from chalicelib.shared.clock import (
     Clock,
     IdGenerator,
@@ -83,6 +85,7 @@ class Services:
     """Every use case, wired. API routes and workers reach features only through these."""
 
     settings: Settings
+    auth: TokenVerifier
     events: EventService
     users: UserService
     registrations: RegistrationService
@@ -127,9 +130,10 @@ def _wire(
     a = adapters
     return Services(
         settings=config,
+        auth=TokenVerifier(jwks_keys(config.jwks), config.jwt_issuer, config.jwt_audience),
         events=events,
         users=UserService(a.users, clock, ids),
-        registrations=RegistrationService(a.events, a.users, a.requests, a.queries, submitter),
+        registrations=RegistrationService(events, a.users, a.requests, a.queries, submitter),
         seat_changes=SeatChanges(events, a.events, submitter, ids),
         decisions=DecisionService(a.seats, clock),
         dead_letters=a.dead_letters,
@@ -148,7 +152,7 @@ def _wire(
             parse_schedule(config.webhook_retry_schedule),
             config.webhook_disable_after_failures,
         ),
-        imports=ImportService(a.imports, a.payloads, a.import_queue, a.events, clock, ids),
+        imports=ImportService(a.imports, a.payloads, a.import_queue, events, clock, ids),
         import_processor=ImportProcessor(
             a.imports,
             a.payloads,
@@ -221,6 +225,11 @@ def in_memory(
     return _wire(
         config, adapters, clock or SystemClock(), ids or UuidGenerator(), randomness or SystemRandomness()
     )
+
+
+def caller_of(request: Any) -> Caller:
+    """Who makes this HTTP request (anonymous without an Authorization header)."""
+    return services().auth.caller(request.headers.get("authorization"))
 
 
 _current: Services | None = None

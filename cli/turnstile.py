@@ -1,6 +1,10 @@
-"""`python -m cli.turnstile import FILE --event EVENT_ID [--api URL]`: bulk-import registrations.
+"""Turnstile's command line.
 
-Uploads a CSV (columns userId, name, email) or JSON ({"rows": [...]}) file to a running
+`python -m cli.turnstile token --subject ID [--group G ...] [--expires-in SECONDS]` prints a bearer
+token for the local stack (signed with its key under `.cache/auth/`), and nothing else.
+
+`python -m cli.turnstile import FILE --event EVENT_ID [--api URL] [--token TOKEN]` bulk-imports
+registrations. Uploads a CSV (columns userId, name, email) or JSON ({"rows": [...]}) file to a running
 Turnstile, shows a progress bar of decided rows until the import completes, then prints a
 summary and the first errors. Exit status: 0 completed, 1 the import failed (or timed out),
 2 the API refused the file or could not be reached.
@@ -19,6 +23,7 @@ import requests
 from tqdm import tqdm
 
 DEFAULT_API = os.environ.get("TURNSTILE_API", "http://127.0.0.1:8000")
+DEFAULT_TOKEN = os.environ.get("TURNSTILE_TOKEN")
 OUTCOMES = ("confirmed", "waitlisted", "alreadyRegistered", "rejected")
 
 
@@ -38,6 +43,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     imp.add_argument("--idempotency-key", help="makes a retried upload return the first import")
     imp.add_argument("--timeout", type=float, default=3600, help="give up waiting after this many seconds")
     imp.add_argument("--no-progress", action="store_true", help="no progress bar (e.g. in CI logs)")
+    imp.add_argument(
+        "--token",
+        default=DEFAULT_TOKEN,
+        help="bearer token of the event's owner or an admin (or $TURNSTILE_TOKEN)",
+    )
+    tok = commands.add_parser("token", help="print a bearer token for the local stack")
+    tok.add_argument("--subject", required=True, help="the user id the token is for (its `sub`)")
+    tok.add_argument("--group", action="append", default=[], choices=("organizers", "admins"))
+    tok.add_argument("--expires-in", type=int, default=3600, metavar="SECONDS", help="default 3600")
     return parser.parse_args(argv)
 
 
@@ -52,9 +66,11 @@ def _problem(response: requests.Response) -> str:
 
 
 class Api:
-    def __init__(self, base: str, session: requests.Session | None = None) -> None:
+    def __init__(self, base: str, session: requests.Session | None = None, token: str | None = None) -> None:
         self.base = base.rstrip("/")
         self.http = session or requests.Session()
+        if token:
+            self.http.headers["Authorization"] = f"Bearer {token}"
 
     def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         try:
@@ -132,7 +148,7 @@ def run_import(args: argparse.Namespace, out: TextIO | None = None, err: TextIO 
     if not args.file.is_file():
         print(f"no such file: {args.file}", file=err)
         return 2
-    api = Api(args.api)
+    api = Api(args.api, token=args.token)
     try:
         accepted = api.submit(args.event, args.file, args.dry_run, args.idempotency_key)
         import_id = accepted["importId"]
@@ -152,8 +168,17 @@ def run_import(args: argparse.Namespace, out: TextIO | None = None, err: TextIO 
     return 1
 
 
+def print_token(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    from devstack import keys  # the local stack's signer (not needed to import a file)
+
+    print(keys.token(args.subject, args.group, args.expires_in), file=out or sys.stdout)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command == "token":
+        return print_token(args)
     return run_import(args)
 
 

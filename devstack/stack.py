@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 
 from chalicelib.shared import resources
+from devstack import keys
 from devstack.api import api_server, serve_in_thread
 from devstack.bootstrap import bootstrap
 from devstack.emulators import Emulators
@@ -35,6 +36,7 @@ def configure_environment(emulators: Emulators) -> dict[str, str]:
         "TURNSTILE_ALLOW_LOOPBACK_WEBHOOKS": "true",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_NAMESPACE": "Turnstile",
+        **keys.environment(),  # tokens from `python -m cli.turnstile token` verify
     }
     os.environ.update(turnstile)
     return {**emulators.environment(), **turnstile}

@@ -13,6 +13,9 @@ import pytest
 
 from devstack.emulators import Emulators, free_port
 
+# Tokens: one throwaway key pair for the whole run (tests, their emulators and any stack they start).
+os.environ.setdefault("TURNSTILE_AUTH_DIR", tempfile.mkdtemp(prefix="turnstile-test-keys-"))
+
 # Never let a test reach real AWS: credentials and region are the emulators' dummies.
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")

@@ -31,6 +31,11 @@ class Event:
     version: int = 1
     created_at: str = ""
     updated_at: str = ""
+    owner_id: str = ""  # the organizer who created it; "" for events made before owners existed
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status is EventStatus.DRAFT
 
     @property
     def available_seats(self) -> int:

@@ -49,6 +49,7 @@ def event_to_item(event: Event) -> dict[str, Any]:
         "version": event.version,
         "createdAt": event.created_at,
         "updatedAt": event.updated_at,
+        "ownerId": event.owner_id or None,
     }
 
 
@@ -68,6 +69,7 @@ def event_from_item(item: dict[str, Any]) -> Event:
         version=int(item.get("version", 1)),
         created_at=item.get("createdAt", ""),
         updated_at=item.get("updatedAt", ""),
+        owner_id=item.get("ownerId", ""),
     )
 
 

@@ -74,4 +74,5 @@ def event_json(event: Event) -> dict[str, Any]:
         "version": event.version,
         "createdAt": event.created_at,
         "updatedAt": event.updated_at,
+        "ownerId": event.owner_id or None,
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.bootstrap import services
+from chalicelib.bootstrap import caller_of, services
 from chalicelib.imports.wire import dry_run, import_json, retry_after, row_error_json
 from chalicelib.registrations.wire import idempotency_key
 from chalicelib.shared.http import api_route, json_response, listing, query, raw_body
@@ -17,6 +17,7 @@ def create_import(eventId: str) -> Response:
     request = blueprint.current_request
     key = request.headers.get("idempotency-key")
     record = services().imports.submit(
+        caller_of(request),
         eventId,
         request.headers.get("content-type"),
         raw_body(request),
@@ -29,16 +30,18 @@ def create_import(eventId: str) -> Response:
 
 @api_route(blueprint, "/imports/{importId}", ["GET"])
 def get_import(importId: str) -> Response:
-    record = services().imports.get(importId)
+    record = services().imports.get(caller_of(blueprint.current_request), importId)
     return json_response(import_json(record), headers=retry_after(record))
 
 
 @api_route(blueprint, "/imports/{importId}/errors", ["GET"])
 def import_errors(importId: str) -> Response:
+    request = blueprint.current_request
+    caller = caller_of(request)
     return listing(
-        blueprint.current_request,
+        request,
         services().settings.cursor_secret,
         f"import-errors/{importId}",
-        lambda limit, after: services().imports.errors(importId, limit, after),
+        lambda limit, after: services().imports.errors(caller, importId, limit, after),
         row_error_json,
     )

@@ -36,6 +36,7 @@ class ImportRecord:
     updated_at: str = ""
     completed_at: str | None = None
     failure: str | None = None
+    owner_id: str = ""  # the event's owner when the import was made: they and admins may read it
 
     @property
     def in_flight(self) -> int:

@@ -43,6 +43,7 @@ _ATTRIBUTES = {
     "updated_at": "updatedAt",
     "completed_at": "completedAt",
     "failure": "failure",
+    "owner_id": "eventOwnerId",
 }
 
 

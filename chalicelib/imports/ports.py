@@ -8,6 +8,7 @@ from chalicelib.events.domain import Event
 from chalicelib.imports.domain import ImportRecord
 from chalicelib.imports.rows import RowError
 from chalicelib.registrations.messages import CommandMessage
+from chalicelib.shared.caller import Caller
 from chalicelib.shared.cursor import Position
 from chalicelib.users.domain import User
 
@@ -77,8 +78,8 @@ class RegistrationFeed(Protocol):
         ...
 
 
-# Views of other features' repositories: the events, users and registrations repositories
-# satisfy these as they are (bootstrap passes them in), so imports never touch their items.
+# Views of other features: the users and requests repositories and the events service satisfy
+# these as they are (bootstrap passes them in), so imports never touch their items.
 
 
 class UserDirectory(Protocol):
@@ -98,4 +99,6 @@ class RequestLookup(Protocol):
 
 
 class EventLookup(Protocol):
-    def get(self, event_id: str) -> Event | None: ...
+    def owned(self, caller: Caller, event_id: str, if_match: int | None = None) -> Event:
+        """The event if the caller may manage it (events.service.EventService)."""
+        ...

@@ -39,6 +39,7 @@ from chalicelib.imports.ports import (
 from chalicelib.imports.rows import CSV, RowError
 from chalicelib.registrations.messages import REGISTER, CommandMessage
 from chalicelib.registrations.ports import QueueUnavailable
+from chalicelib.shared.caller import Caller
 from chalicelib.shared.clock import Clock, IdGenerator
 from chalicelib.shared.cursor import Position
 from chalicelib.shared.problems import (
@@ -81,14 +82,14 @@ class ImportService:
 
     def submit(
         self,
+        caller: Caller,
         event_id: str,
         content_type: str | None,
         body: bytes,
         dry_run: bool = False,
         idempotency_key: str | None = None,
     ) -> ImportRecord:
-        if self.events.get(event_id) is None:
-            raise NotFound(f"No event with eventId '{event_id}'.")
+        event = self.events.owned(caller, event_id)  # 401, 404 or 403 before anything is read
         kind = rowcheck.media_type(content_type)
         total = len(rowcheck.parse_payload(kind, body))  # 413 / 400 / 422 before anything is stored
         if total == 0:
@@ -96,7 +97,8 @@ class ImportService:
         fingerprint = hashlib.sha256(f"{event_id}\n{kind}\n{dry_run}\n".encode() + body).hexdigest()
         import_id = self.ids.new_id()
         if idempotency_key is not None:
-            import_id = hashlib.sha256(f"import\n{idempotency_key}".encode()).hexdigest()[:32]
+            scoped = f"import\n{caller.subject}\n{idempotency_key}"  # two callers' keys never meet
+            import_id = hashlib.sha256(scoped.encode()).hexdigest()[:32]
             earlier = self.imports.get(import_id)
             if earlier is not None:
                 return self._repeat(earlier, fingerprint)
@@ -112,6 +114,7 @@ class ImportService:
             payload_key=payload_key(import_id, kind),
             fingerprint=fingerprint,
             total=total,
+            owner_id=event.owner_id,
         )
         self.payloads.put(record.payload_key, body, kind)
         if not self.imports.create(record):
@@ -131,14 +134,18 @@ class ImportService:
             raise IdempotencyKeyReused("This Idempotency-Key was used for a different import.")
         return earlier
 
-    def get(self, import_id: str) -> ImportRecord:
+    def get(self, caller: Caller, import_id: str) -> ImportRecord:
+        """The import, for the owner of its event and admins (404 to anyone else)."""
+        caller.require()
         record = self.imports.get(import_id)
-        if record is None:
+        if record is None or not caller.owns(record.owner_id):
             raise NotFound(f"No import with importId '{import_id}'.")
         return record
 
-    def errors(self, import_id: str, limit: int, after: Position | None) -> tuple[list[RowError], Any]:
-        self.get(import_id)
+    def errors(
+        self, caller: Caller, import_id: str, limit: int, after: Position | None
+    ) -> tuple[list[RowError], Any]:
+        self.get(caller, import_id)
         return self.imports.errors(import_id, limit, after)
 
 

@@ -70,6 +70,7 @@ def request_item(
     created_at: str,
     import_id: str | None = None,
     row: int | None = None,
+    requested_by: str | None = None,
 ) -> dict[str, Any]:
     """The record of one asynchronous request (what `GET /requests/{id}` reads); it expires
     REQUEST_TTL_SECONDS after it was created."""
@@ -84,6 +85,7 @@ def request_item(
         "userId": user_id,
         "importId": import_id,
         "row": row,
+        "requestedBy": requested_by,
         "status": status,
         "createdAt": created_at,
         "expiresAt": int(created.timestamp()) + REQUEST_TTL_SECONDS,
@@ -101,6 +103,7 @@ def record_from_item(item: dict[str, Any]) -> RequestRecord:
         outcome=item.get("outcome"),
         completed_at=item.get("completedAt"),
         failure=item.get("failure"),
+        requested_by=item.get("requestedBy"),
     )
 
 
@@ -111,7 +114,13 @@ class DynamoRequestRepository:
 
     def create(self, record: RequestRecord, idempotency: tuple[str, str] | None) -> None:
         item = request_item(
-            record.request_id, record.type, record.event_id, record.user_id, record.status, record.created_at
+            record.request_id,
+            record.type,
+            record.event_id,
+            record.user_id,
+            record.status,
+            record.created_at,
+            requested_by=record.requested_by,
         )
         put_request = {"TableName": self._table, "Item": to_item(item), "ConditionExpression": ITEM_ABSENT}
         if idempotency is None:

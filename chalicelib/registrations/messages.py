@@ -31,6 +31,7 @@ class CommandMessage(BaseModel):
     importId: str | None = None
     row: int | None = None
     createdAt: str | None = None  # when the request was accepted (kept on its record)
+    requestedBy: str | None = None  # who made it (kept on its record: they may read it)
 
     def to_command(self) -> Command:
         if self.type == REGISTER and self.userId:

@@ -24,6 +24,7 @@ class RequestRecord:
     outcome: dict[str, Any] | None = None
     completed_at: str | None = None
     failure: str | None = None
+    requested_by: str | None = None  # the subject who made it (None: an import's row)
 
 
 class IdempotencyKeyTaken(Exception):

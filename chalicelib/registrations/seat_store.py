@@ -120,10 +120,11 @@ class DynamoSeatStore:
     def commit(self, snapshot: Snapshot, plan: Plan, messages: dict[str, CommandMessage], now: str) -> None:
         event_id = snapshot.seats.event_id
         counts = {"confirmedCount": plan.confirmed, "waitlistCount": plan.waitlisted}
+        owner = snapshot.loaded.owner_id if snapshot.loaded is not None else ""
         writes = [self._event_write(snapshot, plan, messages, now)]
         for change in plan.changes:
             if not isinstance(change, SetCapacity):  # the event item's update carries it
-                writes.append(self._change_write(event_id, change, messages, now, counts))
+                writes.append(self._change_write(event_id, change, messages, now, counts, owner))
         decided = [(messages[c.request_id], c.outcome) for c in plan.changes if isinstance(c, Complete)]
         for hook in self._hooks:
             writes += hook.writes(decided)
@@ -196,7 +197,10 @@ class DynamoSeatStore:
         messages: dict[str, CommandMessage],
         now: str,
         counts: dict[str, int],
+        owner: str,
     ) -> dict[str, Any]:
+        """One change of the plan as a transaction item. Items the webhook relay reads (promotions,
+        completed requests) carry the event's counts after the plan and the event's owner."""
         if isinstance(change, Confirm):
             item = registration_item(event_id, change.user_id, Standing.CONFIRMED, change.request_id, now)
             return self._put(item, ITEM_ABSENT)
@@ -216,21 +220,24 @@ class DynamoSeatStore:
                 }
             }
         if isinstance(change, Promote):
-            return self._promote(event_id, change, now, counts)
+            return self._promote(event_id, change, now, counts, owner)
         assert isinstance(change, Complete)
-        return self._complete(change, messages[change.request_id], now, counts)
+        return self._complete(change, messages[change.request_id], now, counts, owner)
 
     def _put(self, item: dict[str, Any], condition: str) -> dict[str, Any]:
         return {"Put": {"TableName": self._table, "Item": to_item(item), "ConditionExpression": condition}}
 
-    def _promote(self, event_id: str, change: Promote, now: str, counts: dict[str, int]) -> dict[str, Any]:
+    def _promote(
+        self, event_id: str, change: Promote, now: str, counts: dict[str, int], owner: str
+    ) -> dict[str, Any]:
         promoted = registration_item(event_id, change.user_id, Standing.CONFIRMED, "", now)
         return {
             "Update": {
                 "TableName": self._table,
                 "Key": table.registration_key(event_id, change.user_id),
                 "UpdateExpression": "SET #status = :confirmed, confirmedAt = :now, promotedBy = :by, "
-                "GSI1PK = :gsi1pk, GSI2PK = :gsi2pk, GSI2SK = :gsi2sk, countsAfter = :counts REMOVE waitSeq",
+                "GSI1PK = :gsi1pk, GSI2PK = :gsi2pk, GSI2SK = :gsi2sk, countsAfter = :counts, "
+                "eventOwnerId = :owner REMOVE waitSeq",
                 "ConditionExpression": "#status = :waitlisted AND waitSeq = :seq",
                 "ExpressionAttributeNames": {"#status": "status"},
                 "ExpressionAttributeValues": {
@@ -243,6 +250,7 @@ class DynamoSeatStore:
                     ":gsi2pk": {"S": promoted["GSI2PK"]},
                     ":gsi2sk": {"S": promoted["GSI2SK"]},
                     ":counts": to_value(counts),
+                    ":owner": to_value(owner),
                 },
             }
         }
@@ -253,6 +261,7 @@ class DynamoSeatStore:
         message: CommandMessage,
         now: str,
         counts: dict[str, int],
+        owner: str,
     ) -> dict[str, Any]:
         """Write the request's completed record: outcome and the event's counts after the plan.
 
@@ -267,8 +276,11 @@ class DynamoSeatStore:
             message.createdAt or now,
             message.importId,
             message.row,
+            message.requestedBy,
         )
-        item.update(outcome=outcome_json(change.outcome), completedAt=now, countsAfter=counts)
+        item.update(
+            outcome=outcome_json(change.outcome), completedAt=now, countsAfter=counts, eventOwnerId=owner
+        )
         return {
             "Put": {
                 "TableName": self._table,

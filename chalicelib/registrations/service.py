@@ -21,14 +21,22 @@ from chalicelib.registrations.ports import (
     RequestRecord,
     RequestRepository,
 )
+from chalicelib.shared.caller import Caller
 from chalicelib.shared.clock import Clock, IdGenerator
 from chalicelib.shared.cursor import Position
-from chalicelib.shared.problems import EventNotOpen, IdempotencyKeyReused, NotFound, ServiceUnavailable
+from chalicelib.shared.problems import (
+    EventNotOpen,
+    Forbidden,
+    IdempotencyKeyReused,
+    NotFound,
+    ServiceUnavailable,
+)
 from chalicelib.users.ports import UserRepository
 
 
 def fingerprint(method: str, path: str, body: Any) -> str:
-    """What an Idempotency-Key is bound to: the same key may only repeat the same request."""
+    """What an Idempotency-Key is bound to: the same key may only repeat the same request (its
+    method, its concrete path, ids included, and its body)."""
     canonical = json.dumps([method, path, body], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -61,6 +69,7 @@ class RequestSubmitter:
             user_id=message.userId,
             status="pending",
             created_at=message.createdAt or "",
+            requested_by=message.requestedBy,
         )
         claim = (idempotency.key, idempotency.fingerprint) if idempotency else None
         try:
@@ -111,45 +120,74 @@ class RequestSubmitter:
 
 @dataclass
 class RegistrationService:
-    events: EventRepository
+    """Attendees register and cancel themselves; an event's owner and admins may register and
+    cancel anyone, and see the event's attendees. A request is visible to whoever made it, the
+    event's owner and admins; a user's registrations to that user and admins."""
+
+    events: EventService
     users: UserRepository
     requests: RequestRepository
     queries: RegistrationQueries
     submitter: RequestSubmitter
 
-    def register(self, event_id: str, user_id: str, idempotency: Idempotency | None) -> RequestRecord:
-        event = self.events.get(event_id)
-        if event is None:
-            raise NotFound(f"No event with eventId '{event_id}'.")
+    def register(
+        self, caller: Caller, event_id: str, user_id: str | None, idempotency: Idempotency | None
+    ) -> RequestRecord:
+        subject = caller.require()
+        event = self.events.get(caller, event_id)
+        user_id = user_id or subject
+        if user_id != subject and not caller.owns(event.owner_id):
+            raise Forbidden(
+                "You may register only yourself; the event's owner and admins may register others."
+            )
         self._user(user_id)
         if not event.is_open:
             raise EventNotOpen(f"Event '{event_id}' is {event.status.value}, not open for registration.")
-        fields = {"type": REGISTER, "eventId": event_id, "userId": user_id}
+        fields = {"type": REGISTER, "eventId": event_id, "userId": user_id, "requestedBy": subject}
         return self.submitter.submit(fields, idempotency)
 
-    def cancel(self, event_id: str, user_id: str, idempotency: Idempotency | None) -> RequestRecord:
-        if self.events.get(event_id) is None:
-            raise NotFound(f"No event with eventId '{event_id}'.")
+    def cancel(
+        self, caller: Caller, event_id: str, user_id: str, idempotency: Idempotency | None
+    ) -> RequestRecord:
+        subject = caller.require()
+        event = self.events.get(caller, event_id)
+        if not (caller.is_user(user_id) or caller.owns(event.owner_id)):
+            raise NotFound(f"No user with userId '{user_id}'.")  # not theirs to know about
         self._user(user_id)
-        fields = {"type": CANCEL, "eventId": event_id, "userId": user_id}
+        fields = {"type": CANCEL, "eventId": event_id, "userId": user_id, "requestedBy": subject}
         return self.submitter.submit(fields, idempotency)
 
-    def request(self, request_id: str) -> RequestRecord:
+    def request(self, caller: Caller, request_id: str) -> RequestRecord:
+        caller.require()
         record = self.requests.get(request_id)
-        if record is None:
+        if record is None or not self._may_see(caller, record):
             raise NotFound(f"No request with requestId '{request_id}'.")
         return record
 
+    def _may_see(self, caller: Caller, record: RequestRecord) -> bool:
+        if caller.is_admin or caller.is_user(record.requested_by):
+            return True
+        return caller.is_user(self.events.owner_of(record.event_id))
+
     def for_event(
-        self, event_id: str, status: str, limit: int, after: Position | None
+        self, caller: Caller, event_id: str, status: str, limit: int, after: Position | None
     ) -> tuple[list[dict[str, Any]], Position | None]:
-        if self.events.get(event_id) is None:
-            raise NotFound(f"No event with eventId '{event_id}'.")
-        return self.queries.for_event(event_id, status, limit, after)
+        """The event's attendees with their names and emails: for its owner and admins only."""
+        self.events.owned(caller, event_id)
+        rows, next_position = self.queries.for_event(event_id, status, limit, after)
+        users = self.users.get_many([row["userId"] for row in rows])
+        for row in rows:
+            user = users.get(row["userId"])
+            if user is not None:
+                row.update(name=user.name, email=user.email)
+        return rows, next_position
 
     def for_user(
-        self, user_id: str, status: str, limit: int, after: Position | None
+        self, caller: Caller, user_id: str, status: str, limit: int, after: Position | None
     ) -> tuple[list[dict[str, Any]], Position | None]:
+        caller.require()
+        if not (caller.is_user(user_id) or caller.is_admin):
+            raise NotFound(f"No user with userId '{user_id}'.")
         self._user(user_id)
         return self.queries.for_user(user_id, status, limit, after)
 
@@ -170,20 +208,27 @@ class SeatChanges:
     ids: IdGenerator
 
     def change_capacity(
-        self, event_id: str, changes: dict[str, Any], if_match: int | None, idempotency: Idempotency | None
+        self,
+        caller: Caller,
+        event_id: str,
+        changes: dict[str, Any],
+        if_match: int | None,
+        idempotency: Idempotency | None,
     ) -> RequestRecord:
-        self.events.matching(event_id, if_match)
+        self.events.owned(caller, event_id, if_match)
         others = {name: value for name, value in changes.items() if name != "capacity"}
         fields = {
             "type": CHANGE_CAPACITY,
             "eventId": event_id,
             "capacity": changes["capacity"],
             "changes": others,
+            "requestedBy": caller.subject,
         }
         return self.submitter.submit(fields, idempotency)
 
-    def delete_event(self, event_id: str) -> None:
+    def delete_event(self, caller: Caller, event_id: str) -> None:
         """Hide the event now; the worker removes it and its registrations in the event's order."""
+        self.events.owned(caller, event_id)
         if not self.repository.mark_deleting(event_id):
             raise NotFound(f"No event with eventId '{event_id}'.")
         try:

@@ -3,11 +3,13 @@ and the `Idempotency-Key` header. No chalice here: the worker stores outcomes in
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from chalicelib.registrations.domain import Outcome
 from chalicelib.registrations.ports import RequestRecord
 from chalicelib.registrations.service import Idempotency, fingerprint
+from chalicelib.shared.caller import Caller
 from chalicelib.shared.problems import FieldError, ValidationFailed
 from chalicelib.shared.wire import Identifier, WireModel
 
@@ -16,7 +18,7 @@ MAX_IDEMPOTENCY_KEY = 255
 
 
 class RegistrationCreate(WireModel):
-    userId: Identifier
+    userId: Identifier | None = None  # omitted: the caller registers themselves
 
 
 class RegistrationFilter(WireModel):
@@ -77,9 +79,17 @@ def idempotency_key(value: str) -> str:
     return value
 
 
-def idempotency(request: Any, body: object) -> Idempotency | None:
-    """The request's `Idempotency-Key`, bound to what it asks (method, path, body)."""
+def idempotency(request: Any, body: object, caller: Caller) -> Idempotency | None:
+    """The request's `Idempotency-Key`, scoped to the caller (two callers' keys never meet) and
+    bound to what it asks: the method, the concrete path and the body."""
     key = request.headers.get("idempotency-key")
     if key is None:
         return None
-    return Idempotency(idempotency_key(key), fingerprint(request.method, request.path, body))
+    scoped = f"{caller.subject or ''}#{idempotency_key(key)}"
+    return Idempotency(scoped, fingerprint(request.method, concrete_path(request), body))
+
+
+def concrete_path(request: Any) -> str:
+    """The path as called (chalice's `request.path` is the route's template)."""
+    params = request.uri_params or {}
+    return re.sub(r"\{(\w+)\}", lambda m: str(params.get(m.group(1), m.group(0))), request.path)

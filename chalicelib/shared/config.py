@@ -26,6 +26,12 @@ class Settings:
     webhook_retry_schedule: str = "5s,1m,5m,30m,2h,5h,8h,8h"
     # A subscription whose deliveries fail this many times in a row is disabled.
     webhook_disable_after_failures: int = 5
+    # Bearer tokens: where the signing keys are (Cognito's JWKS URL, or the local stack's JWKS
+    # file), and the issuer and audience (app client id) a token must name. No keys: no token is
+    # valid, so only the anonymous routes answer.
+    jwks: str = ""
+    jwt_issuer: str = ""
+    jwt_audience: str = ""
     # Import worker: rows of one import enqueued but undecided at most; seconds per run; seconds
     # without progress before an import is failed (chalicelib/imports/service.py).
     import_max_in_flight: int = 30
@@ -49,6 +55,9 @@ class Settings:
                 "TURNSTILE_WEBHOOK_RETRY_SCHEDULE", "5s,1m,5m,30m,2h,5h,8h,8h"
             ),
             webhook_disable_after_failures=int(os.environ.get("TURNSTILE_WEBHOOK_DISABLE_AFTER", "5")),
+            jwks=os.environ.get("TURNSTILE_JWKS", ""),
+            jwt_issuer=os.environ.get("TURNSTILE_JWT_ISSUER", ""),
+            jwt_audience=os.environ.get("TURNSTILE_JWT_AUDIENCE", ""),
             import_max_in_flight=int(os.environ.get("TURNSTILE_IMPORT_MAX_IN_FLIGHT", "30")),
             import_slice_seconds=float(os.environ.get("TURNSTILE_IMPORT_SLICE_SECONDS", "60")),
             import_stall_seconds=float(os.environ.get("TURNSTILE_IMPORT_STALL_SECONDS", "900")),

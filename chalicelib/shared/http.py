@@ -56,9 +56,8 @@ def read_json(request: Any) -> Any:
 
 
 def problem(error: TurnstileError) -> Response:
-    return Response(
-        body=problem_body(error), status_code=error.status, headers={"Content-Type": PROBLEM_JSON}
-    )
+    headers: dict[str, str | list[str]] = {"Content-Type": PROBLEM_JSON, **error.headers}
+    return Response(body=problem_body(error), status_code=error.status, headers=headers)
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -84,7 +83,7 @@ def problem_guard(view: Callable[..., Response]) -> Callable[..., Response]:
 
 CORS = CORSConfig(
     allow_origin="*",
-    allow_headers=["Idempotency-Key", "If-Match"],
+    allow_headers=["Authorization", "Idempotency-Key", "If-Match"],
     expose_headers=["Location", "ETag", "Retry-After"],
     max_age=600,
 )

@@ -30,6 +30,11 @@ class TurnstileError(Exception):
     def __str__(self) -> str:
         return self.detail
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """Headers the problem response carries besides its body."""
+        return {}
+
 
 class BadRequest(TurnstileError):
     status, type, title = 400, "bad-request", "Bad Request"
@@ -41,6 +46,22 @@ class MalformedJson(TurnstileError):
 
 class InvalidCursor(TurnstileError):
     status, type, title = 400, "invalid-cursor", "Invalid Cursor"
+
+
+class Unauthorized(TurnstileError):
+    """No valid bearer token where one is needed: 401 with `WWW-Authenticate: Bearer`."""
+
+    status, type, title = 401, "unauthorized", "Unauthorized"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": 'Bearer realm="turnstile"'}
+
+
+class Forbidden(TurnstileError):
+    """Authenticated, but not allowed to do this to a resource whose existence is public."""
+
+    status, type, title = 403, "forbidden", "Forbidden"
 
 
 class NotFound(TurnstileError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.bootstrap import services
+from chalicelib.bootstrap import caller_of, services
 from chalicelib.shared.http import api_route, json_response, read_json
 from chalicelib.shared.wire import parse
 from chalicelib.users.wire import UserCreate, user_json
@@ -14,11 +14,12 @@ blueprint = Blueprint(__name__)
 
 @api_route(blueprint, "/users", ["POST"])
 def create_user() -> Response:
-    request = parse(UserCreate, read_json(blueprint.current_request))
-    user = services().users.create(request.name, request.email, request.userId)
+    request = blueprint.current_request
+    body = parse(UserCreate, read_json(request))
+    user = services().users.create(caller_of(request), body.name, body.email, body.userId)
     return json_response(user_json(user), 201, {"Location": f"/users/{user.user_id}"})
 
 
 @api_route(blueprint, "/users/{userId}", ["GET"])
 def get_user(userId: str) -> Response:
-    return json_response(user_json(services().users.get(userId)))
+    return json_response(user_json(services().users.get(caller_of(blueprint.current_request), userId)))

@@ -47,6 +47,10 @@ class DynamoUserRepository:
         item = response.get("Item")
         return user_from_item(from_item(item)) if item else None
 
+    def get_many(self, user_ids: list[str]) -> dict[str, User]:
+        keys = [table.user_key(u) for u in dict.fromkeys(user_ids)]
+        return {i["userId"]: user_from_item(i) for i in batch_get(self._client, self._table, keys)}
+
     def existing(self, user_ids: list[str]) -> set[str]:
         keys = [table.user_key(u) for u in dict.fromkeys(user_ids)]
         return {i["PK"].removeprefix("USER#") for i in batch_get(self._client, self._table, keys, "PK")}

@@ -22,6 +22,9 @@ class MemoryUserRepository:
     def get(self, user_id: str) -> User | None:
         return self._users.get(user_id)
 
+    def get_many(self, user_ids: list[str]) -> dict[str, User]:
+        return {u: self._users[u] for u in user_ids if u in self._users}
+
     def existing(self, user_ids: list[str]) -> set[str]:
         return {u for u in user_ids if u in self._users}
 

@@ -14,6 +14,10 @@ class UserRepository(Protocol):
 
     def get(self, user_id: str) -> User | None: ...
 
+    def get_many(self, user_ids: list[str]) -> dict[str, User]:
+        """The users among these ids that exist, by id."""
+        ...
+
     def existing(self, user_ids: list[str]) -> set[str]:
         """Which of these users exist."""
         ...

@@ -20,6 +20,8 @@ class Subscription:
     previous_secret_expires: int = 0  # epoch seconds; the previous secret signs until then
     consecutive_failures: int = 0
     disabled_reason: str | None = None  # "gone" (410), "failing" (auto), None (by the owner)
+    owner_id: str = ""  # who created it: they (and admins) manage it
+    covers_all: bool = False  # hears about every event (an admin's), not only its owner's
 
     def signing_secrets(self, now: int) -> list[str]:
         secrets = [self.secret]

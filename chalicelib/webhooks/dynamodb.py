@@ -48,6 +48,8 @@ def subscription_to_item(s: Subscription) -> dict[str, Any]:
         "disabledReason": s.disabled_reason,
         "createdAt": s.created_at,
         "updatedAt": s.updated_at,
+        "ownerId": s.owner_id or None,
+        "coversAll": s.covers_all,
     }
 
 
@@ -65,6 +67,9 @@ def subscription_from_item(item: dict[str, Any]) -> Subscription:
         previous_secret_expires=int(item.get("previousSecretExpires") or 0),
         consecutive_failures=int(item.get("consecutiveFailures") or 0),
         disabled_reason=item.get("disabledReason"),
+        owner_id=item.get("ownerId", ""),
+        # made before owners existed: an admin's, hearing about every event as it always did
+        covers_all=bool(item.get("coversAll", "ownerId" not in item)),
     )
 
 

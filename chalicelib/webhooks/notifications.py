@@ -48,6 +48,7 @@ class Notification:
     type: str
     timestamp: str  # when the change happened (ISO 8601), not when it is sent
     data: dict[str, Any]
+    event_owner: str = ""  # who owns the event it is about: routes it, never sent
 
     def body(self) -> str:
         """The exact JSON body sent (and stored, so every retry sends the same bytes)."""
@@ -61,6 +62,12 @@ def notification_id(natural_key: str) -> str:
 
 def wants(subscribed: list[str] | tuple[str, ...], event_type: str) -> bool:
     return event_type in subscribed
+
+
+def reaches(owner_id: str, covers_all: bool, notification: Notification) -> bool:
+    """A subscription hears about its owner's events only, unless it covers every event (an
+    admin's)."""
+    return covers_all or (bool(owner_id) and owner_id == notification.event_owner)
 
 
 def from_change(old: dict[str, Any] | None, new: dict[str, Any] | None) -> Notification | None:
@@ -96,7 +103,8 @@ def _request(old: dict[str, Any] | None, new: dict[str, Any]) -> Notification | 
     if new.get("importId"):
         data["importId"] = new["importId"]
     timestamp = new.get("completedAt") or new.get("createdAt", "")
-    return Notification(notification_id(f"{event_type}:{new['requestId']}"), event_type, timestamp, data)
+    key = notification_id(f"{event_type}:{new['requestId']}")
+    return Notification(key, event_type, timestamp, data, new.get("eventOwnerId", ""))
 
 
 def _promotion(old: dict[str, Any] | None, new: dict[str, Any]) -> Notification | None:
@@ -106,7 +114,9 @@ def _promotion(old: dict[str, Any] | None, new: dict[str, Any]) -> Notification 
     data: dict[str, Any] = {"eventId": new["eventId"], "userId": new["userId"], "requestId": freed_by}
     data.update(_counts(new))
     key = f"{PROMOTED}:{freed_by}:{new['eventId']}:{new['userId']}"
-    return Notification(notification_id(key), PROMOTED, new.get("confirmedAt", ""), data)
+    return Notification(
+        notification_id(key), PROMOTED, new.get("confirmedAt", ""), data, new.get("eventOwnerId", "")
+    )
 
 
 def _import(old: dict[str, Any] | None, new: dict[str, Any]) -> Notification | None:
@@ -118,7 +128,8 @@ def _import(old: dict[str, Any] | None, new: dict[str, Any]) -> Notification | N
     data: dict[str, Any] = {"importId": import_id, "eventId": new.get("eventId")}
     data.update({name: int(new.get(name, 0)) for name in _IMPORT_COUNTERS})
     timestamp = new.get("completedAt") or new.get("updatedAt") or ""
-    return Notification(notification_id(f"{IMPORT_COMPLETED}:{import_id}"), IMPORT_COMPLETED, timestamp, data)
+    key = notification_id(f"{IMPORT_COMPLETED}:{import_id}")
+    return Notification(key, IMPORT_COMPLETED, timestamp, data, new.get("eventOwnerId", ""))
 
 
 def _counts(item: dict[str, Any]) -> dict[str, int]:

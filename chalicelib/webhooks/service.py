@@ -26,12 +26,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from chalicelib.shared.caller import Caller
 from chalicelib.shared.clock import Clock, IdGenerator, Randomness
 from chalicelib.shared.cursor import Position
 from chalicelib.shared.problems import Conflict, FieldError, NotFound, ValidationFailed
 from chalicelib.webhooks import policy, signing
 from chalicelib.webhooks.domain import Delivery, HttpResult, Subscription
-from chalicelib.webhooks.notifications import Notification, wants
+from chalicelib.webhooks.notifications import Notification, reaches, wants
 from chalicelib.webhooks.ports import (
     DeliveryQueue,
     DeliveryRepository,
@@ -90,7 +91,10 @@ class WebhookService:
     ids: IdGenerator
     randomness: Randomness
 
-    def create(self, url: str, events: list[str], description: str = "") -> tuple[Subscription, str]:
+    def create(
+        self, caller: Caller, url: str, events: list[str], description: str = ""
+    ) -> tuple[Subscription, str]:
+        owner = caller.require_organizer()
         self._check_url(url)
         now = self.clock.now()
         secret = self._new_secret()
@@ -103,21 +107,31 @@ class WebhookService:
             created_at=now,
             updated_at=now,
             description=description,
+            owner_id=owner,
+            covers_all=caller.is_admin,
         )
         self.subscriptions.add(subscription)
         return subscription, secret
 
-    def get(self, webhook_id: str) -> Subscription:
+    def get(self, caller: Caller, webhook_id: str) -> Subscription:
+        """The subscription, for its owner and admins (404 to anyone else)."""
+        caller.require_organizer()
         subscription = self.subscriptions.get(webhook_id)
-        if subscription is None:
+        if subscription is None or not caller.owns(subscription.owner_id):
             raise NotFound(f"There is no webhook '{webhook_id}'.")
         return subscription
 
-    def list(self, limit: int, after: Position | None) -> tuple[list[Subscription], Position | None]:
-        return self.subscriptions.list(limit, after)
+    def list(
+        self, caller: Caller, limit: int, after: Position | None
+    ) -> tuple[list[Subscription], Position | None]:
+        """The caller's subscriptions (an admin's: all). A page may hold fewer than `limit`."""
+        caller.require_organizer()
+        found, next_position = self.subscriptions.list(limit, after)
+        return [s for s in found if caller.owns(s.owner_id)], next_position
 
     def update(
         self,
+        caller: Caller,
         webhook_id: str,
         url: str | None = None,
         events: builtins.list[str] | None = None,
@@ -125,7 +139,7 @@ class WebhookService:
         description: str | None = None,
     ) -> Subscription:
         """Change what is given (None: unchanged)."""
-        self.get(webhook_id)
+        self.get(caller, webhook_id)
         if url is not None:
             self._check_url(url)
         fields: dict[str, Any] = {"updatedAt": self.clock.now()}
@@ -144,12 +158,13 @@ class WebhookService:
             raise NotFound(f"There is no webhook '{webhook_id}'.")
         return updated
 
-    def delete(self, webhook_id: str) -> None:
+    def delete(self, caller: Caller, webhook_id: str) -> None:
+        self.get(caller, webhook_id)
         if not self.subscriptions.delete(webhook_id):
             raise NotFound(f"There is no webhook '{webhook_id}'.")
 
-    def rotate_secret(self, webhook_id: str) -> tuple[Subscription, str]:
-        current = self.get(webhook_id)
+    def rotate_secret(self, caller: Caller, webhook_id: str) -> tuple[Subscription, str]:
+        current = self.get(caller, webhook_id)
         secret = self._new_secret()
         updated = self.subscriptions.update(
             webhook_id,
@@ -165,13 +180,13 @@ class WebhookService:
         return updated, secret
 
     def deliveries_of(
-        self, webhook_id: str, limit: int, after: Position | None
+        self, caller: Caller, webhook_id: str, limit: int, after: Position | None
     ) -> tuple[builtins.list[Delivery], Position | None]:
-        self.get(webhook_id)
+        self.get(caller, webhook_id)
         return self.deliveries.list_for(webhook_id, limit, after)
 
-    def retry(self, webhook_id: str, delivery_id: str) -> Delivery:
-        subscription = self.get(webhook_id)
+    def retry(self, caller: Caller, webhook_id: str, delivery_id: str) -> Delivery:
+        subscription = self.get(caller, webhook_id)
         delivery = self.deliveries.get(delivery_id)
         if delivery is None or delivery.webhook_id != webhook_id:
             raise NotFound(f"Webhook '{webhook_id}' has no delivery '{delivery_id}'.")
@@ -212,6 +227,8 @@ class Relay:
         body = notification.body()
         for subscription in self.subscriptions.all():
             if not subscription.enabled or not wants(subscription.events, notification.type):
+                continue
+            if not reaches(subscription.owner_id, subscription.covers_all, notification):
                 continue
             delivery_id = delivery_id_for(notification.id, subscription.webhook_id)
             now = self.clock.now()

@@ -62,6 +62,8 @@ def subscription_json(subscription: Subscription) -> dict[str, Any]:
         "enabled": subscription.enabled,
         "description": subscription.description,
         "disabledReason": subscription.disabled_reason,
+        "ownerId": subscription.owner_id or None,
+        "coversAllEvents": subscription.covers_all,
         "createdAt": subscription.created_at,
         "updatedAt": subscription.updated_at,
     }

@@ -9,7 +9,7 @@ from chalice.test import Client
 
 from app import app
 from chalicelib import bootstrap
-from tests.fakes import memory_services
+from tests.fakes import ADMIN, memory_services
 
 
 class Api:
@@ -19,7 +19,10 @@ class Api:
         self.http = client.http
 
     def request(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
-        all_headers = {"Content-Type": "application/json", **(headers or {})}
+        """As an admin unless `headers` say who (an `Authorization`, or {"Authorization": None}
+        for an anonymous call)."""
+        all_headers = {"Content-Type": "application/json", **ADMIN, **(headers or {})}
+        all_headers = {name: value for name, value in all_headers.items() if value is not None}
         raw = body if isinstance(body, (str, bytes)) or body is None else json.dumps(body)
         return getattr(self.http, method.lower())(path, headers=all_headers, body=raw or b"")
 

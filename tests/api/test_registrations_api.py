@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib import bootstrap
+from tests.fakes import bearer
 
 
 @pytest.fixture
@@ -53,7 +54,7 @@ def test_an_event_that_is_not_active_is_409_event_not_open(seeded, status):
 
 
 @pytest.mark.parametrize(
-    "body", [{}, {"userId": ""}, {"userId": "a b"}, {"userId": "ada", "extra": 1}, {"userId": 5}]
+    "body", [{"userId": ""}, {"userId": "a b"}, {"userId": "ada", "extra": 1}, {"userId": 5}, []]
 )
 def test_invalid_registration_bodies_are_422(seeded, body):
     assert seeded.request("POST", "/events/e1/registrations", body).status_code == 422
@@ -169,3 +170,41 @@ def test_an_invalid_idempotency_key_is_422_naming_the_header(seeded, key):
 def test_an_idempotency_key_of_255_characters_is_accepted(seeded):
     headers = {"Idempotency-Key": "k" * 255}
     assert seeded.request("POST", "/events/e1/registrations", {"userId": "ada"}, headers).status_code == 202
+
+
+def test_without_a_user_id_the_caller_registers_themselves(seeded):
+    ada = bearer("ada")
+    response = seeded.request("POST", "/events/e1/registrations", {}, headers=ada)
+    assert response.status_code == 202, seeded.json(response)
+    assert seeded.json(response)["userId"] == "ada"
+    [message] = sent()
+    assert (message.userId, message.requestedBy) == ("ada", "ada")
+
+
+def test_an_idempotency_key_is_bound_to_the_concrete_path(seeded):
+    """The same key for another event is another request: 422, never the first one's answer."""
+    seeded.request("POST", "/events", {"eventId": "e2", "title": "t", "date": "2026-01-01", "capacity": 1})
+    key = {"Idempotency-Key": "same-key"}
+    first = seeded.request("POST", "/events/e1/registrations", {"userId": "ada"}, headers=key)
+    again = seeded.request("POST", "/events/e1/registrations", {"userId": "ada"}, headers=key)
+    other = seeded.request("POST", "/events/e2/registrations", {"userId": "ada"}, headers=key)
+    assert first.status_code == again.status_code == 202
+    assert seeded.json(again)["requestId"] == seeded.json(first)["requestId"]
+    assert other.status_code == 422, seeded.json(other)
+    assert seeded.json(other)["type"].endswith("idempotency-key-reused")
+    # a retry of a still-pending request re-sends it (deduplicated by its id); e2 got nothing
+    assert {(m.eventId, m.requestId) for m in sent()} == {("e1", seeded.json(first)["requestId"])}
+
+
+def test_idempotency_keys_are_scoped_to_the_caller(seeded):
+    seeded.request("POST", "/users", {"userId": "bob", "name": "Bob"})
+    key = "shared-key"
+    ada = seeded.request(
+        "POST", "/events/e1/registrations", {}, headers={**bearer("ada"), "Idempotency-Key": key}
+    )
+    bob = seeded.request(
+        "POST", "/events/e1/registrations", {}, headers={**bearer("bob"), "Idempotency-Key": key}
+    )
+    assert ada.status_code == bob.status_code == 202
+    assert seeded.json(ada)["requestId"] != seeded.json(bob)["requestId"]
+    assert sorted(m.userId for m in sent()) == ["ada", "bob"]

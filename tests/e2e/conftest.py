@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from devstack.emulators import free_port
+from tests.fakes import session
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -96,5 +97,5 @@ def stack() -> Iterator[RunningStack]:
 
 @pytest.fixture
 def http() -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        yield session
+    with session() as http:  # an admin's: tests/api/test_access.py proves each role's rights
+        yield http

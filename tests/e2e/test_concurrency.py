@@ -6,7 +6,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import requests
+from tests.fakes import session
 
 CLIENTS = 24
 
@@ -14,7 +14,7 @@ CLIENTS = 24
 def wait_for_outcomes(api: str, request_ids: list[str], timeout: float = 180) -> dict[str, dict]:
     done: dict[str, dict] = {}
     deadline = time.monotonic() + timeout
-    with requests.Session() as http:
+    with session() as http:
         while len(done) < len(request_ids) and time.monotonic() < deadline:
             for request_id in request_ids:
                 if request_id not in done:
@@ -51,9 +51,10 @@ def test_200_concurrent_registrations_for_50_seats_then_10_cancellations(stack, 
     users = [f"{event}-u{i:03d}" for i in range(200)]
 
     def create_and_register(user: str) -> str:
-        with requests.Session() as session:
-            session.post(f"{api}/users", json={"userId": user, "name": user}).raise_for_status()
-            response = session.post(f"{api}/events/{event}/registrations", json={"userId": user})
+        """As the attendee themselves: their own profile, then themselves for the event."""
+        with session(user) as http:
+            http.post(f"{api}/users", json={"name": user}).raise_for_status()
+            response = http.post(f"{api}/events/{event}/registrations", json={})
             assert response.status_code == 202, response.text
             return response.json()["requestId"]
 

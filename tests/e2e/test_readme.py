@@ -53,3 +53,5 @@ def test_the_readme_walkthrough_runs_as_written():
     assert '"outcome":{"type":"capacity_changed","capacity":1}' in compact, output
     assert '"capacity":1' in compact and '"confirmedCount":2' in compact and '"availableSeats":0' in compact
     assert '"errors":[' in compact, "the validation error names its fields"
+    assert compact.count('"title":"Forbidden"') == 1, "ada may not edit olga's event"
+    assert '"email":"ada@example.org"' in compact, "olga sees her attendees' emails"

@@ -18,6 +18,7 @@ import pytest
 import requests
 
 from chalicelib.registrations.messages import CommandMessage
+from tests.fakes import session
 
 
 class CrashedOnPurpose(RuntimeError):
@@ -86,7 +87,7 @@ def import_stack(emulators) -> Iterator[LocalImportStack]:
     server = api_server("127.0.0.1", port)
     serve_in_thread(server)
     runner.start()
-    with requests.Session() as http:
+    with session() as http:
         try:
             yield LocalImportStack(f"http://127.0.0.1:{port}", feed, imports_poller, http)
         finally:

@@ -10,6 +10,8 @@ from chalicelib import bootstrap
 from chalicelib.events.domain import Event
 from chalicelib.imports.memory import MemoryFeed, MemoryImportQueue, MemoryImports, MemoryPayloads
 from chalicelib.imports.service import ImportLimits, ImportProcessor, ImportService
+from chalicelib.shared.caller import Caller
+from chalicelib.shared.problems import Forbidden, NotFound
 from chalicelib.users.domain import User
 from tests.fakes import memory_services
 
@@ -58,8 +60,14 @@ class Events:
     def __init__(self, *event_ids: str) -> None:
         self.ids = set(event_ids)
 
-    def get(self, event_id: str) -> Event | None:
-        return Event(event_id, "t", "2026-01-01", 10) if event_id in self.ids else None
+    def owned(self, caller: Caller, event_id: str, if_match: int | None = None) -> Event:
+        """As the events service: this fake's events are owned by "organizer"."""
+        caller.require()
+        if event_id not in self.ids:
+            raise NotFound(f"No event with eventId '{event_id}'.")
+        if not caller.owns("organizer"):
+            raise Forbidden("Only the event's owner and admins may do this.")
+        return Event(event_id, "t", "2026-01-01", 10, owner_id="organizer")
 
 
 @dataclass

@@ -22,7 +22,7 @@ class StubApi:
 
 
 def _run(monkeypatch, tmp_path, final: dict) -> tuple[int, str]:
-    monkeypatch.setattr(turnstile, "Api", lambda base: StubApi(final))
+    monkeypatch.setattr(turnstile, "Api", lambda base, token=None: StubApi(final))
     path = tmp_path / "rows.csv"
     path.write_text("userId\nada\n\n")
     out = io.StringIO()

@@ -142,6 +142,7 @@ def test_a_killed_import_worker_resumes_without_sending_a_row_twice(import_stack
 
 def test_the_cli_uploads_follows_and_summarizes(import_stack, tmp_path, capsys):
     from cli.turnstile import main
+    from tests.fakes import token
 
     http, api = import_stack.http, import_stack.api
     prefix = uuid.uuid4().hex[:8]
@@ -150,12 +151,13 @@ def test_the_cli_uploads_follows_and_summarizes(import_stack, tmp_path, capsys):
     path = tmp_path / "attendees.csv"
     path.write_bytes(csv_file(rows))
 
-    assert main(["import", str(path), "--event", event_id, "--api", api]) == 0
+    owner = ["--token", token("root", "admins")]
+    assert main(["import", str(path), "--event", event_id, "--api", api, *owner]) == 0
     out, err = capsys.readouterr()
     assert f"for event {event_id}: completed" in out
     assert "rows 7: 6 valid, 1 invalid" in out and "3 confirmed, 3 waitlisted" in out
     assert "row 7: email: must be a valid email address" in out
     assert "decided" in err  # the progress bar
 
-    assert main(["import", str(path), "--event", "no-such-event", "--api", api, "--no-progress"]) == 2
+    assert main(["import", str(path), "--event", "no-such-event", "--api", api, "--no-progress", *owner]) == 2
     assert "HTTP 404" in capsys.readouterr().err

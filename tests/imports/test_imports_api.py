@@ -11,6 +11,7 @@ from chalice.test import Client
 from app import app
 from chalicelib import bootstrap
 from chalicelib.imports.rows import MAX_BYTES, MAX_ROWS
+from tests.fakes import AsCaller
 from tests.imports.fakes import Fakes
 
 
@@ -25,7 +26,7 @@ def fakes() -> Iterator[Fakes]:
 @pytest.fixture
 def http(fakes) -> Iterator[object]:
     with Client(app) as client:
-        yield client.http
+        yield AsCaller(client.http)
 
 
 def _post(

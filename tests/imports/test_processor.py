@@ -6,6 +6,7 @@ import pytest
 
 from chalicelib.imports.service import ImportLimits, request_id
 from chalicelib.users.domain import User
+from tests.fakes import ADMIN_CALLER
 from tests.imports.fakes import Fakes
 
 
@@ -32,7 +33,7 @@ def _setup(count: int = 95, **limits):
         timer=clock,
         sleep=clock.sleep,
     )
-    record = services.service.submit("pycon", "text/csv", _csv(count))
+    record = services.service.submit(ADMIN_CALLER, "pycon", "text/csv", _csv(count))
     return fakes, services, record.import_id
 
 
@@ -124,7 +125,7 @@ def test_a_dry_run_only_validates():
     fakes = Fakes()
     services = fakes.container()
     body = b"userId,name,email\nu1,One,\nu2,,\nu3,Three,bad\n"
-    record = services.service.submit("pycon", "text/csv", body, dry_run=True)
+    record = services.service.submit(ADMIN_CALLER, "pycon", "text/csv", body, dry_run=True)
     services.processor.run({"importId": record.import_id}, owner="m1")
     done = fakes.imports.get(record.import_id)
     assert done.status == "completed" and (done.valid, done.invalid, done.enqueued) == (1, 2, 0)
@@ -139,7 +140,7 @@ def test_a_dry_run_only_validates():
 def test_an_import_without_valid_rows_completes_at_once():
     fakes = Fakes()
     services = fakes.container()
-    record = services.service.submit("pycon", "application/json", b'{"rows": [{"userId": ""}]}')
+    record = services.service.submit(ADMIN_CALLER, "pycon", "application/json", b'{"rows": [{"userId": ""}]}')
     services.processor.run({"importId": record.import_id}, owner="m1")
     assert fakes.imports.get(record.import_id).status == "completed"
 

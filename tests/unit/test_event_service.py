@@ -8,8 +8,11 @@ from chalicelib.events.memory import MemoryEventRepository
 from chalicelib.events.service import EventService, NewEvent
 from chalicelib.registrations.memory import MemoryCommandQueue, MemoryRequestRepository
 from chalicelib.registrations.service import RequestSubmitter, SeatChanges
+from chalicelib.shared.caller import Caller
 from chalicelib.shared.problems import Conflict, NotFound, PreconditionFailed
 from tests.fakes import CountingIds, FixedClock
+
+ORGANIZER = Caller("org", frozenset({"organizers"}))
 
 
 @pytest.fixture
@@ -27,27 +30,27 @@ def new(**fields) -> NewEvent:
 
 
 def test_create_uses_generated_id_and_clock(service):
-    event = service.create(new())
+    event = service.create(ORGANIZER, new())
     assert event.event_id == "ev0001"
     assert event.created_at == event.updated_at == "2026-01-01T00:00:00.000000Z"
 
 
 def test_create_twice_with_the_same_id_conflicts(service):
-    service.create(new(event_id="x"))
+    service.create(ORGANIZER, new(event_id="x"))
     with pytest.raises(Conflict):
-        service.create(new(event_id="x"))
+        service.create(ORGANIZER, new(event_id="x"))
 
 
 def test_update_honours_if_match(service):
-    service.create(new(event_id="x"))
-    service.update("x", {"title": "a"}, if_match=1)
+    service.create(ORGANIZER, new(event_id="x"))
+    service.update(ORGANIZER, "x", {"title": "a"}, if_match=1)
     with pytest.raises(PreconditionFailed):
-        service.update("x", {"title": "b"}, if_match=1)
-    assert service.get("x").title == "a"
+        service.update(ORGANIZER, "x", {"title": "b"}, if_match=1)
+    assert service.get(ORGANIZER, "x").title == "a"
 
 
 def test_update_retries_when_another_writer_wins(service):
-    service.create(new(event_id="x"))
+    service.create(ORGANIZER, new(event_id="x"))
     repository = service.events
     original_update = repository.update
     calls = []
@@ -55,19 +58,19 @@ def test_update_retries_when_another_writer_wins(service):
     def racing_update(event, expected_version):
         if not calls:  # a concurrent writer bumps the version just before our first write
             calls.append(1)
-            original_update(replace(service.get("x"), title="theirs", version=2), 1)
+            original_update(replace(service.get(ORGANIZER, "x"), title="theirs", version=2), 1)
         return original_update(event, expected_version)
 
     repository.update = racing_update
-    updated = service.update("x", {"title": "mine"}, if_match=None)
+    updated = service.update(ORGANIZER, "x", {"title": "mine"}, if_match=None)
     assert (updated.title, updated.version) == ("mine", 3)
 
 
 def test_unknown_event_is_not_found(service):
     for call in (
-        lambda: service.get("n"),
-        lambda: seat_changes(service).delete_event("n"),
-        lambda: service.update("n", {"title": "x"}, None),
+        lambda: service.get(ORGANIZER, "n"),
+        lambda: seat_changes(service).delete_event(ORGANIZER, "n"),
+        lambda: service.update(ORGANIZER, "n", {"title": "x"}, None),
     ):
         with pytest.raises(NotFound):
             call()

@@ -12,12 +12,13 @@ from app import app
 from chalicelib import bootstrap
 from chalicelib.webhooks.domain import HttpResult
 from chalicelib.webhooks.notifications import Notification
+from tests.fakes import AsCaller
 from tests.webhooks.conftest import MemoryWebhooks, memory_webhooks
 
 
 class Api:
     def __init__(self, client: Client) -> None:
-        self.http = client.http
+        self.http = AsCaller(client.http)
 
     def call(self, method: str, path: str, body=None, content_type: str = "application/json"):
         raw = body if isinstance(body, (str, bytes)) or body is None else json.dumps(body)

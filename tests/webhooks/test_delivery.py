@@ -18,6 +18,7 @@ from chalicelib import bootstrap
 from chalicelib.webhooks import signing
 from devstack.runner import QueuePoller
 from devstack.streams import StreamPoller
+from tests.fakes import ADMIN_CALLER
 from tests.webhooks.conftest import Receiver, emulator_settings, wait_for
 
 pytestmark = pytest.mark.emulators
@@ -32,7 +33,7 @@ class Pipeline:
     queue: QueuePoller
 
     def subscribe(self, url: str, events: tuple[str, ...] = ("registration.promoted",)) -> tuple[str, str]:
-        created, secret = self.container.webhooks.create(url, list(events))
+        created, secret = self.container.webhooks.create(ADMIN_CALLER, url, list(events))
         return created.webhook_id, secret
 
     def promote(self, event_id: str, user_id: str, freed_by: str) -> None:
@@ -75,7 +76,7 @@ class Pipeline:
         return wait_for(condition, step, timeout)
 
     def deliveries(self, webhook_id: str) -> list[Any]:
-        return self.container.webhooks.deliveries_of(webhook_id, 100, None)[0]
+        return self.container.webhooks.deliveries_of(ADMIN_CALLER, webhook_id, 100, None)[0]
 
 
 @pytest.fixture
@@ -179,8 +180,8 @@ def test_410_disables_the_subscription(pipeline, receiver):
     receiver.script = [410]
     pipeline.promote(f"e-{uuid.uuid4().hex[:8]}", "cy", "cancel-3")
     pipeline.relay_all()
-    pipeline.drain(lambda: not pipeline.container.webhooks.get(webhook_id).enabled)
-    subscription = pipeline.container.webhooks.get(webhook_id)
+    pipeline.drain(lambda: not pipeline.container.webhooks.get(ADMIN_CALLER, webhook_id).enabled)
+    subscription = pipeline.container.webhooks.get(ADMIN_CALLER, webhook_id)
     assert subscription.disabled_reason == "gone"
     (delivery,) = pipeline.deliveries(webhook_id)
     assert delivery.status == "failed" and len(delivery.attempts) == 1
@@ -212,7 +213,7 @@ def test_a_crash_between_commit_and_hand_off_still_delivers_once(pipeline, recei
 
 def test_after_a_rotation_both_secrets_verify_and_the_last_failure_goes_to_the_dlq(pipeline, receiver):
     webhook_id, old_secret = pipeline.subscribe(receiver.url)
-    _, new_secret = pipeline.container.webhooks.rotate_secret(webhook_id)
+    _, new_secret = pipeline.container.webhooks.rotate_secret(ADMIN_CALLER, webhook_id)
     receiver.default = 500
     pipeline.promote(f"e-{uuid.uuid4().hex[:8]}", "fay", "cancel-6")
     pipeline.relay_all()

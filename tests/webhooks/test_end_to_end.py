@@ -1,5 +1,6 @@
 """A full event, a cancellation through the API, the registration worker, the stream relay and
-the dispatcher: the promoted user's `registration.promoted` arrives at the receiver, signed."""
+the dispatcher: the promotion reaches the event owner's receiver, signed, and never another
+organizer's."""
 
 from __future__ import annotations
 
@@ -18,12 +19,15 @@ from chalicelib import bootstrap
 from chalicelib.webhooks import signing
 from devstack.runner import QueuePoller
 from devstack.streams import StreamPoller
-from tests.webhooks.conftest import emulator_settings, wait_for
+from tests.fakes import bearer
+from tests.webhooks.conftest import Receiver, emulator_settings, wait_for
 
 pytestmark = pytest.mark.emulators
 
+OLGA, OSCAR = bearer("olga", "organizers"), bearer("oscar", "organizers")
 
-def test_cancellation_promotes_and_the_webhook_arrives_signed(emulators, receiver):
+
+def test_a_promotion_reaches_the_event_owners_receiver_signed_and_no_one_elses(emulators, receiver):
     dynamodb, sqs = emulators.client("dynamodb"), emulators.client("sqs")
     config = emulator_settings()
     wired = bootstrap.build(config, emulators.client)
@@ -33,63 +37,66 @@ def test_cancellation_promotes_and_the_webhook_arrives_signed(emulators, receive
     stream = StreamPoller(config.table_name, relay_worker.handler, start="LATEST", dynamodb=dynamodb)
     registrations = QueuePoller(config.registrations_queue_url, registration_worker.handler, "reg", sqs=sqs)
     deliveries = QueuePoller(config.webhooks_queue_url, dispatcher_worker.handler, "webhooks", sqs=sqs)
+    elsewhere = Receiver().start()  # oscar's: another organizer, not the event's owner
     try:
         with Client(app) as client:
 
-            def call(method: str, path: str, body=None):
+            def call(who: dict[str, str], method: str, path: str, body=None):
                 response = getattr(client.http, method)(
-                    path, headers={"Content-Type": "application/json"}, body=json.dumps(body) if body else b""
+                    path,
+                    headers={"Content-Type": "application/json", **who},
+                    body=json.dumps(body) if body is not None else b"",
                 )
                 return response.status_code, json.loads(response.body) if response.body else None
 
-            status, hook = call(
-                "post", "/webhooks", {"url": receiver.url, "events": ["registration.promoted"]}
-            )
+            promoted = {"events": ["registration.promoted"]}
+            status, hook = call(OLGA, "post", "/webhooks", {"url": receiver.url, **promoted})
             assert status == 201, hook
+            status, other_hook = call(OSCAR, "post", "/webhooks", {"url": elsewhere.url, **promoted})
+            assert status == 201, other_hook
             event_id = f"full-{uuid.uuid4().hex[:8]}"
-            status, _ = call(
-                "post",
-                "/events",
-                {
-                    "eventId": event_id,
-                    "title": "Full",
-                    "date": "2026-06-01",
-                    "capacity": 1,
-                    "waitlistEnabled": True,
-                },
-            )
+            event = {"eventId": event_id, "title": "Full", "date": "2026-06-01", "capacity": 1}
+            status, _ = call(OLGA, "post", "/events", {**event, "waitlistEnabled": True})
             assert status == 201
             for user in ("ada", "bob"):
-                call("post", "/users", {"userId": user, "name": user.title()})  # 409 if it exists: fine
-                assert call("post", f"/events/{event_id}/registrations", {"userId": user})[0] == 202
+                call(bearer(user), "post", "/users", {"name": user.title()})  # 409 if it exists: fine
+                assert call(bearer(user), "post", f"/events/{event_id}/registrations", {})[0] == 202
 
             def decided(request_id: str) -> bool:
-                return call("get", f"/requests/{request_id}")[1]["status"] == "completed"
+                return call(bearer("ada"), "get", f"/requests/{request_id}")[1]["status"] == "completed"
 
-            status, cancel = call("delete", f"/events/{event_id}/registrations/ada")
+            status, cancel = call(bearer("ada"), "delete", f"/events/{event_id}/registrations/ada")
             assert status == 202
             wait_for(lambda: decided(cancel["requestId"]), lambda: registrations.poll_once(wait_seconds=0))
-            assert call("get", f"/requests/{cancel['requestId']}")[1]["outcome"]["promotedUserId"] == "bob"
+            outcome = call(bearer("ada"), "get", f"/requests/{cancel['requestId']}")[1]["outcome"]
+            assert outcome["promotedUserId"] == "bob"
 
             def step() -> None:
                 stream.poll_once()
                 if not deliveries.poll_once(wait_seconds=0):
                     time.sleep(0.1)
 
-            wait_for(
-                lambda: [r for r in receiver.received if r.json()["type"] == "registration.promoted"], step
-            )
-            (promoted,) = [r for r in receiver.received if r.json()["type"] == "registration.promoted"]
-            signing.verify(hook["secret"], promoted.headers, promoted.body, now=int(time.time()))
-            data = promoted.json()["data"]
-            assert data == {
+            def arrived() -> list:
+                return [r for r in receiver.received if r.json()["type"] == "registration.promoted"]
+
+            wait_for(arrived, step)
+            (promotion,) = arrived()
+            signing.verify(hook["secret"], promotion.headers, promotion.body, now=int(time.time()))
+            assert promotion.json()["data"] == {
                 "eventId": event_id,
                 "userId": "bob",
                 "requestId": cancel["requestId"],
                 "confirmedCount": 1,
                 "waitlistCount": 0,
             }
-            status, listed = call("get", f"/webhooks/{hook['webhookId']}/deliveries")
+            status, listed = call(OLGA, "get", f"/webhooks/{hook['webhookId']}/deliveries")
             assert [d["status"] for d in listed["items"]] == ["delivered"]
+            for _ in range(10):  # drain whatever is left: nothing may be on its way to oscar
+                step()
+            status, others = call(OSCAR, "get", f"/webhooks/{other_hook['webhookId']}/deliveries")
+            assert status == 200 and others["items"] == []
+            assert elsewhere.received == []
+            assert call(OSCAR, "get", f"/webhooks/{hook['webhookId']}")[0] == 404, "olga's hook is hers"
     finally:
+        elsewhere.stop()
         bootstrap.use(None)

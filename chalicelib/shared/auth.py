@@ -1,0 +1,84 @@
+"""Bearer tokens (JWT, RS256) verified against a JWKS: Cognito's user pool on AWS, a key pair the
+local stack generates under `.cache/` locally. One verification, two key sources.
+
+Checked: the signature (RS256 only, so `alg: none` and HMAC tricks fail), a known `kid`, `exp`,
+the issuer, and the audience (`aud` of an ID token or `client_id` of a Cognito access token).
+The subject (`sub`) is the caller's user id; groups come from `cognito:groups`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jwt
+
+from chalicelib.shared.caller import ANONYMOUS, Caller
+from chalicelib.shared.problems import Unauthorized
+
+GROUPS_CLAIM = "cognito:groups"
+LEEWAY_SECONDS = 30
+
+
+KeySource = Callable[[str], Any]  # a token -> the public key that must have signed it
+
+
+def jwks_keys(location: str) -> KeySource:
+    """Keys from a JWKS: an https URL (Cognito's, cached) or a JSON file (the local stack's)."""
+    if location.startswith(("https://", "http://")):
+        client = jwt.PyJWKClient(location, cache_keys=True, lifespan=3600, timeout=5)
+        return lambda token: client.get_signing_key_from_jwt(token).key
+    path = Path(location.removeprefix("file://"))
+
+    def from_file(token: str) -> Any:
+        kid = jwt.get_unverified_header(token).get("kid")
+        keys = jwt.PyJWKSet.from_dict(json.loads(path.read_text()))
+        for key in keys.keys:
+            if key.key_id == kid:
+                return key.key
+        raise jwt.PyJWKError(f"no key with kid {kid!r}")
+
+    return from_file
+
+
+class TokenVerifier:
+    def __init__(self, keys: KeySource, issuer: str, audience: str) -> None:
+        self._keys = keys
+        self._issuer = issuer
+        self._audience = audience
+
+    def caller(self, authorization: str | None) -> Caller:
+        """The caller an `Authorization` header names: anonymous without one, else its token's
+        subject. Raises Unauthorized for anything but a valid `Bearer` token."""
+        if authorization is None:
+            return ANONYMOUS
+        scheme, _, token = authorization.strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("Send a bearer token: `Authorization: Bearer <token>`.")
+        return self.verify(token.strip())
+
+    def verify(self, token: str) -> Caller:
+        try:
+            claims = jwt.decode(
+                token,
+                self._keys(token),
+                algorithms=["RS256"],
+                issuer=self._issuer,
+                leeway=LEEWAY_SECONDS,
+                options={"require": ["exp", "iss", "sub"], "verify_aud": False},
+            )
+        except (jwt.PyJWTError, ValueError, KeyError, OSError) as error:
+            raise Unauthorized(f"The token is not valid: {error}.") from None
+        audience = claims.get("aud", claims.get("client_id"))
+        audiences = audience if isinstance(audience, list) else [audience]
+        if self._audience not in audiences:
+            raise Unauthorized("The token is not valid: it was issued for another client.")
+        groups = claims.get(GROUPS_CLAIM, [])
+        if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+            raise Unauthorized(f"The token is not valid: {GROUPS_CLAIM} is not a list of names.")
+        subject = claims["sub"]
+        if not isinstance(subject, str) or not subject:
+            raise Unauthorized("The token is not valid: it names no subject.")
+        return Caller(subject, frozenset(groups))
