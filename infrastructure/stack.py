@@ -17,6 +17,7 @@ from typing import Any, cast
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -34,6 +35,7 @@ from chalice.deploy.packager import PipRunner
 from constructs import Construct
 
 from chalicelib.shared import resources
+from chalicelib.shared.caller import ADMINS, ORGANIZERS
 from infrastructure.packaging import LAMBDA_PYTHON, ROOT, build_worker_package
 from infrastructure.stages import StageOptions
 
@@ -45,6 +47,30 @@ TABLE_STREAM = "table-stream"  # a worker fed by the table's DynamoDB stream, no
 # exists in AWS (the local stack has no stream mappings), so it is not in chalicelib.resources.
 RELAY_FAILURES = "webhook-relay-failures"
 PER_GROUP = sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID
+
+
+def _problem(status: str | None = None) -> dict[str, Any]:
+    """An API Gateway response (throttled, unknown route, too large...) as problem+json. (A
+    gateway response cannot name its own status code, so the body has no `status`.)"""
+    body = (
+        '{"type": "about:blank", "title": "$context.error.responseType", "detail": "$context.error.message"}'
+    )
+    response: dict[str, Any] = {
+        "ResponseParameters": {"Headers": {"Content-Type": "'application/problem+json'"}},
+        "ResponseTemplates": {"application/json": body},
+    }
+    if status:
+        response["StatusCode"] = status
+    return response
+
+
+# Errors API Gateway answers itself (before the app runs) keep the API's error format. An unknown
+# route is API Gateway's MISSING_AUTHENTICATION_TOKEN (403): a 404, as the app says locally.
+GATEWAY_RESPONSES = {
+    "DEFAULT_4XX": _problem(),
+    "DEFAULT_5XX": _problem(),
+    "MISSING_AUTHENTICATION_TOKEN": _problem("404"),
+}
 
 
 @dataclass(frozen=True)
@@ -101,6 +127,7 @@ class TurnstileStack(cdk.Stack):
             ),
             removal_policy=self.removal,
         )
+        self.users, self.api_client = self._user_pool()
         self.alarm_topic = self._alarm_topic()
         self.functions = {worker.construct_id: self._worker(worker) for worker in WORKERS}
         self._grant_workers()
@@ -208,6 +235,54 @@ class TurnstileStack(cdk.Stack):
             ],
             removal_policy=self.removal,
         )
+
+    # --- identity ---------------------------------------------------------------------------
+
+    def _user_pool(self) -> tuple[cognito.UserPool, cognito.UserPoolClient]:
+        """Who may call the API: Cognito users; `organizers` and `admins` are groups (the
+        `cognito:groups` claim). Attendees sign themselves up; admins add organizers."""
+        pool = cognito.UserPool(
+            self,
+            "Users",
+            user_pool_name=self._name("users"),
+            self_sign_up_enabled=True,
+            sign_in_aliases=cognito.SignInAliases(email=True),
+            auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            password_policy=cognito.PasswordPolicy(
+                min_length=12, require_digits=True, require_lowercase=True, require_uppercase=True
+            ),
+            deletion_protection=self.options.retain_data,
+            removal_policy=self.removal,
+        )
+        for group, description in (
+            (ORGANIZERS, "Publish events; manage their attendees, imports and webhooks"),
+            (ADMINS, "Do anything"),
+        ):
+            cognito.CfnUserPoolGroup(
+                self, f"{group.title()}Group", user_pool_id=pool.user_pool_id, group_name=group,
+                description=description,
+            )  # fmt: skip
+        client = pool.add_client(
+            "ApiClient",
+            user_pool_client_name=self._name("api"),
+            auth_flows=cognito.AuthFlow(user_srp=True, user_password=True),
+            generate_secret=False,
+            prevent_user_existence_errors=True,
+            access_token_validity=cdk.Duration.hours(1),
+            id_token_validity=cdk.Duration.hours(1),
+        )
+        return pool, client
+
+    def _auth_environment(self) -> dict[str, str]:
+        """What the API verifies tokens against (chalicelib.shared.auth)."""
+        # exactly the `iss` of the pool's tokens
+        issuer = f"https://cognito-idp.{cdk.Stack.of(self).region}.amazonaws.com/{self.users.user_pool_id}"
+        return {
+            "TURNSTILE_JWKS": f"{issuer}/.well-known/jwks.json",
+            "TURNSTILE_JWT_ISSUER": issuer,
+            "TURNSTILE_JWT_AUDIENCE": self.api_client.user_pool_client_id,
+        }
 
     # --- compute --------------------------------------------------------------------------
 
@@ -326,7 +401,8 @@ class TurnstileStack(cdk.Stack):
         self.api_role = role
         environment = self._environment("turnstile-api")
         environment["TURNSTILE_CURSOR_SECRET"] = self.cursor_secret.secret_value.unsafe_unwrap()
-        return ChaliceApi(
+        environment.update(self._auth_environment())
+        api = ChaliceApi(
             self,
             "Api",
             source_dir=str(ROOT),
@@ -340,6 +416,14 @@ class TurnstileStack(cdk.Stack):
                 "xray": True,
             },
         )
+        rest_api = api.get_resource("RestAPI")
+        rest_api.add_property_override("MethodSettings", [{
+            "ResourcePath": "/*", "HttpMethod": "*",
+            "ThrottlingRateLimit": self.options.throttle_rate,
+            "ThrottlingBurstLimit": self.options.throttle_burst,
+        }])  # fmt: skip
+        rest_api.add_property_override("GatewayResponses", GATEWAY_RESPONSES)
+        return api
 
     # --- operations -----------------------------------------------------------------------
 
@@ -398,6 +482,8 @@ class TurnstileStack(cdk.Stack):
         for name in (resources.REGISTRATIONS.name, resources.WEBHOOKS.name, resources.IMPORTS.name):
             cdk.CfnOutput(self, f"{_construct_id(name)}Url", value=self.queues[name].queue_url)
         cdk.CfnOutput(self, "AlarmTopicArn", value=self.alarm_topic.topic_arn)
+        cdk.CfnOutput(self, "UserPoolId", value=self.users.user_pool_id)
+        cdk.CfnOutput(self, "UserPoolClientId", value=self.api_client.user_pool_client_id)
 
 
 class ChaliceApi(Chalice):

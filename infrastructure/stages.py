@@ -19,6 +19,9 @@ class StageOptions:
     import_retention_days: int = 7
     api_memory_mb: int = 512
     worker_memory_mb: int = 512
+    # API Gateway stage throttling (every method): steady requests per second, and the burst.
+    throttle_rate: float = 50.0
+    throttle_burst: int = 100
 
     @property
     def prefix(self) -> str:
@@ -35,6 +38,8 @@ STAGES = {
         log_retention_days=90,
         import_retention_days=30,
         worker_memory_mb=1024,
+        throttle_rate=500.0,
+        throttle_burst=1000,
     ),
 }
 

@@ -15,7 +15,9 @@ def _statements(syn) -> list[tuple[str, dict[str, Any]]]:
     found: list[tuple[str, dict[str, Any]]] = []
     for logical_id, resource in syn.json["Resources"].items():
         props = resource.get("Properties", {})
-        documents = [props.get("PolicyDocument")] + [p["PolicyDocument"] for p in props.get("Policies", [])]
+        inline = props.get("Policies", [])  # a role's inline policies (a user pool's are not IAM)
+        inline = inline if isinstance(inline, list) else []
+        documents = [props.get("PolicyDocument")] + [p["PolicyDocument"] for p in inline]
         for document in filter(None, documents):
             found += [(logical_id, statement) for statement in document["Statement"]]
     return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -201,3 +202,47 @@ def test_api_url_is_an_output(dev) -> None:
 
 def test_synthesis_leaves_the_process_environment_as_it_was(dev) -> None:
     assert not any("${Token[" in value for value in os.environ.values())
+
+
+def test_a_user_pool_with_organizer_and_admin_groups_and_an_app_client(dev, prod) -> None:
+    [pool] = dev.resources("AWS::Cognito::UserPool").values()
+    assert pool["Properties"]["UsernameAttributes"] == ["email"]
+    assert pool["Properties"]["Policies"]["PasswordPolicy"]["MinimumLength"] >= 12
+    groups = {g["Properties"]["GroupName"] for g in dev.resources("AWS::Cognito::UserPoolGroup").values()}
+    assert groups == {"organizers", "admins"}
+    [client] = dev.resources("AWS::Cognito::UserPoolClient").values()
+    assert client["Properties"]["GenerateSecret"] is False
+    assert client["Properties"]["PreventUserExistenceErrors"] == "ENABLED"
+    [prod_pool] = prod.resources("AWS::Cognito::UserPool").values()
+    assert prod_pool["Properties"]["DeletionProtection"] == "ACTIVE"
+    assert prod_pool["DeletionPolicy"] == "Retain"
+
+
+def test_the_api_verifies_tokens_of_that_pool_and_client(dev) -> None:
+    [api] = dev.resources("AWS::Serverless::Function").values()
+    variables = api["Properties"]["Environment"]["Variables"]
+    pool_id = dev.logical_id(dev.stack.users)
+    issuer = json.dumps(variables["TURNSTILE_JWT_ISSUER"])
+    assert pool_id in issuer and "cognito-idp" in issuer
+    assert pool_id in json.dumps(variables["TURNSTILE_JWKS"]) and ".well-known/jwks.json" in json.dumps(
+        variables["TURNSTILE_JWKS"]
+    )
+    assert variables["TURNSTILE_JWT_AUDIENCE"] == {"Ref": dev.logical_id(dev.stack.api_client)}
+
+
+def test_the_api_stage_is_throttled_and_gateway_errors_are_problem_json(dev, prod) -> None:
+    for synthesized, rate, burst in ((dev, 50, 100), (prod, 500, 1000)):
+        [rest_api] = synthesized.resources("AWS::Serverless::Api").values()
+        [setting] = rest_api["Properties"]["MethodSettings"]
+        assert (setting["ResourcePath"], setting["HttpMethod"]) == ("/*", "*")
+        assert (setting["ThrottlingRateLimit"], setting["ThrottlingBurstLimit"]) == (rate, burst)
+        responses = rest_api["Properties"]["GatewayResponses"]
+        assert {"DEFAULT_4XX", "DEFAULT_5XX", "MISSING_AUTHENTICATION_TOKEN"} <= set(responses)
+        for response in responses.values():
+            assert response["ResponseParameters"]["Headers"]["Content-Type"] == "'application/problem+json'"
+            json.loads(response["ResponseTemplates"]["application/json"].replace("$context.error.", ""))
+        assert responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"
+
+
+def test_the_user_pool_ids_are_outputs(dev) -> None:
+    assert {"UserPoolId", "UserPoolClientId"} <= set(dev.json["Outputs"])
