@@ -41,3 +41,14 @@ def fifo_record(body: dict[str, Any], sequence: int) -> dict[str, Any]:
 def table(rows: Sequence[tuple[str, ...]]) -> str:
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(str(c).rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows)
+
+
+def admin_session() -> Any:
+    """A requests.Session calling the local stack as an admin (a token from its local signer)."""
+    import requests
+
+    from devstack import keys
+
+    http = requests.Session()
+    http.headers["Authorization"] = f"Bearer {keys.token('bench-admin', ['admins'])}"
+    return http

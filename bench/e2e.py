@@ -21,6 +21,8 @@ from typing import Any
 
 import requests
 
+from bench.common import admin_session
+
 CLIENTS = int(os.environ.get("BENCH_E2E_CLIENTS", 200))
 THREADS = 24
 
@@ -47,7 +49,7 @@ def main() -> None:
 
 def run(api: str) -> None:
     event, capacity = f"bench-{uuid.uuid4().hex[:6]}", CLIENTS // 4
-    http = requests.Session()
+    http = admin_session()
     http.post(
         f"{api}/events",
         json={
@@ -62,14 +64,14 @@ def run(api: str) -> None:
     with ThreadPoolExecutor(THREADS) as pool:
         list(
             pool.map(
-                lambda u: requests.post(f"{api}/users", json={"userId": u, "name": u}).raise_for_status(),
+                lambda u: http.post(f"{api}/users", json={"userId": u, "name": u}).raise_for_status(),
                 users,
             )
         )
 
     def register(user: str) -> tuple[str, float]:
         started = time.perf_counter()
-        response = requests.post(f"{api}/events/{event}/registrations", json={"userId": user})
+        response = http.post(f"{api}/events/{event}/registrations", json={"userId": user})
         response.raise_for_status()
         return response.json()["requestId"], time.perf_counter() - started
 

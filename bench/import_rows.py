@@ -14,7 +14,7 @@ import sys
 import time
 import uuid
 
-import requests
+from bench.common import admin_session
 
 ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", 10_000))
 CAPACITY = ROWS // 2
@@ -32,7 +32,7 @@ def main() -> None:
 
 
 def _run(api: str) -> None:
-    http = requests.Session()
+    http = admin_session()
     event_id = f"bench-import-{uuid.uuid4().hex[:6]}"
     created = http.post(
         f"{api}/events",
