@@ -35,7 +35,7 @@ def create_event() -> Response:
 @api_route(blueprint, "/events", ["GET"])
 def list_events() -> Response:
     request = blueprint.current_request
-    status = parse(EventFilter, {"status": query(request).get("status")}).status
+    status = parse(EventFilter, {"status": query(request).get("status")}, "query").status
     caller = caller_of(request)
     return listing(
         request,

@@ -42,7 +42,7 @@ def cancel(eventId: str, userId: str) -> Response:
 @api_route(blueprint, "/events/{eventId}/registrations", ["GET"])
 def event_registrations(eventId: str) -> Response:
     request = blueprint.current_request
-    status = parse(RegistrationFilter, {"status": query(request).get("status", "confirmed")}).status
+    status = parse(RegistrationFilter, {"status": query(request).get("status", "confirmed")}, "query").status
     caller = caller_of(request)
     return listing(
         request,

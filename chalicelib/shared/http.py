@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -13,6 +14,7 @@ from chalice import CORSConfig, Response
 from chalicelib.shared import cursor
 from chalicelib.shared.cursor import Position
 from chalicelib.shared.problems import (
+    BadRequest,
     FieldError,
     InvalidCursor,
     MalformedJson,
@@ -23,8 +25,10 @@ from chalicelib.shared.problems import (
     problem_body,
     problem_type,
 )
+from chalicelib.shared.wire import ID_PATTERN
 
 MAX_BODY_BYTES = 1024 * 1024
+ID = re.compile(ID_PATTERN)
 JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
 DEFAULT_PAGE_SIZE = 20
@@ -51,7 +55,9 @@ def read_json(request: Any) -> Any:
         raise UnsupportedMediaType(f"Send JSON (Content-Type: {JSON}), not '{media_type}'.")
     try:
         return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except RecursionError:
+        raise MalformedJson("The request body is nested too deeply.") from None
+    except ValueError as error:  # not UTF-8, not JSON, or a number too long to convert
         raise MalformedJson(f"The request body is not valid JSON: {error}.") from None
 
 
@@ -69,16 +75,26 @@ def no_content() -> Response:
 
 
 def problem_guard(view: Callable[..., Response]) -> Callable[..., Response]:
-    """Render a TurnstileError raised by a view as its problem+json response."""
+    """Check the path's ids, run the view, and render a TurnstileError as problem+json."""
 
     @functools.wraps(view)
     def guarded(**kwargs: Any) -> Response:
         try:
+            check_path_ids(kwargs)
             return view(**kwargs)
         except TurnstileError as error:
             return problem(error)
 
     return guarded
+
+
+def check_path_ids(params: dict[str, str]) -> None:
+    """Every id in a path is 1-64 letters, digits, `-` or `_` (no such id can exist otherwise,
+    and none may reach a table key: DynamoDB refuses long keys)."""
+    bad = [name for name, value in params.items() if not ID.fullmatch(value)]
+    if bad:
+        message = "must be 1-64 letters, digits, '-' or '_'"
+        raise BadRequest("The path names an invalid id.", [FieldError(name, message) for name in bad])
 
 
 CORS = CORSConfig(
@@ -137,7 +153,7 @@ def page_parameters(
     A cursor is only good for the listing (`scope`) that issued it."""
     params = params or {}
     raw_limit = params.get("limit", str(DEFAULT_PAGE_SIZE))
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_PAGE_SIZE:
+    if not _small_number(raw_limit) or not 1 <= int(raw_limit) <= MAX_PAGE_SIZE:
         raise ValidationFailed(
             "limit is out of range.",
             [FieldError("limit", f"must be an integer from 1 to {MAX_PAGE_SIZE}")],
@@ -177,7 +193,12 @@ def parse_if_match(header: str | None) -> int | None:
     if header is None or header.strip() == "*":
         return None
     value = header.strip().removeprefix("W/").strip('"')
-    return int(value) if value.isdigit() else -1
+    return int(value) if _small_number(value) else -1
+
+
+def _small_number(text: str) -> bool:
+    """ASCII digits only (`"²".isdigit()` is true), and few enough to be an int we use."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
 
 
 def etag(version: int) -> str:

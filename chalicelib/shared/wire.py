@@ -57,18 +57,19 @@ class WireModel(BaseModel):
 Model = TypeVar("Model", bound=BaseModel)
 
 
-def parse(model: type[Model], payload: Any) -> Model:
-    """Validate `payload` against `model`, raising ValidationFailed with one entry per field."""
+def parse(model: type[Model], payload: Any, where: str = "body") -> Model:
+    """Validate `payload` (the request's `body`, or its `query` string) against `model`, raising
+    ValidationFailed with one entry per offending field."""
+    part = "query string" if where == "query" else "request body"
     if not isinstance(payload, dict):
         raise ValidationFailed(
-            "The request body must be a JSON object.",
-            [FieldError("body", "must be a JSON object")],
+            f"The {part} must be a JSON object.", [FieldError(where, "must be a JSON object")]
         )
     try:
         return model.model_validate(payload)
     except ValidationError as error:
         raise ValidationFailed(
-            "The request body has invalid fields.",
+            f"The {part} has invalid fields.",
             [_field_error(item) for item in error.errors()],
         ) from None
 

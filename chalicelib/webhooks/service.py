@@ -73,7 +73,7 @@ class UrlGuard:
         else:
             try:
                 addresses = self.resolver.resolve(target.host, target.port)
-            except OSError:
+            except (OSError, UnicodeError):  # `a..b` is a UnicodeError (an empty IDNA label)
                 raise policy.UrlRefused("does not resolve") from None
         policy.check_addresses(addresses, self.allow_loopback)
         return target, addresses[0]
