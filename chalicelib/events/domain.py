@@ -60,6 +60,29 @@ EDITABLE_FIELDS = {
 }
 
 
+_TEXT_FIELDS = ("title", "description", "location", "organizer")
+
+
+def check_changes(changes: dict[str, Any]) -> str | None:
+    """The first field of `changes` (wire names) the event cannot take, or None. The API's
+    schema checks the same; this guards what reaches the worker through the queue."""
+    for name, value in changes.items():
+        if name not in EDITABLE_FIELDS or name == "capacity":
+            return name
+        if name in _TEXT_FIELDS and not isinstance(value, str):
+            return name
+        if name == "waitlistEnabled" and not isinstance(value, bool):
+            return name
+        if name == "status" and value not in {s.value for s in EventStatus}:
+            return name
+        if name == "date":
+            try:
+                date_sort_key(value)
+            except (TypeError, ValueError, OverflowError):
+                return name
+    return None
+
+
 def apply_changes(event: Event, changes: dict[str, Any], now: str) -> Event:
     """Return the event with `changes` (wire names of mutable fields) applied and a new version."""
     updates = {EDITABLE_FIELDS[name]: value for name, value in changes.items()}
@@ -69,10 +92,14 @@ def apply_changes(event: Event, changes: dict[str, Any], now: str) -> Event:
 
 
 def date_sort_key(value: str) -> str:
-    """A sort key that orders ISO dates and date-times (any offset) chronologically."""
+    """A sort key that orders ISO dates and date-times (any offset) chronologically: the UTC
+    instant, zero-padded (strftime leaves years before 1000 unpadded, which would sort wrong).
+    Raises ValueError for a value that is not one, OverflowError past year 9999 in UTC."""
     if "T" not in value and len(value) == 10:
         return date.fromisoformat(value).isoformat()
     moment = datetime.fromisoformat(value)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    m = moment.astimezone(UTC)
+    day = f"{m.year:04d}-{m.month:02d}-{m.day:02d}"
+    return f"{day}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}.{m.microsecond:06d}Z"

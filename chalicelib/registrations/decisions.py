@@ -7,12 +7,14 @@ from dataclasses import dataclass
 
 from chalicelib.registrations.domain import (
     DEFAULT_PROMOTION_BUDGET,
+    Command,
     Outcome,
+    Reject,
     WaitlistNotLoaded,
     decide,
     waitlist_needed,
 )
-from chalicelib.registrations.messages import PURGE_EVENT, CommandMessage
+from chalicelib.registrations.messages import INVALID_REQUEST, PURGE_EVENT, CommandMessage
 from chalicelib.registrations.ports import ConcurrentChange, SeatStore
 from chalicelib.shared.clock import Clock
 
@@ -50,8 +52,9 @@ class DecisionService:
         pending = messages
         lost_races = 0
         waitlist_size = 0
+        rejected: dict[str, str] = {}  # request id -> reason: its own data cannot be committed
         while pending:
-            commands = [m.to_command() for m in pending]
+            commands = [_command(m, rejected) for m in pending]
             waitlist_size = max(waitlist_size, waitlist_needed(commands, self.promotion_budget))
             snapshot = self.store.load(
                 event_id,
@@ -64,7 +67,7 @@ class DecisionService:
             pending = [m for m in pending if snapshot.is_pending(m.requestId)]
             if not pending:
                 break
-            commands = [m.to_command() for m in pending]
+            commands = [_command(m, rejected) for m in pending]
             try:
                 plan = decide(snapshot.seats, commands, self.promotion_budget)
             except WaitlistNotLoaded:
@@ -77,9 +80,29 @@ class DecisionService:
                 if lost_races >= self.max_attempts:
                     raise DecisionsExhausted(f"event {event_id}: {lost_races} lost races") from None
                 continue
+            except OWN_FAULTS as fault:
+                # Some request carries data the store cannot write. Find it (one by one), reject
+                # it, and let the rest of the batch go on: never stall the event's group on it.
+                if len(pending) > 1:
+                    for message in pending:
+                        outcomes.update(self._decide(event_id, [message]))
+                    return outcomes
+                logger.error("request %s cannot be committed (%r): rejected", pending[0].requestId, fault)
+                rejected[pending[0].requestId] = INVALID_REQUEST
+                continue
             outcomes.update(plan.outcomes)
             pending = [m for m in pending if m.requestId not in plan.outcomes]
         return outcomes
+
+
+# A request's own data, not the infrastructure, made its commit fail (a value the store cannot
+# convert). Infrastructure errors (throttling, timeouts, lost races past the limit) still raise.
+OWN_FAULTS = (ValueError, TypeError, KeyError, OverflowError)
+
+
+def _command(message: CommandMessage, rejected: dict[str, str]) -> Command:
+    reason = rejected.get(message.requestId)
+    return Reject(message.requestId, reason) if reason else message.to_command()
 
 
 def _first_of_each_request(messages: list[CommandMessage]) -> list[CommandMessage]:

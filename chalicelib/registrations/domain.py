@@ -43,7 +43,16 @@ class ChangeCapacity:
     waitlist_enabled: bool | None = None
 
 
-Command = Register | Cancel | ChangeCapacity
+@dataclass(frozen=True)
+class Reject:
+    """A request that cannot be carried out for a reason of its own (say, a queued change the
+    event cannot take): it completes as `rejected` with `reason`, and the batch goes on."""
+
+    request_id: str
+    reason: str
+
+
+Command = Register | Cancel | ChangeCapacity | Reject
 
 
 @dataclass(frozen=True)
@@ -59,7 +68,7 @@ class Outcome:
 
     kind: str  # confirmed | waitlisted | rejected | already_registered | cancelled | not_registered
     position: int | None = None  # waitlisted
-    reason: str | None = None  # rejected: event_full | event_closed
+    reason: str | None = None  # rejected: event_full | event_closed | invalid_change | invalid_request
     current_status: str | None = None  # already_registered
     promoted_user_ids: tuple[str, ...] = ()  # cancelled: who took the freed seat
     capacity: int | None = None  # capacity_changed (promotions name it in `promotedBy`)
@@ -266,6 +275,8 @@ class _Round:
         return Outcome("cancelled", promoted_user_ids=tuple(promoted))
 
     def apply(self, command: Command) -> Outcome | None:
+        if isinstance(command, Reject):
+            return Outcome("rejected", reason=command.reason)
         if isinstance(command, Register):
             return self.register(command)
         if isinstance(command, Cancel):

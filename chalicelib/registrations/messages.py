@@ -11,12 +11,17 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from chalicelib.registrations.domain import Cancel, ChangeCapacity, Command, Register
+from chalicelib.events.domain import check_changes
+from chalicelib.registrations.domain import Cancel, ChangeCapacity, Command, Register, Reject
 
 REGISTER: Final = "register"
 CANCEL: Final = "cancel"
 CHANGE_CAPACITY: Final = "change_capacity"
 PURGE_EVENT: Final = "purge_event"
+INVALID_CHANGE: Final = (
+    "invalid_change"  # a rejected change_capacity whose other fields the event cannot take
+)
+INVALID_REQUEST: Final = "invalid_request"  # a command whose own data made its commit fail
 
 
 class CommandMessage(BaseModel):
@@ -40,6 +45,8 @@ class CommandMessage(BaseModel):
             return Cancel(self.requestId, self.userId)
         if self.type == CHANGE_CAPACITY and self.capacity is not None:
             changes = self.changes or {}
+            if check_changes(changes) is not None:
+                return Reject(self.requestId, INVALID_CHANGE)
             status = changes.get("status")
             return ChangeCapacity(
                 self.requestId,

@@ -7,7 +7,7 @@ Names are camelCase on the wire. Unknown fields are rejected, types are strict (
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
 
 from pydantic import (
@@ -28,13 +28,18 @@ MAX_CAPACITY = 1_000_000
 
 
 def _iso_date_or_datetime(value: str) -> str:
+    """An ISO 8601 date or date-time that has a UTC instant (events are ordered by it)."""
     try:
         if "T" in value or " " in value:
-            datetime.fromisoformat(value)
+            moment = datetime.fromisoformat(value)
+            if moment.tzinfo is not None:
+                moment.astimezone(UTC)  # 9999-12-31T23:59:59-05:00 is past year 9999 in UTC
         else:
             date.fromisoformat(value)
-    except ValueError:
-        raise ValueError("must be an ISO 8601 date (2025-06-01) or date-time") from None
+    except (ValueError, OverflowError):
+        raise ValueError(
+            "must be an ISO 8601 date (2025-06-01) or date-time within years 1-9999 UTC"
+        ) from None
     return value
 
 

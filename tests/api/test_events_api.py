@@ -187,3 +187,13 @@ def test_unsupported_method_is_405_problem(api):
     response = api.request("PATCH", "/events")
     assert response.status_code == 405
     assert response.headers["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("date", ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00"])
+def test_a_date_without_a_utc_instant_is_422_on_create_and_update(api, date):
+    created = api.request("POST", "/events", {"title": "t", "date": date, "capacity": 1})
+    assert created.status_code == 422 and api.json(created)["errors"][0]["field"] == "date"
+    api.request("POST", "/events", {"eventId": "e", "title": "t", "date": "2026-01-01", "capacity": 1})
+    for body in ({"date": date}, {"capacity": 5, "date": date}):  # the second would have been queued
+        changed = api.request("PUT", "/events/e", body)
+        assert changed.status_code == 422 and api.json(changed)["errors"][0]["field"] == "date"

@@ -93,3 +93,31 @@ def test_redelivering_a_capacity_raise_changes_nothing_even_where_it_would_take_
     # redelivered: deciding it again would promote in two rounds of at most 2
     assert service(store, promotion_budget=2).process("e", [grow]) == {}
     assert (store.events["e"], store.registrations["e"]) == before
+
+
+def test_a_request_whose_own_data_cannot_be_committed_is_rejected_and_the_rest_decided(store):
+    """As a store that cannot convert one request's value: that request alone is rejected."""
+    original_commit = store.commit
+
+    def commit(snapshot, plan, messages, now):
+        if "r2" in plan.outcomes and plan.outcomes["r2"].kind != "rejected":
+            raise OverflowError("date value out of range")
+        return original_commit(snapshot, plan, messages, now)
+
+    store.commit = commit
+    outcomes = service(store).process("e", [register("a", "r1"), register("b", "r2"), register("c", "r3")])
+    assert {r: (o.kind, o.reason) for r, o in outcomes.items()} == {
+        "r1": ("confirmed", None),
+        "r2": ("rejected", "invalid_request"),
+        "r3": ("waitlisted", None),
+    }
+    assert store.outcomes["r2"].reason == "invalid_request"
+
+
+def test_an_infrastructure_error_still_fails_the_batch_for_redelivery(store):
+    def unreachable(*args):
+        raise ConnectionError("DynamoDB unreachable")
+
+    store.commit = unreachable
+    with pytest.raises(ConnectionError):
+        service(store).process("e", [register("a", "r1")])

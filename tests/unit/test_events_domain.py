@@ -1,6 +1,12 @@
 from __future__ import annotations
 
-from chalicelib.events.domain import Event, EventStatus, apply_changes, date_sort_key
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chalicelib.events.domain import Event, EventStatus, apply_changes, check_changes, date_sort_key
 
 
 def test_available_seats_never_negative_after_a_capacity_cut():
@@ -24,3 +30,52 @@ def test_date_sort_key_orders_dates_and_offsets_chronologically():
         "2026-06-02T00:00:00+00:00",
         "2026-06-01T23:30:00-02:00",
     ]
+
+
+def test_date_sort_key_pads_years_before_1000():
+    """strftime leaves year 999 as "999", which sorted after "1000" as a string."""
+    assert date_sort_key("0999-12-31T23:00:00+00:00") == "0999-12-31T23:00:00.000000Z"
+    assert sorted(["1000-01-01", "0999-12-31T23:00:00+00:00"], key=date_sort_key)[0].startswith("0999")
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.datetimes(min_value=datetime(2, 1, 1), max_value=datetime(9998, 12, 31)),
+            st.integers(min_value=-23 * 60 - 59, max_value=23 * 60 + 59).map(
+                lambda m: timezone(timedelta(minutes=m))
+            ),
+        ),
+        min_size=2,
+        max_size=6,
+    )
+)
+def test_date_sort_key_orders_as_the_utc_instants_do(moments):
+    values = [moment.replace(tzinfo=zone).isoformat() for moment, zone in moments]
+    instants = [datetime.fromisoformat(v).astimezone(UTC) for v in values]
+    by_key = sorted(range(len(values)), key=lambda i: (date_sort_key(values[i]), i))
+    by_instant = sorted(range(len(values)), key=lambda i: (instants[i], i))
+    assert by_key == by_instant
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"title": "ok", "date": "9999-12-31T23:59:59-05:00"}, "date"),
+        ({"date": "not a date"}, "date"),
+        ({"date": 20260101}, "date"),
+        ({"status": "archived"}, "status"),
+        ({"waitlistEnabled": "yes"}, "waitlistEnabled"),
+        ({"title": 5}, "title"),
+        ({"ownerId": "me"}, "ownerId"),
+        ({"capacity": 5}, "capacity"),
+    ],
+)
+def test_check_changes_names_the_first_field_the_event_cannot_take(changes, field):
+    assert check_changes(changes) == field
+
+
+def test_check_changes_accepts_what_the_api_accepts():
+    changes = {"title": "t", "description": "", "date": "2026-06-01T10:00:00+02:00", "location": "x",
+               "organizer": "o", "status": "closed", "waitlistEnabled": False}  # fmt: skip
+    assert check_changes(changes) is None
