@@ -1,7 +1,8 @@
 """`make dlq ARGS="list|redrive [--queue NAME]"`: inspect and redrive a dead-letter queue.
 
 Talks to whatever `AWS_ENDPOINT_URL_SQS` points at (default: the `make dev` stack's moto server
-on 127.0.0.1:8002); unset it and configure AWS credentials to use a deployed stage's queues.
+on 127.0.0.1:$MOTO_PORT, 8002 unless set, as `make dev` uses); set it to a deployed stage's SQS
+endpoint, with AWS credentials, to use that stage's queues.
 A redriven message goes back to its source queue in its original message group, with a fresh
 deduplication id; the worker skips any request that already completed, so a redrive is safe.
 """
@@ -21,7 +22,7 @@ SOURCES = {q.dead_letter: q.name for q in resources.QUEUES if q.dead_letter}
 
 
 def sqs_client() -> Any:
-    os.environ.setdefault("AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:8002")
+    os.environ.setdefault("AWS_ENDPOINT_URL_SQS", f"http://127.0.0.1:{os.environ.get('MOTO_PORT', '8002')}")
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     return boto3.client("sqs", region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))

@@ -36,6 +36,7 @@ from constructs import Construct
 
 from chalicelib.shared import resources
 from chalicelib.shared.caller import ADMINS, ORGANIZERS
+from chalicelib.shared.http import UNKNOWN_ROUTE
 from infrastructure.packaging import LAMBDA_PYTHON, ROOT, build_worker_package
 from infrastructure.stages import StageOptions
 
@@ -49,15 +50,17 @@ RELAY_FAILURES = "webhook-relay-failures"
 PER_GROUP = sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID
 
 
-def _problem(status: str | None = None) -> dict[str, Any]:
+def _problem(status: str | None = None, body: dict[str, Any] | None = None) -> dict[str, Any]:
     """An API Gateway response (throttled, unknown route, too large...) as problem+json. (A
-    gateway response cannot name its own status code, so the body has no `status`.)"""
-    body = (
-        '{"type": "about:blank", "title": "$context.error.responseType", "detail": "$context.error.message"}'
-    )
+    gateway response cannot name its own status code, so the generic body has no `status`.)"""
+    generic = {
+        "type": "about:blank",
+        "title": "$context.error.responseType",
+        "detail": "$context.error.message",
+    }
     response: dict[str, Any] = {
         "ResponseParameters": {"Headers": {"Content-Type": "'application/problem+json'"}},
-        "ResponseTemplates": {"application/json": body},
+        "ResponseTemplates": {"application/json": json.dumps(body or generic)},
     }
     if status:
         response["StatusCode"] = status
@@ -69,8 +72,33 @@ def _problem(status: str | None = None) -> dict[str, Any]:
 GATEWAY_RESPONSES = {
     "DEFAULT_4XX": _problem(),
     "DEFAULT_5XX": _problem(),
-    "MISSING_AUTHENTICATION_TOKEN": _problem("404"),
+    "MISSING_AUTHENTICATION_TOKEN": _problem("404", UNKNOWN_ROUTE),
 }
+
+
+@dataclass(frozen=True)
+class AwsBudget:
+    """How long one AWS call may take, retries included: attempts x (connect + read) seconds."""
+
+    connect: float
+    read: float
+    attempts: int
+
+    @property
+    def worst_case_seconds(self) -> float:
+        return self.attempts * (self.connect + self.read)
+
+    def environment(self) -> dict[str, str]:
+        return {
+            "TURNSTILE_AWS_CONNECT_TIMEOUT": f"{self.connect:g}",
+            "TURNSTILE_AWS_READ_TIMEOUT": f"{self.read:g}",
+            "TURNSTILE_AWS_MAX_ATTEMPTS": str(self.attempts),
+        }
+
+
+API_TIMEOUT_SECONDS = 15
+API_BUDGET = AwsBudget(connect=1, read=3, attempts=3)  # 12 s: a 503 inside the API's 15 s
+WORKER_BUDGET = AwsBudget(connect=2, read=5, attempts=3)  # 21 s: inside the workers' 30 s
 
 
 @dataclass(frozen=True)
@@ -286,10 +314,11 @@ class TurnstileStack(cdk.Stack):
 
     # --- compute --------------------------------------------------------------------------
 
-    def _environment(self, service: str) -> dict[str, str]:
+    def _environment(self, service: str, budget: AwsBudget) -> dict[str, str]:
         """The variables chalicelib.shared.config reads (every URL: IAM, not config, limits what is used)."""
         q = self.queues
         return {
+            **budget.environment(),
             "TURNSTILE_TABLE": self.table.table_name,
             "TURNSTILE_REGISTRATIONS_QUEUE_URL": q[resources.REGISTRATIONS.name].queue_url,
             "TURNSTILE_REGISTRATIONS_DLQ_URL": q[resources.REGISTRATIONS_DLQ.name].queue_url,
@@ -324,7 +353,7 @@ class TurnstileStack(cdk.Stack):
             code=lambda_.Code.from_asset(str(_worker_package())),
             timeout=cdk.Duration.seconds(worker.timeout_seconds),
             memory_size=self.options.worker_memory_mb,
-            environment=self._environment(worker.service),
+            environment=self._environment(worker.service, WORKER_BUDGET),
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self._log_group(f"{worker.construct_id}Logs", name),
         )
@@ -399,7 +428,7 @@ class TurnstileStack(cdk.Stack):
         tracing = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
         role.add_to_policy(iam.PolicyStatement(actions=tracing, resources=["*"]))
         self.api_role = role
-        environment = self._environment("turnstile-api")
+        environment = self._environment("turnstile-api", API_BUDGET)
         environment["TURNSTILE_CURSOR_SECRET"] = self.cursor_secret.secret_value.unsafe_unwrap()
         environment.update(self._auth_environment())
         api = ChaliceApi(
@@ -412,7 +441,7 @@ class TurnstileStack(cdk.Stack):
                 "autogen_policy": False,
                 "environment_variables": environment,
                 "lambda_memory_size": self.options.api_memory_mb,
-                "lambda_timeout": 15,
+                "lambda_timeout": API_TIMEOUT_SECONDS,
                 "xray": True,
             },
         )

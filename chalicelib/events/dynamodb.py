@@ -142,6 +142,13 @@ class DynamoEventRepository:
             ExpressionAttributeValues={":true": {"BOOL": True}},
         )
 
+    def deleting(self, event_id: str) -> Event | None:
+        response = self._client.get_item(
+            TableName=self._table, Key=table.event_key(event_id), ConsistentRead=True
+        )
+        item = response.get("Item")
+        return event_from_item(from_item(item)) if item and "deleting" in item else None
+
     def unmark_deleting(self, event_id: str) -> None:
         response = self._client.get_item(
             TableName=self._table, Key=table.event_key(event_id), ConsistentRead=True

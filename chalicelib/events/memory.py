@@ -64,6 +64,9 @@ class MemoryEventRepository:
             self._deleting[event_id] = event
             return True
 
+    def deleting(self, event_id: str) -> Event | None:
+        return self._deleting.get(event_id)
+
     def unmark_deleting(self, event_id: str) -> None:
         with self._lock:
             self._events[event_id] = self._deleting.pop(event_id)

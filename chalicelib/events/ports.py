@@ -32,6 +32,10 @@ class EventRepository(Protocol):
         """Hide the event from reads until the worker purges it; False when there is none."""
         ...
 
+    def deleting(self, event_id: str) -> Event | None:
+        """The event, if it is marked deleting and not purged yet."""
+        ...
+
     def unmark_deleting(self, event_id: str) -> None:
         """Undo `mark_deleting` (the purge could not be queued)."""
         ...

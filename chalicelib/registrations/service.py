@@ -227,14 +227,21 @@ class SeatChanges:
         return self.submitter.submit(fields, idempotency)
 
     def delete_event(self, caller: Caller, event_id: str) -> None:
-        """Hide the event now; the worker removes it and its registrations in the event's order."""
-        self.events.owned(caller, event_id)
-        if not self.repository.mark_deleting(event_id):
+        """Hide the event now; the worker removes it and its registrations in the event's order.
+        A retry finds it hidden and queues the purge again (the first may never have been sent):
+        nothing stays half deleted."""
+        unfinished = self.repository.deleting(event_id)
+        if unfinished is None:
+            self.events.owned(caller, event_id)
+            if not self.repository.mark_deleting(event_id):
+                raise NotFound(f"No event with eventId '{event_id}'.")
+        elif caller.require() and not caller.owns(unfinished.owner_id):
             raise NotFound(f"No event with eventId '{event_id}'.")
         try:
             self.submitter.queue.send(
                 CommandMessage(requestId=self.ids.new_id(), type=PURGE_EVENT, eventId=event_id)
             )
         except QueueUnavailable:
-            self.repository.unmark_deleting(event_id)
+            if unfinished is None:
+                self.repository.unmark_deleting(event_id)
             raise ServiceUnavailable("The registration queue is unavailable; retry shortly.") from None

@@ -1,4 +1,5 @@
-"""boto3 clients, created lazily and cached per process (Lambda reuses them across invocations).
+"""boto3 clients, created lazily and cached per process (Lambda reuses them across invocations),
+with the timeouts and retry budget of the settings.
 
 Endpoints come from boto3's own `AWS_ENDPOINT_URL_<SERVICE>` variables, so the same code runs
 against DynamoDB Local and moto server, LocalStack or AWS.
@@ -14,14 +15,14 @@ from botocore.config import Config
 
 from chalicelib.shared.config import settings
 
-_CONFIG = Config(
-    retries={"max_attempts": 4, "mode": "standard"},
-    connect_timeout=3,
-    read_timeout=10,
-    max_pool_connections=32,
-)
-
 
 @cache
 def client(service: str) -> Any:
-    return boto3.session.Session().client(service, region_name=settings().region, config=_CONFIG)
+    config = settings()
+    budget = Config(
+        retries={"max_attempts": config.aws_max_attempts, "mode": "standard"},
+        connect_timeout=config.aws_connect_timeout,
+        read_timeout=config.aws_read_timeout,
+        max_pool_connections=32,
+    )
+    return boto3.session.Session().client(service, region_name=config.region, config=budget)

@@ -32,6 +32,12 @@ class Settings:
     jwks: str = ""
     jwt_issuer: str = ""
     jwt_audience: str = ""
+    # Every AWS call: connect and read timeouts (seconds) and attempts (retries included). The
+    # worst case, attempts x (connect + read), must fit the function's timeout (the CDK app sets
+    # tighter values for the API, whose Lambda times out at 15 s).
+    aws_connect_timeout: float = 2.0
+    aws_read_timeout: float = 5.0
+    aws_max_attempts: int = 3
     # Import worker: rows of one import enqueued but undecided at most; seconds per run; seconds
     # without progress before an import is failed (chalicelib/imports/service.py).
     import_max_in_flight: int = 30
@@ -58,6 +64,9 @@ class Settings:
             jwks=os.environ.get("TURNSTILE_JWKS", ""),
             jwt_issuer=os.environ.get("TURNSTILE_JWT_ISSUER", ""),
             jwt_audience=os.environ.get("TURNSTILE_JWT_AUDIENCE", ""),
+            aws_connect_timeout=float(os.environ.get("TURNSTILE_AWS_CONNECT_TIMEOUT", "2")),
+            aws_read_timeout=float(os.environ.get("TURNSTILE_AWS_READ_TIMEOUT", "5")),
+            aws_max_attempts=int(os.environ.get("TURNSTILE_AWS_MAX_ATTEMPTS", "3")),
             import_max_in_flight=int(os.environ.get("TURNSTILE_IMPORT_MAX_IN_FLIGHT", "30")),
             import_slice_seconds=float(os.environ.get("TURNSTILE_IMPORT_SLICE_SECONDS", "60")),
             import_stall_seconds=float(os.environ.get("TURNSTILE_IMPORT_STALL_SECONDS", "900")),

@@ -5,10 +5,19 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 from chalice import CORSConfig, Response
 
 from chalicelib.shared import cursor
@@ -19,6 +28,7 @@ from chalicelib.shared.problems import (
     InvalidCursor,
     MalformedJson,
     PayloadTooLarge,
+    ServiceUnavailable,
     TurnstileError,
     UnsupportedMediaType,
     ValidationFailed,
@@ -26,6 +36,8 @@ from chalicelib.shared.problems import (
     problem_type,
 )
 from chalicelib.shared.wire import ID_PATTERN
+
+logger = logging.getLogger("turnstile.api")
 
 MAX_BODY_BYTES = 1024 * 1024
 ID = re.compile(ID_PATTERN)
@@ -84,8 +96,32 @@ def problem_guard(view: Callable[..., Response]) -> Callable[..., Response]:
             return view(**kwargs)
         except TurnstileError as error:
             return problem(error)
+        except (BotoCoreError, ClientError) as error:
+            if not aws_unavailable(error):
+                raise  # a bug (a malformed request to AWS, say): a 500, logged
+            logger.warning("AWS unavailable: %s", error)
+            return problem(ServiceUnavailable("A backing service is unavailable; retry shortly."))
 
     return guarded
+
+
+# Errors that mean "AWS is busy or out of reach, try again", not "this request is wrong".
+_RETRYABLE_CODES = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TransactionInProgressException",
+}
+
+
+def aws_unavailable(error: Exception) -> bool:
+    if isinstance(error, ClientError):
+        return error.response.get("Error", {}).get("Code") in _RETRYABLE_CODES
+    return isinstance(
+        error, (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError)
+    )
 
 
 def check_path_ids(params: dict[str, str]) -> None:
@@ -114,6 +150,14 @@ def api_route(target: Any, path: str, methods: list[str]) -> Callable[[Callable[
 
     return register
 
+
+# An unknown route (API Gateway's MISSING_AUTHENTICATION_TOKEN; chalice local's 403): a 404.
+UNKNOWN_ROUTE = {
+    "type": problem_type("not-found"),
+    "title": "Not Found",
+    "status": 404,
+    "detail": "No route matches this method and path.",
+}
 
 _CHALICE_ERRORS = {
     400: ("bad-request", "Bad Request"),

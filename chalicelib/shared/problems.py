@@ -99,6 +99,10 @@ class IdempotencyKeyReused(TurnstileError):
 class ServiceUnavailable(TurnstileError):
     status, type, title = 503, "service-unavailable", "Service Unavailable"
 
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "1"}
+
 
 def problem_type(kind: str) -> str:
     return kind if kind == "about:blank" else PROBLEM_TYPE_BASE + kind

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from chalicelib import bootstrap
 from chalicelib.shared.http import MAX_BODY_BYTES
+from tests.fakes import token
 
 EVENT = {"title": "PyCon", "date": "2026-06-01", "capacity": 2, "waitlistEnabled": True}
 
@@ -197,3 +199,46 @@ def test_a_date_without_a_utc_instant_is_422_on_create_and_update(api, date):
     for body in ({"date": date}, {"capacity": 5, "date": date}):  # the second would have been queued
         changed = api.request("PUT", "/events/e", body)
         assert changed.status_code == 422 and api.json(changed)["errors"][0]["field"] == "date"
+
+
+def test_a_retried_delete_after_a_crash_before_the_purge_was_queued_finishes_the_deletion(api):
+    api.request("POST", "/events", {"eventId": "e", "title": "t", "date": "2026-01-01", "capacity": 1})
+    services = bootstrap.services()
+    services.events.events.mark_deleting("e")  # the first DELETE died right after this
+    assert services.registrations.submitter.queue.sent == []
+    assert api.request("DELETE", "/events/e").status_code == 204
+    [purge] = services.registrations.submitter.queue.sent
+    assert (purge.type, purge.eventId) == ("purge_event", "e")
+    assert api.request("GET", "/events/e").status_code == 404
+    someone = {"Authorization": f"Bearer {token('eve', 'organizers')}"}
+    assert api.request("DELETE", "/events/e", headers=someone).status_code == 404
+
+
+def test_an_unreachable_or_throttling_aws_is_a_503_to_retry(api):
+    from botocore.exceptions import ClientError, EndpointConnectionError
+
+    repository = bootstrap.services().events.events
+
+    def unreachable(event_id):
+        raise EndpointConnectionError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com")
+
+    repository.get = unreachable
+    response = api.request("GET", "/events/e")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "1"
+    assert api.json(response)["type"].endswith("/service-unavailable")
+
+    def throttled(event_id):
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "GetItem")
+
+    repository.get = throttled
+    assert api.request("GET", "/events/e").status_code == 503
+
+
+def test_a_malformed_request_to_aws_is_still_a_500_not_a_retry(api):
+    from botocore.exceptions import ClientError
+
+    def bug(event_id):
+        raise ClientError({"Error": {"Code": "ValidationException", "Message": "key too long"}}, "GetItem")
+
+    bootstrap.services().events.events.get = bug
+    assert api.request("GET", "/events/e").status_code == 500

@@ -62,9 +62,11 @@ def test_update_is_conditional_on_version(repositories):
 def test_mark_deleting_hides_the_event_until_undone(repositories):
     events, _ = repositories
     events.add(event("a"))
+    assert events.deleting("a") is None
     assert events.mark_deleting("a")
     assert not events.mark_deleting("a")
     assert events.get("a") is None
+    assert events.deleting("a") == event("a"), "a retried DELETE finds it half deleted"
     assert not events.add(event("a")), "the id stays taken until the purge removes it"
     events.unmark_deleting("a")
     assert events.get("a") == event("a")

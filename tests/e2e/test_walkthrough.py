@@ -89,3 +89,13 @@ def test_missing_java_is_a_one_line_error(tmp_path):
     )
     assert result.returncode == 1
     assert "Java 17+ is needed" in result.stderr and result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer whatever"}])
+def test_an_unknown_route_is_a_404_problem_not_api_gateways_403(stack, headers):
+    import requests
+
+    response = requests.get(f"{stack.api}/no/such/route", headers=headers, timeout=10)
+    assert response.status_code == 404
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json()["title"] == "Not Found"

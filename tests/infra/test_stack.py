@@ -246,3 +246,23 @@ def test_the_api_stage_is_throttled_and_gateway_errors_are_problem_json(dev, pro
 
 def test_the_user_pool_ids_are_outputs(dev) -> None:
     assert {"UserPoolId", "UserPoolClientId"} <= set(dev.json["Outputs"])
+
+
+def test_every_function_gives_up_on_aws_before_its_own_timeout(dev) -> None:
+    """attempts x (connect + read) of one AWS call fits the function's timeout, so the API
+    answers 503 itself instead of timing out, and a worker reports its failure."""
+    functions = [
+        *dev.resources("AWS::Lambda::Function").values(),
+        *dev.resources("AWS::Serverless::Function").values(),
+    ]
+    checked = 0
+    for function in functions:
+        variables = function["Properties"].get("Environment", {}).get("Variables", {})
+        if "TURNSTILE_AWS_MAX_ATTEMPTS" not in variables:
+            continue  # CDK's own helpers (log retention, bucket notifications)
+        attempts = int(variables["TURNSTILE_AWS_MAX_ATTEMPTS"])
+        connect = float(variables["TURNSTILE_AWS_CONNECT_TIMEOUT"])
+        read = float(variables["TURNSTILE_AWS_READ_TIMEOUT"])
+        assert attempts * (connect + read) < function["Properties"]["Timeout"], function["Properties"]
+        checked += 1
+    assert checked == len(WORKERS) + 1  # every worker and the API
