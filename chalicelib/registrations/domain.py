@@ -202,6 +202,20 @@ class _Round:
         self.waitlist_enabled = seats.waitlist_enabled
         self.budget = promotion_budget
         self.touched: set[str] = set()
+        self.joined: dict[str, str] = {}  # user -> request: joined the waitlist in this round
+
+    def settle_positions(self) -> None:
+        """A `waitlisted` outcome names the position after this round's commit: promotions later
+        in the round move it up. (Whoever joined in this round is still at the tail: touching
+        them again, to promote or cancel, would end the round before that command.)"""
+        final = {user: self.plan.waitlisted - len(self.tail) + i + 1 for i, user in enumerate(self.tail)}
+        settled = {request: final[user] for user, request in self.joined.items()}
+        self.plan.changes = [
+            Complete(c.request_id, Outcome("waitlisted", position=settled[c.request_id]))
+            if isinstance(c, Complete) and c.request_id in settled
+            else c
+            for c in self.plan.changes
+        ]
 
     def _record(self, change: Change, user_id: str) -> None:
         if user_id in self.touched:
@@ -257,8 +271,9 @@ class _Round:
         self.registrations[command.user_id] = Registration(command.user_id, Standing.WAITLISTED, seq)
         self._record(JoinWaitlist(command.user_id, command.request_id, seq), command.user_id)
         self.tail.append(command.user_id)
+        self.joined[command.user_id] = command.request_id
         self.plan.waitlisted += 1
-        return Outcome("waitlisted", position=self.plan.waitlisted)
+        return Outcome("waitlisted", position=self.plan.waitlisted)  # until settle_positions
 
     def cancel(self, command: Cancel) -> Outcome:
         current = self.registrations.get(command.user_id)
@@ -343,4 +358,5 @@ def _decide_round(seats: EventSeats, commands: list[Command], promotion_budget: 
             round_.plan.unfinished = commands[index:]
             break
         round_.plan.changes.append(Complete(command.request_id, outcome))
+    round_.settle_positions()
     return round_.plan
