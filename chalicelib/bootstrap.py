@@ -126,7 +126,7 @@ def _wire(
 ) -> Services:
     events = EventService(adapters.events, clock, ids)
     submitter = RequestSubmitter(adapters.requests, adapters.commands, clock, ids)
-    guard = UrlGuard(adapters.resolver, config.allow_loopback_webhooks)
+    guard = UrlGuard(adapters.resolver, config.allow_loopback_webhooks, config.allow_http_webhooks)
     a = adapters
     return Services(
         settings=config,

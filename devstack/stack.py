@@ -34,6 +34,7 @@ def configure_environment(emulators: Emulators) -> dict[str, str]:
         "TURNSTILE_IMPORTS_DLQ_URL": urls[resources.IMPORTS_DLQ.name],
         "TURNSTILE_IMPORTS_BUCKET": resources.IMPORTS_BUCKET,
         "TURNSTILE_ALLOW_LOOPBACK_WEBHOOKS": "true",
+        "TURNSTILE_ALLOW_HTTP_WEBHOOKS": "true",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_NAMESPACE": "Turnstile",
         **keys.environment(),  # tokens from `python -m cli.turnstile token` verify

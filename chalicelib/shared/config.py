@@ -21,6 +21,8 @@ class Settings:
     imports_bucket: str = resources.IMPORTS_BUCKET
     # Local stack only: let webhook subscriptions target loopback (refused in AWS stages).
     allow_loopback_webhooks: bool = False
+    # Local stack only: webhook URLs over plain http (deployed stages take https only).
+    allow_http_webhooks: bool = False
     webhooks_dlq_url: str = ""
     # Waits before webhook attempts 2, 3, ... (chalicelib/webhooks/schedule.py); about a day.
     webhook_retry_schedule: str = "5s,1m,5m,30m,2h,5h,8h,8h"
@@ -56,6 +58,7 @@ class Settings:
             imports_queue_url=os.environ.get("TURNSTILE_IMPORTS_QUEUE_URL", ""),
             imports_bucket=os.environ.get("TURNSTILE_IMPORTS_BUCKET", resources.IMPORTS_BUCKET),
             allow_loopback_webhooks=os.environ.get("TURNSTILE_ALLOW_LOOPBACK_WEBHOOKS") == "true",
+            allow_http_webhooks=os.environ.get("TURNSTILE_ALLOW_HTTP_WEBHOOKS") == "true",
             webhooks_dlq_url=os.environ.get("TURNSTILE_WEBHOOKS_DLQ_URL", ""),
             webhook_retry_schedule=os.environ.get(
                 "TURNSTILE_WEBHOOK_RETRY_SCHEDULE", "5s,1m,5m,30m,2h,5h,8h,8h"

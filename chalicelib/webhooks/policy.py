@@ -1,10 +1,12 @@
 """Which target URLs a subscription may use (pure: the caller resolves host names).
 
-Only http and https. A host that resolves to a loopback, private, link-local, multicast,
-reserved or unspecified address is refused (it would let a subscriber make Turnstile call
-internal services: SSRF), unless the deployment allows loopback (the local stack does, so
-tests and `make dev` can use a receiver on 127.0.0.1). Even then, private ranges and the
-metadata service's link-local range stay refused.
+Only http and https (deployed stages: https only, see service.UrlGuard). A host must resolve
+to public unicast addresses only: loopback, private, shared (100.64.0.0/10), link-local,
+multicast, reserved and unspecified addresses are refused (they would let a subscriber make
+Turnstile call internal services: SSRF), and so are IPv6 addresses that carry an IPv4 one
+(IPv4-mapped, 6to4 2002::/16, NAT64 64:ff9b::/96, Teredo) when that IPv4 address is not public.
+The deployment may allow loopback (the local stack does, so tests and `make dev` can use a
+receiver on 127.0.0.1); private ranges and the metadata service's link-local range stay refused.
 """
 
 from __future__ import annotations
@@ -58,23 +60,46 @@ def literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address 
         return None
 
 
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries (mapped, 6to4, NAT64 or Teredo's client), if any."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address.teredo is not None:
+        return address.teredo[1]
+    return None
+
+
 def check_addresses(addresses: Iterable[str], allow_loopback: bool) -> None:
     """Refuse if any address the host resolves to is not a public unicast address."""
     found = False
     for text in addresses:
         found = True
-        address = ipaddress.ip_address(text.split("%", 1)[0])
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped
-        if address.is_loopback:
-            if allow_loopback:
-                continue
-            raise UrlRefused("resolves to a loopback address")
-        if address.is_link_local:
-            raise UrlRefused("resolves to a link-local address")
-        if address.is_private:
-            raise UrlRefused("resolves to a private address")
-        if address.is_multicast or address.is_reserved or address.is_unspecified:
-            raise UrlRefused("resolves to a non-routable address")
+        address: Address = ipaddress.ip_address(text.split("%", 1)[0])
+        if isinstance(address, ipaddress.IPv6Address):
+            address = embedded_ipv4(address) or address
+        _check(address, allow_loopback)
     if not found:
         raise UrlRefused("does not resolve to any address")
+
+
+def _check(address: Address, allow_loopback: bool) -> None:
+    if address.is_loopback:
+        if allow_loopback:
+            return
+        raise UrlRefused("resolves to a loopback address")
+    if address.is_link_local:
+        raise UrlRefused("resolves to a link-local address")
+    if address.is_private:
+        raise UrlRefused("resolves to a private address")
+    if address.is_multicast or address.is_reserved or address.is_unspecified:
+        raise UrlRefused("resolves to a non-routable address")
+    if not address.is_global:  # shared address space (100.64.0.0/10), documentation ranges...
+        raise UrlRefused("resolves to an address that is not public")

@@ -63,10 +63,13 @@ class UrlGuard:
 
     resolver: Resolver
     allow_loopback: bool
+    allow_http: bool = False  # deployed stages: https only; the local stack allows http
 
     def check(self, url: str) -> tuple[policy.Target, str]:
         """(target, the address to connect to); raises policy.UrlRefused."""
         target = policy.parse_target(url)
+        if target.scheme != "https" and not self.allow_http:
+            raise policy.UrlRefused("must be an https URL")
         literal = policy.literal_address(target.host)
         if literal is not None:
             addresses = [str(literal)]

@@ -114,6 +114,7 @@ def memory_webhooks(sender: Any = None, schedule: str = "1s,2s", disable_after: 
         webhook_retry_schedule=schedule,
         webhook_disable_after_failures=disable_after,
         allow_loopback_webhooks=True,
+        allow_http_webhooks=True,
     )
     services = bootstrap.in_memory(
         config, SystemClock(), CountingIds(), FixedRandomness(), sender=sender, resolver=resolver
@@ -126,6 +127,7 @@ def emulator_settings(**overrides: Any) -> Settings:
     config = replace(
         Settings.from_environment(),
         allow_loopback_webhooks=True,
+        allow_http_webhooks=True,
         webhook_retry_schedule="0s,1s",
         webhook_disable_after_failures=3,
     )

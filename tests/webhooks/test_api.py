@@ -114,7 +114,7 @@ def test_invalid_bodies_are_422_naming_the_field(api, body, field):
 def test_loopback_is_refused_unless_the_deployment_allows_it(api, fakes):
     assert create(api, url="http://127.0.0.1:9/x")[0] == 201  # the fakes allow loopback (local stack)
     guard = fakes.container.webhooks.guard
-    fakes.container.webhooks.guard = type(guard)(guard.resolver, allow_loopback=False)
+    fakes.container.webhooks.guard = type(guard)(guard.resolver, allow_loopback=False, allow_http=True)
     status, problem, _ = create(api, url="http://127.0.0.1:9/x")
     assert status == 422 and "loopback" in problem["errors"][0]["message"]
 

@@ -115,6 +115,14 @@ def test_target_parts():
         (["93.184.216.34", "10.0.0.1"], True, "private"),
         (["0.0.0.0"], True, "non-routable|private"),
         ([], True, "resolve"),
+        (["100.64.0.1"], True, "not public"),  # shared address space (carrier-grade NAT)
+        (["100.127.255.254"], True, "not public"),
+        (["2002:a00:1::"], True, "private"),  # 6to4 of 10.0.0.1
+        (["2002:7f00:1::"], False, "loopback"),  # 6to4 of 127.0.0.1
+        (["64:ff9b::a9fe:a9fe"], True, "link-local"),  # NAT64 of 169.254.169.254
+        (["64:ff9b::c0a8:1"], True, "private"),  # NAT64 of 192.168.0.1
+        (["::ffff:10.0.0.1"], True, "private"),  # IPv4-mapped
+        (["2001:0:4136:e378:8000:63bf:f5ff:fffe"], True, "private"),  # Teredo, client 10.0.0.1
     ],
 )
 def test_address_policy_refuses(addresses, allow_loopback, reason):
@@ -124,7 +132,22 @@ def test_address_policy_refuses(addresses, allow_loopback, reason):
 
 def test_address_policy_allows_public_and_configured_loopback():
     policy.check_addresses(["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"], False)
+    policy.check_addresses(["64:ff9b::5db8:d822", "2002:5db8:d822::"], False)  # 93.184.216.34 inside
     policy.check_addresses(["127.0.0.1", "::1"], True)
+
+
+@pytest.mark.parametrize(("allow_http", "refused"), [(False, True), (True, False)])
+def test_deployed_stages_take_https_only(allow_http, refused):
+    from chalicelib.webhooks.memory import StaticResolver
+    from chalicelib.webhooks.service import UrlGuard
+
+    guard = UrlGuard(StaticResolver({"hooks.example.com": ["93.184.216.34"]}), False, allow_http)
+    guard.check("https://hooks.example.com/in")
+    if refused:
+        with pytest.raises(policy.UrlRefused, match="https"):
+            guard.check("http://hooks.example.com/in")
+    else:
+        guard.check("http://hooks.example.com/in")
 
 
 def test_event_types_and_matching():
