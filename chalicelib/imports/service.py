@@ -61,8 +61,10 @@ def request_id(import_id: str, row: int) -> str:
     return f"import-{import_id}-{row}"
 
 
-def payload_key(import_id: str, kind: str) -> str:
-    return f"imports/{import_id}/payload.{'csv' if kind == CSV else 'json'}"
+def payload_key(import_id: str, kind: str, fingerprint: str) -> str:
+    """Where an upload is kept: named by its content too, so two uploads racing for one import
+    id (the same Idempotency-Key, different files) never overwrite each other's bytes."""
+    return f"imports/{import_id}/{fingerprint[:16]}.{'csv' if kind == CSV else 'json'}"
 
 
 def plan_key(import_id: str) -> str:
@@ -111,7 +113,7 @@ class ImportService:
             updated_at=now,
             dry_run=dry_run,
             media_type=kind,
-            payload_key=payload_key(import_id, kind),
+            payload_key=payload_key(import_id, kind, fingerprint),
             fingerprint=fingerprint,
             total=total,
             owner_id=event.owner_id,

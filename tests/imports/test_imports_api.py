@@ -47,10 +47,9 @@ def test_post_accepts_a_csv_file_and_queues_the_import(http, fakes):
     assert response.headers["Retry-After"] == "2"
     assert body["status"] == "queued" and body["total"] == 2 and body["dryRun"] is False
     assert fakes.queue.messages == [({"action": "start", "importId": body["importId"]}, 0)]
-    assert (
-        fakes.payloads.objects[f"imports/{body['importId']}/payload.csv"]
-        == b"userId,name\nada,Ada\nbob,Bob\n"
-    )
+    [(key, stored)] = fakes.payloads.objects.items()
+    assert key.startswith(f"imports/{body['importId']}/") and key.endswith(".csv")
+    assert stored == b"userId,name\nada,Ada\nbob,Bob\n"
 
 
 def test_post_accepts_json_rows_and_a_dry_run(http):
@@ -186,3 +185,20 @@ def test_a_queue_failure_is_a_503_and_marks_the_import_failed(http, fakes):
     response = _post(http, "userId\nada\n")
     assert response.status_code == 503
     assert [r.status for r in fakes.imports.records.values()] == ["failed"]
+
+
+def test_two_uploads_racing_for_one_idempotency_key_keep_their_own_bytes(http, fakes):
+    """Both pass the "is this key used?" check before either stores its import; the loser is a
+    422, and the winner's payload is still the winner's file."""
+    real_get, calls = fakes.imports.get, []
+
+    def racing_get(import_id):
+        calls.append(import_id)
+        return None if len(calls) <= 2 else real_get(import_id)  # both first checks see nothing
+
+    fakes.imports.get = racing_get
+    first = _post(http, "userId\nada\n", **{"Idempotency-Key": "k"})
+    second = _post(http, "userId\nbob\n", **{"Idempotency-Key": "k"})
+    assert first.status_code == 202 and second.status_code == 422
+    record = real_get(_json(first)["importId"])
+    assert fakes.payloads.get(record.payload_key) == b"userId\nada\n"
