@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
-import tempfile
+import os
 import uuid
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from devstack.emulators import Emulators, free_port
+from devstack.emulators import ROOT, Emulators, free_port
 
 
 def start_emulators() -> tuple[Emulators, dict[str, str]]:
     """DynamoDB Local and moto server on free ports, with the resources created and the env set."""
     emulators = Emulators.on_ports(free_port(), free_port())
-    emulators.start(Path(tempfile.mkdtemp(prefix="turnstile-bench-")))
+    emulators.start(ROOT / ".cache" / "logs" / f"bench-{os.getpid()}")
     from devstack.stack import configure_environment
 
     return emulators, configure_environment(emulators)

@@ -6,11 +6,10 @@ import argparse
 import os
 import signal
 import sys
-import tempfile
 import threading
 from pathlib import Path
 
-from devstack.emulators import LOOPBACK, Emulators, StackError, ensure_port_free
+from devstack.emulators import LOOPBACK, ROOT, Emulators, StackError, ensure_port_free
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -18,8 +17,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--api-port", type=int, default=int(os.environ.get("API_PORT", 8000)))
     parser.add_argument("--dynamodb-port", type=int, default=int(os.environ.get("DYNAMODB_PORT", 8001)))
     parser.add_argument("--moto-port", type=int, default=int(os.environ.get("MOTO_PORT", 8002)))
-    parser.add_argument("--log-dir", type=Path, default=Path(tempfile.gettempdir()) / "turnstile-dev")
-    return parser.parse_args(argv)
+    parser.add_argument("--log-dir", type=Path, help="default .cache/logs/stack-<API port>/ (one per stack)")
+    args = parser.parse_args(argv)
+    args.log_dir = args.log_dir or ROOT / ".cache" / "logs" / f"stack-{args.api_port}"
+    return args
 
 
 def main(argv: list[str]) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,8 +39,18 @@ class RunningEmulators:
 @pytest.fixture(scope="session")
 def emulators() -> Iterator[RunningEmulators]:
     stack = Emulators.on_ports(free_port(), free_port())
-    stack.start(Path(tempfile.mkdtemp(prefix="turnstile-test-logs-")))
+    logs = Path(tempfile.mkdtemp(prefix="turnstile-test-logs-"))
+    stack.start(logs)
     try:
         yield RunningEmulators(stack)
     finally:
         stack.stop()
+        shutil.rmtree(logs, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _throwaway_keys() -> Iterator[None]:
+    """The run's token keys (TURNSTILE_AUTH_DIR above) go when the run ends."""
+    yield
+    if Path(os.environ["TURNSTILE_AUTH_DIR"]).name.startswith("turnstile-test-keys-"):
+        shutil.rmtree(os.environ["TURNSTILE_AUTH_DIR"], ignore_errors=True)

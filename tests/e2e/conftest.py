@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -28,6 +29,7 @@ class RunningStack:
     api: str
     ports: tuple[int, int, int]
     output: list[str]
+    log_dir: Path
 
     def stop(self) -> int:
         if self.process.poll() is None:
@@ -36,11 +38,14 @@ class RunningStack:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-        return self.process.wait()
+        code = self.process.wait()
+        shutil.rmtree(self.log_dir, ignore_errors=True)  # a test leaves nothing behind
+        return code
 
 
 def start_stack(extra_env: dict[str, str] | None = None) -> RunningStack:
     ports = (free_port(), free_port(), free_port())
+    log_dir = Path(tempfile.mkdtemp(prefix="turnstile-e2e-"))
     command = [
         sys.executable,
         "-m",
@@ -52,7 +57,7 @@ def start_stack(extra_env: dict[str, str] | None = None) -> RunningStack:
         "--moto-port",
         str(ports[2]),
         "--log-dir",
-        tempfile.mkdtemp(prefix="turnstile-e2e-"),
+        str(log_dir),
     ]
     process = subprocess.Popen(
         command,
@@ -68,12 +73,14 @@ def start_stack(extra_env: dict[str, str] | None = None) -> RunningStack:
     while time.monotonic() < deadline:
         line = process.stdout.readline()
         if not line:
+            shutil.rmtree(log_dir, ignore_errors=True)
             raise AssertionError("the stack exited before it was ready:\n" + "".join(output))
         output.append(line)
         if line.startswith("ready"):
             _drain(process, output)  # keep reading, or the stack blocks once the pipe fills
-            return RunningStack(process, f"http://127.0.0.1:{ports[0]}", ports, output)
+            return RunningStack(process, f"http://127.0.0.1:{ports[0]}", ports, output, log_dir)
     process.kill()
+    shutil.rmtree(log_dir, ignore_errors=True)
     raise AssertionError("the stack was not ready in time:\n" + "".join(output))
 
 
