@@ -3,42 +3,67 @@
 Each message is `{"deliveryId", "attempt", "notBefore"?, "manual"?}`. The dispatcher signs and
 posts, records the attempt, and schedules the next attempt as a new delayed message (see
 chalicelib/webhooks/service.py for why). Only infrastructure failures (DynamoDB, SQS) are
-reported in `batchItemFailures`; a receiver's failure is a recorded attempt, not an error.
+reported in `batchItemFailures`; a receiver's failure (a timeout too) is a recorded attempt, not
+an error. A batch's attempts run side by side, each within its own deadline, so a receiver that
+hangs costs the others nothing; one that no longer fits the invocation goes back to the queue.
 """
 
 from __future__ import annotations
 
 import json
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from chalicelib.bootstrap import services
 from chalicelib.shared import observability
+from chalicelib.webhooks.service import Dispatcher
 
 logger = Logger(service="turnstile-webhooks-worker")
 ATTEMPTED = {"delivered": True, "gone": False, "failed": False, "retrying": False}
 
 
+PARALLEL = 10  # attempts at once: one slow receiver never holds up the batch's others
+SAFETY_SECONDS = 2.0  # left after an attempt's deadline, to record it
+
+
 @observability.lambda_handler(logger)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     dispatcher = services().dispatcher
-    failures = []
-    for record in event.get("Records", []):
-        try:
-            message = json.loads(record["body"])
-            if not isinstance(message, dict) or "deliveryId" not in message or "attempt" not in message:
-                raise ValueError("not a delivery message")
-        except ValueError:
-            logger.error("malformed webhook message dropped", extra={"messageId": record.get("messageId")})
-            continue
-        try:
+    records = event.get("Records", [])
+    deadline = _deadline(context)
+    with ThreadPoolExecutor(max_workers=max(1, min(PARALLEL, len(records)))) as pool:
+        failed = list(pool.map(lambda record: _dispatch(dispatcher, record, deadline), records))
+    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed if message_id]}
+
+
+def _dispatch(dispatcher: Dispatcher, record: dict[str, Any], deadline: float | None) -> str | None:
+    """One record; returns its message id if it must be retried (an infrastructure failure)."""
+    try:
+        message = json.loads(record["body"])
+        if not isinstance(message, dict) or "deliveryId" not in message or "attempt" not in message:
+            raise ValueError("not a delivery message")
+    except ValueError:
+        logger.error("malformed webhook message dropped", extra={"messageId": record.get("messageId")})
+        return None
+    try:
+        if deadline is not None and deadline - time.monotonic() < dispatcher.sender.timeout + SAFETY_SECONDS:
+            outcome = dispatcher.defer(message)  # no time left for a whole attempt: back to the queue
+        else:
             with observability.Stopwatch() as watch:
                 outcome = dispatcher.dispatch(message)
             if outcome in ATTEMPTED:  # an HTTP attempt was made (not skipped, waiting or duplicate)
                 observability.record_delivery(ATTEMPTED[outcome], watch.ms)
-            logger.info("dispatched", extra={**message, "outcome": outcome})
-        except Exception:
-            logger.exception("dispatch failed; the message is retried", extra=message)
-            failures.append({"itemIdentifier": record["messageId"]})
-    return {"batchItemFailures": failures}
+        logger.info("dispatched", extra={**message, "outcome": outcome})
+    except Exception:
+        logger.exception("dispatch failed; the message is retried", extra=message)
+        return str(record["messageId"])
+    return None
+
+
+def _deadline(context: Any) -> float | None:
+    """When this invocation ends (time.monotonic()), if the context says."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return None if remaining is None else time.monotonic() + remaining() / 1000

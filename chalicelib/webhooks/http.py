@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import ssl
+import threading
 import time
 from typing import Any
 
 from chalicelib.webhooks.domain import HttpResult
 
-TIMEOUT_SECONDS = 10.0
+TIMEOUT_SECONDS = 5.0  # one attempt, all of it: connect, send, and read the answer
 MAX_RESPONSE_BYTES = 1024  # a receiver's answer is read at most this far, then dropped
 
 
@@ -42,26 +44,47 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
 
 
 class HttpSender:
-    """POST with a 10 s timeout, no redirects (http.client never follows them), and at most
-    MAX_RESPONSE_BYTES of the answer read."""
+    """POST with one deadline for the whole attempt (connect, send, read: a receiver that
+    accepts and never answers, or trickles bytes, is cut off when it passes), no redirects
+    (http.client never follows them), and at most MAX_RESPONSE_BYTES of the answer read."""
 
     def __init__(self, timeout: float = TIMEOUT_SECONDS) -> None:
-        self._timeout = timeout
+        self.timeout = timeout
 
     def post(self, target: Any, address: str, headers: dict[str, str], body: str) -> HttpResult:
         kind = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
-        connection = kind(target.host, target.port, address, self._timeout)
+        connection = kind(target.host, target.port, address, self.timeout)
         started = time.monotonic()
+        watchdog = threading.Timer(self.timeout, _cut, (connection,))
+        watchdog.daemon = True
+        watchdog.start()
         try:
             connection.request("POST", target.path, body=body.encode(), headers=headers)
             response = connection.getresponse()
             response.read(MAX_RESPONSE_BYTES)
             status = response.status
-        except (OSError, http.client.HTTPException) as error:
+        except (OSError, http.client.HTTPException, ValueError) as error:
+            if time.monotonic() - started >= self.timeout:
+                return HttpResult(
+                    None, _ms_since(started), f"timed out: no complete answer in {self.timeout:g} s"
+                )
             return HttpResult(None, _ms_since(started), f"{type(error).__name__}: {error}"[:300])
         finally:
+            watchdog.cancel()
             connection.close()
+        if time.monotonic() - started >= self.timeout:  # answered, but only past the deadline
+            return HttpResult(
+                None, _ms_since(started), f"timed out: no complete answer in {self.timeout:g} s"
+            )
         return HttpResult(status, _ms_since(started), None if 200 <= status < 300 else f"HTTP {status}")
+
+
+def _cut(connection: http.client.HTTPConnection) -> None:
+    """The attempt's deadline passed: shut its socket, so the blocked call returns at once."""
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def _ms_since(started: float) -> int:

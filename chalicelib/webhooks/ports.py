@@ -65,6 +65,8 @@ class Resolver(Protocol):
 
 
 class Sender(Protocol):
+    timeout: float  # seconds one attempt may take, all of it
+
     def post(self, target: Any, address: str, headers: dict[str, str], body: str) -> HttpResult:
         """POST `body` to `target` (policy.Target), connecting to `address`; never follows redirects."""
         ...

@@ -315,6 +315,12 @@ class Dispatcher:
         self._record(delivery, attempt, result, "pending", iso(now_epoch + delay))
         return "retrying"
 
+    def defer(self, message: dict[str, Any]) -> str:
+        """Put a message back on the queue untried (this invocation has no time left for it):
+        not an attempt, not a failure."""
+        self.queue.send(message, 0)
+        return "deferred"
+
     def _attempt(self, subscription: Subscription, delivery: Delivery, now_epoch: int) -> HttpResult:
         try:
             target, address = self.guard.check(subscription.url)

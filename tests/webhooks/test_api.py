@@ -27,6 +27,8 @@ class Api:
 
 
 class StubSender:
+    timeout = 1.0
+
     def __init__(self, status: int = 500) -> None:
         self.status = status
 
