@@ -32,11 +32,24 @@ SAFETY_SECONDS = 2.0  # left after an attempt's deadline, to record it
 @observability.lambda_handler(logger)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     dispatcher = services().dispatcher
-    records = event.get("Records", [])
     deadline = _deadline(context)
-    with ThreadPoolExecutor(max_workers=max(1, min(PARALLEL, len(records)))) as pool:
-        failed = list(pool.map(lambda record: _dispatch(dispatcher, record, deadline), records))
-    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed if message_id]}
+    lanes = _by_delivery(event.get("Records", []))
+    with ThreadPoolExecutor(max_workers=max(1, min(PARALLEL, len(lanes)))) as pool:
+        failed = pool.map(lambda lane: [_dispatch(dispatcher, r, deadline) for r in lane], lanes)
+    return {"batchItemFailures": [{"itemIdentifier": m} for lane in failed for m in lane if m]}
+
+
+def _by_delivery(records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Records of one delivery stay in order in one lane (so a repeated message finds its attempt
+    recorded and is dropped); different deliveries go side by side."""
+    lanes: dict[str, list[dict[str, Any]]] = {}
+    for record in records:
+        try:
+            delivery = str(json.loads(record["body"]).get("deliveryId"))
+        except (ValueError, AttributeError):
+            delivery = record.get("messageId", "")
+        lanes.setdefault(delivery, []).append(record)
+    return list(lanes.values())
 
 
 def _dispatch(dispatcher: Dispatcher, record: dict[str, Any], deadline: float | None) -> str | None:
