@@ -41,6 +41,8 @@ class ChangeCapacity:
     capacity: int
     is_open: bool | None = None
     waitlist_enabled: bool | None = None
+    expected_version: int | None = None  # If-Match: only to this version of the event
+    accepted_at: str = ""  # when the API accepted it: an older one than the last applied is stale
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class Outcome:
     kind: str  # confirmed | waitlisted | rejected | already_registered | cancelled | not_registered
     position: int | None = None  # waitlisted
     reason: str | None = None  # rejected: event_full | event_closed | invalid_change | invalid_request
+    #                            | precondition_failed | superseded
     current_status: str | None = None  # already_registered
     promoted_user_ids: tuple[str, ...] = ()  # cancelled: who took the freed seat
     capacity: int | None = None  # capacity_changed (promotions name it in `promotedBy`)
@@ -93,6 +96,8 @@ class EventSeats:
     registrations: dict[str, Registration] = field(default_factory=dict)
     waitlist: list[str] = field(default_factory=list)
     waitlist_complete: bool = True
+    version: int = 1  # the event's editable version (its ETag); capacity changes move it
+    changed_at: str = ""  # accepted_at of the last capacity change applied
 
 
 # --- what a plan asks the store to write ---------------------------------------------------
@@ -148,6 +153,8 @@ class Plan:
     waitlisted: int = 0
     next_wait_seq: int = 0
     unfinished: list[Command] = field(default_factory=list)  # to decide in a next round
+    version: int = 1  # the event's editable version after the plan
+    changed_at: str = ""  # accepted_at of the last capacity change the plan completes
 
     @property
     def outcomes(self) -> dict[str, Outcome]:
@@ -196,6 +203,8 @@ class _Round:
             confirmed=seats.confirmed,
             waitlisted=seats.waitlisted,
             next_wait_seq=seats.next_wait_seq,
+            version=seats.version,
+            changed_at=seats.changed_at,
         )
         self.capacity = seats.capacity
         self.is_open = seats.is_open
@@ -306,6 +315,9 @@ class _Round:
         """
         if not self.seats.exists:
             return Outcome("rejected", reason="event_closed")
+        stale = self._stale(command)
+        if stale is not None:
+            return Outcome("rejected", reason=stale)
         if command.is_open is not None:
             self.is_open = command.is_open
         if command.waitlist_enabled is not None:
@@ -322,8 +334,20 @@ class _Round:
         promoted = self._promote_into_free_seats(freed_by=command.request_id)
         self.budget -= len(promoted)
         if step != target:
-            return None
+            return None  # the version moves when the change is complete, so its steps all match
+        self.plan.version += 1
+        self.plan.changed_at = max(self.plan.changed_at, command.accepted_at)
         return Outcome("capacity_changed", capacity=target)
+
+    def _stale(self, command: ChangeCapacity) -> str | None:
+        """Why a capacity change may no longer apply: its If-Match names an older version
+        (precondition_failed), or a newer change was applied since it was accepted (superseded:
+        an old change redriven from the dead-letter queue must not undo a newer one)."""
+        if command.expected_version is not None and command.expected_version != self.plan.version:
+            return "precondition_failed"
+        if command.accepted_at and command.accepted_at < self.plan.changed_at:
+            return "superseded"
+        return None
 
 
 def decide(

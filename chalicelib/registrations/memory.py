@@ -128,7 +128,9 @@ class MemorySeatStore:
             "confirmed": 0,
             "waitlisted": 0,
             "next_wait_seq": 1,
-            "version": 1,
+            "version": 1,  # the seat version (every decision); edit_version is the ETag's
+            "edit_version": 1,
+            "changed_at": "",
         }
         self.registrations[event_id] = {}
 
@@ -157,6 +159,8 @@ class MemorySeatStore:
             registrations=known,
             waitlist=[r.user_id for r in head],
             waitlist_complete=len(waiting) <= waitlist_size,
+            version=event["edit_version"],
+            changed_at=event["changed_at"],
         )
         return Snapshot(seats, event["version"], statuses)
 
@@ -176,14 +180,17 @@ class MemorySeatStore:
                 waitlisted=plan.waitlisted,
                 next_wait_seq=plan.next_wait_seq,
                 version=event["version"] + 1,
+                edit_version=plan.version,
+                changed_at=plan.changed_at,
             )
             if plan.capacity is not None:
                 event["capacity"] = plan.capacity
+            applied = {r for r, o in plan.outcomes.items() if o.kind == "capacity_changed"}
             for message in messages.values():
                 changes = message.changes or {}
-                if "status" in changes and message.requestId in plan.outcomes:
+                if "status" in changes and message.requestId in applied:
                     event["is_open"] = changes["status"] == "active"
-                if "waitlistEnabled" in changes and message.requestId in plan.outcomes:
+                if "waitlistEnabled" in changes and message.requestId in applied:
                     event["waitlist_enabled"] = changes["waitlistEnabled"]
 
     def _apply(self, event_id: str, change: Change) -> None:

@@ -37,6 +37,7 @@ class CommandMessage(BaseModel):
     row: int | None = None
     createdAt: str | None = None  # when the request was accepted (kept on its record)
     requestedBy: str | None = None  # who made it (kept on its record: they may read it)
+    expectedVersion: int | None = None  # change_capacity: the If-Match it was made with
 
     def to_command(self) -> Command:
         if self.type == REGISTER and self.userId:
@@ -53,6 +54,8 @@ class CommandMessage(BaseModel):
                 self.capacity,
                 is_open=None if status is None else status == "active",
                 waitlist_enabled=changes.get("waitlistEnabled"),
+                expected_version=self.expectedVersion,
+                accepted_at=self.createdAt or "",
             )
         raise MalformedMessage(f"a {self.type} command without its fields")
 

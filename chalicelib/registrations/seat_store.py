@@ -100,8 +100,10 @@ class DynamoSeatStore:
             registrations=registrations,
             waitlist=[entry.user_id for entry in head],
             waitlist_complete=complete,
+            version=event.version,
+            changed_at=meta.get("capacityChangedAt", ""),
         )
-        return Snapshot(seats, event.version, statuses, loaded=event)
+        return Snapshot(seats, int(meta.get("seatVersion", 0)), statuses, loaded=event)
 
     def _waitlist_head(self, event_id: str, size: int) -> tuple[list[Registration], bool]:
         response = self._client.query(
@@ -156,24 +158,33 @@ class DynamoSeatStore:
                     "ExpressionAttributeValues": {":true": {"BOOL": True}},
                 }
             }
+        # Two versions: `seatVersion` moves with every decision (the worker's concurrency
+        # control); `version` (the ETag, what If-Match names) only when an edit is applied. A
+        # commit requires both as loaded, so an organizer's edit in between is a lost race.
         values: dict[str, Any] = {
             "confirmedCount": plan.confirmed,
             "waitlistCount": plan.waitlisted,
             "nextWaitSeq": plan.next_wait_seq,
-            "version": event.version + 1,
+            "seatVersion": snapshot.version + 1,
         }
+        if plan.version != event.version:
+            values.update(version=plan.version, capacityChangedAt=plan.changed_at)
         if plan.capacity is not None:
             values.update(self._event_changes(event, plan, messages, now))
-        names = {f"#{n}": n for n in values}
         update_values = {f":{n}": to_value(v) for n, v in values.items()}
-        update_values[":expected"] = to_value(event.version)
+        update_values[":loadedVersion"] = to_value(event.version)
+        if snapshot.version == 0:  # never decided yet
+            seats = "attribute_not_exists(seatVersion)"
+        else:
+            seats = "seatVersion = :loadedSeats"
+            update_values[":loadedSeats"] = to_value(snapshot.version)
         return {
             "Update": {
                 "TableName": self._table,
                 "Key": event_key,
                 "UpdateExpression": "SET " + ", ".join(f"#{n} = :{n}" for n in values),
-                "ConditionExpression": "#version = :expected",
-                "ExpressionAttributeNames": names,
+                "ConditionExpression": f"#v = :loadedVersion AND {seats}",
+                "ExpressionAttributeNames": {"#v": "version", **{f"#{n}": n for n in values}},
                 "ExpressionAttributeValues": update_values,
             }
         }
@@ -186,7 +197,7 @@ class DynamoSeatStore:
         changed = event
         for complete in (c for c in plan.changes if isinstance(c, Complete)):
             message = messages[complete.request_id]
-            if message.changes:
+            if message.changes and complete.outcome.kind == "capacity_changed":  # not a rejected one
                 changed = apply_changes(changed, message.changes, now)
         return {**edited_attributes(changed), "capacity": plan.capacity, "updatedAt": now}
 

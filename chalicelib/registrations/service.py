@@ -223,6 +223,7 @@ class SeatChanges:
             "capacity": changes["capacity"],
             "changes": others,
             "requestedBy": caller.subject,
+            "expectedVersion": if_match,  # checked again when it is decided, in the queue's order
         }
         return self.submitter.submit(fields, idempotency)
 

@@ -242,3 +242,13 @@ def test_a_malformed_request_to_aws_is_still_a_500_not_a_retry(api):
 
     bootstrap.services().events.events.get = bug
     assert api.request("GET", "/events/e").status_code == 500
+
+
+def test_a_capacity_change_keeps_its_if_match_until_it_is_decided(api):
+    api.request("POST", "/events", {"eventId": "e", "title": "t", "date": "2026-01-01", "capacity": 1})
+    assert api.request("PUT", "/events/e", {"capacity": 4}, headers={"If-Match": '"1"'}).status_code == 202
+    assert api.request("PUT", "/events/e", {"capacity": 6}).status_code == 202
+    with_match, without = bootstrap.services().registrations.submitter.queue.sent
+    assert (with_match.capacity, with_match.expectedVersion) == (4, 1)
+    assert (without.capacity, without.expectedVersion) == (6, None)
+    assert api.request("PUT", "/events/e", {"capacity": 4}, headers={"If-Match": '"7"'}).status_code == 412
