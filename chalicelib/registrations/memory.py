@@ -164,11 +164,19 @@ class MemorySeatStore:
         )
         return Snapshot(seats, event["version"], statuses)
 
+    def edit(self, event_id: str, is_open: bool) -> None:
+        """What an organizer's edit through the API does to the event: applied at once, and it
+        moves the event's (editable) version."""
+        event = self.events[event_id]
+        event.update(is_open=is_open, edit_version=event["edit_version"] + 1)
+
     def commit(self, snapshot: Snapshot, plan: Plan, messages: dict[str, CommandMessage], now: str) -> None:
         event_id = snapshot.seats.event_id
         event = self.events.get(event_id)
         if (event["version"] if event else 0) != snapshot.version:
             raise ConcurrentChange(event_id)
+        if event is not None and event["edit_version"] != snapshot.seats.version:
+            raise ConcurrentChange(event_id)  # edited between load and commit
         if any(r in self.outcomes for r in [*plan.outcomes, plan.continuing]):
             raise ConcurrentChange(event_id)
         self.commits += 1

@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 
-from chalicelib.events.domain import Event
+from chalicelib.events.domain import Event, EventStatus
 from chalicelib.events.dynamodb import DynamoEventRepository
 from chalicelib.registrations.domain import Cancel, Command, Register, decide
 from chalicelib.registrations.memory import MemorySeatStore
@@ -25,20 +25,30 @@ class Seats:
     store: SeatStore
     add_event: Callable[[str, int], None]  # event id, capacity (waitlist enabled)
     delete_event: Callable[[str], None]  # what DELETE /events/{id} does before the purge
+    close_event: Callable[[str], None]  # what PUT /events/{id} {"status": "closed"} does
 
 
 @pytest.fixture(params=["memory", "dynamodb"])
 def seats(request) -> Seats:
     if request.param == "memory":
         store = MemorySeatStore()
-        return Seats(store, lambda e, c: store.add_event(e, c, True), lambda e: None)
+        return Seats(
+            store, lambda e, c: store.add_event(e, c, True), lambda e: None, lambda e: store.edit(e, False)
+        )
     real = request.getfixturevalue("real")
     events = DynamoEventRepository(real.dynamodb, real.table)
 
     def add(event_id: str, capacity: int) -> None:
         events.add(Event(event_id, "t", "2026-01-01", capacity, waitlist_enabled=True, created_at="c"))
 
-    return Seats(DynamoSeatStore(real.dynamodb, real.table), add, events.mark_deleting)
+    def close(event_id: str) -> None:
+        current = events.get(event_id)
+        assert current is not None
+        events.update(
+            replace(current, status=EventStatus.CLOSED, version=current.version + 1), current.version
+        )
+
+    return Seats(DynamoSeatStore(real.dynamodb, real.table), add, events.mark_deleting, close)
 
 
 def message(command: Command, event_id: str) -> CommandMessage:
@@ -123,3 +133,13 @@ def test_purging_a_deleted_event_removes_it_and_its_registrations(seats):
     assert seats.store.purge(event) == 3
     assert not load(seats, event, {"ada"}).seats.exists
     assert seats.store.purge(event) == 0, "a redelivered purge finds nothing left"
+
+
+def test_an_edit_between_load_and_commit_is_a_concurrent_change(seats):
+    event = unique("ev")
+    seats.add_event(event, 5)
+    loaded = load(seats, event, {"ada"})
+    seats.close_event(event)
+    with pytest.raises(ConcurrentChange):
+        apply(seats, event, [Register(f"{event}-r1", "ada")], snapshot=loaded)
+    assert not load(seats, event).seats.is_open

@@ -14,6 +14,7 @@ class SeatModel:
     is_open: bool = True
     confirmed: list[str] = field(default_factory=list)
     waitlist: list[str] = field(default_factory=list)
+    changed_at: str = ""  # when the last applied capacity change was accepted
 
     def register(self, user: str) -> Outcome:
         if user in self.confirmed:
@@ -39,10 +40,14 @@ class SeatModel:
         self.confirmed.remove(user)
         return Outcome("cancelled", promoted_user_ids=tuple(self._fill()))
 
-    def change(self, capacity: int, is_open: bool | None) -> Outcome:
-        self.capacity = capacity
+    def change(self, capacity: int, is_open: bool | None, waitlist: bool | None, accepted_at: str) -> Outcome:
+        if accepted_at < self.changed_at:  # a newer change was applied since: never undo it
+            return Outcome("rejected", reason="superseded")
+        self.capacity, self.changed_at = capacity, accepted_at
         if is_open is not None:
             self.is_open = is_open
+        if waitlist is not None:
+            self.waitlist_enabled = waitlist
         self._fill()
         return Outcome("capacity_changed", capacity=capacity)
 

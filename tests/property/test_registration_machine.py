@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from chalicelib.events.domain import Event
+from chalicelib.events.domain import Event, EventStatus
 from chalicelib.events.dynamodb import DynamoEventRepository
 from chalicelib.registrations.decisions import DecisionService
 from chalicelib.registrations.memory import MemorySeatStore
@@ -26,12 +26,17 @@ from tests.fakes import FixedClock
 from tests.property.model import SeatModel
 from tests.property.stores import StoredSeats, dynamo_reader, read_memory
 
-USERS = [f"u{i}" for i in range(7)]
+USERS = [f"u{i}" for i in range(10)]
 PROMOTION_BUDGET = 2  # small, so capacity raises are split over several rounds
 
 register = st.tuples(st.just("register"), st.sampled_from(USERS))
 cancel = st.tuples(st.just("cancel"), st.sampled_from(USERS))
-change = st.tuples(st.just("change_capacity"), st.integers(0, 9), st.sampled_from([None, "active", "closed"]))
+change = st.tuples(
+    st.just("change_capacity"),
+    st.integers(0, 9),
+    st.sampled_from([None, "active", "closed"]),
+    st.sampled_from([None, True, False]),  # waitlistEnabled, sent with the capacity
+)
 commands = st.one_of(register, register, cancel, change)
 
 
@@ -41,7 +46,7 @@ class SeatMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.event_id = f"ev-{uuid.uuid4().hex[:10]}"
-        self.counter = itertools.count()
+        self.counter = itertools.count(1)
         self.processed: list[CommandMessage] = []
         self.outcomes: dict[str, object] = {}
 
@@ -51,26 +56,37 @@ class SeatMachine(RuleBasedStateMachine):
         self.store = self.make_store(self.event_id, capacity, waitlist)
         self.service = DecisionService(self.store, FixedClock(), promotion_budget=PROMOTION_BUDGET)
 
-    def message(self, command: tuple) -> CommandMessage:
-        request_id = f"{self.event_id}-r{next(self.counter)}"
+    def message(self, command: tuple, accepted_at: str | None = None) -> CommandMessage:
+        number = next(self.counter)
+        request_id = f"{self.event_id}-r{number}"
+        created = accepted_at or f"2026-01-01T00:00:00.{number:06d}Z"  # the order they were accepted
         if command[0] == "change_capacity":
-            changes = {"status": command[2]} if command[2] else None
+            changes = {"status": command[2]} if command[2] else {}
+            if command[3] is not None:
+                changes["waitlistEnabled"] = command[3]
             return CommandMessage(
                 type=command[0],
                 requestId=request_id,
                 eventId=self.event_id,
                 capacity=command[1],
-                changes=changes,
+                changes=changes or None,
+                createdAt=created,
             )
-        return CommandMessage(type=command[0], requestId=request_id, eventId=self.event_id, userId=command[1])
+        return CommandMessage(
+            type=command[0], requestId=request_id, eventId=self.event_id, userId=command[1], createdAt=created
+        )
 
-    def expected(self, command: tuple):
+    def expected(self, command: tuple, message: CommandMessage):
         if command[0] == "register":
             return self.model.register(command[1])
         if command[0] == "cancel":
             return self.model.cancel(command[1])
         is_open = None if command[2] is None else command[2] == "active"
-        return self.model.change(command[1], is_open)
+        return self.model.change(command[1], is_open, command[3], message.createdAt or "")
+
+    def edit(self, is_open: bool) -> None:
+        """An organizer opens or closes the event through the API: applied at once."""
+        raise NotImplementedError
 
     def commits(self) -> int | None:
         """How many transactions the store has committed (None: it does not say)."""
@@ -78,11 +94,70 @@ class SeatMachine(RuleBasedStateMachine):
 
     @rule(batch=st.lists(commands, min_size=1, max_size=6))
     def process_batch(self, batch: list[tuple]) -> None:
-        messages = [self.message(c) for c in batch]
+        self.decide(batch, [self.message(c) for c in batch])
+
+    @rule(is_open=st.booleans())
+    def edit_status(self, is_open: bool) -> None:
+        """A status edit between queued batches: the next batch is decided on it."""
+        self.edit(is_open)
+        self.model.is_open = is_open
+
+    @rule(batch=st.lists(commands, min_size=1, max_size=4), is_open=st.booleans())
+    def lose_a_race(self, batch: list[tuple], is_open: bool) -> None:
+        """The organizer edits the event between the worker's read and its commit: the commit
+        loses, and the batch is decided again on the edited event."""
+        real_load, loads = self.store.load, []
+
+        def load_then_edit(*args, **kwargs):
+            snapshot = real_load(*args, **kwargs)
+            if not loads:
+                self.edit(is_open)
+            loads.append(1)
+            return snapshot
+
+        self.store.load = load_then_edit
+        try:
+            self.model.is_open = is_open
+            self.decide(batch, [self.message(c) for c in batch])
+        finally:
+            self.store.load = real_load
+        assert len(loads) >= 2, "the first commit must have lost"
+
+    def _stale_raises(self) -> list[CommandMessage]:
+        """Completed capacity changes that would take several rounds if decided again now."""
+        if len(self.model.waitlist) <= PROMOTION_BUDGET:
+            return []
+        return [
+            m
+            for m in self.processed
+            if m.type == "change_capacity" and (m.capacity or 0) > self.model.capacity
+        ]
+
+    @precondition(lambda self: any(m.type == "change_capacity" for m in self.processed))
+    @rule(data=st.data())
+    def redeliver_a_capacity_change(self, data: st.DataObject) -> None:
+        """Invariant 5 for the command that may take several rounds: a completed raise redelivered
+        after capacity went down again, with more waiting than one round promotes (1945996)."""
+        changes = self._stale_raises() or [m for m in self.processed if m.type == "change_capacity"]
+        again = data.draw(st.lists(st.sampled_from(changes), min_size=1, max_size=2))
+        before = self.read(self.event_id)
+        assert self.service.process(self.event_id, again) == {}
+        assert self.read(self.event_id) == before
+
+    @precondition(lambda self: hasattr(self, "model") and self.model.changed_at)
+    @rule(command=change)
+    def redrive_a_stale_change(self, command: tuple) -> None:
+        """A capacity change accepted before the last one applied (it sat in the dead-letter
+        queue) is superseded: it changes nothing."""
+        before = self.read(self.event_id)
+        self.decide([command], [self.message(command, accepted_at="2026-01-01T00:00:00.000000Z")])
+        assert self.read(self.event_id) == before
+
+    def decide(self, batch: list[tuple], messages: list[CommandMessage]) -> None:
         before = self.commits()
         outcomes = self.service.process(self.event_id, messages)
         one_commit = before is not None and self.commits() == before + 1
-        expected = [self.expected(command) for command in batch]
+        expected = [self.expected(command, message) for command, message in zip(batch, messages, strict=True)]
         for index, (command, outcome) in enumerate(zip(batch, expected, strict=True)):
             if outcome.kind == "waitlisted" and command[1] in self.model.waitlist:
                 # the position after the commit: later promotions in the batch move it up
@@ -135,10 +210,13 @@ class MemorySeatMachine(SeatMachine):
     def commits(self) -> int | None:
         return self.store.commits
 
+    def edit(self, is_open: bool) -> None:
+        self.store.edit(self.event_id, is_open=is_open)
+
 
 MemorySeatMachine.TestCase.settings = settings(
     max_examples=400,
-    stateful_step_count=20,
+    stateful_step_count=30,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
@@ -156,6 +234,14 @@ def dynamo_machine(emulators):
             store = DynamoSeatStore(client, table)
             self.read = dynamo_reader(store)
             return store
+
+        def edit(self, is_open: bool) -> None:
+            events = DynamoEventRepository(client, table)
+            current = events.get(self.event_id)
+            status = EventStatus.ACTIVE if is_open else EventStatus.CLOSED
+            assert events.update(
+                replace(current, status=status, version=current.version + 1), current.version
+            )
 
     DynamoSeatMachine.TestCase.settings = settings(
         max_examples=6,
