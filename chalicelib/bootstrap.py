@@ -91,6 +91,7 @@ class Services:
     registrations: RegistrationService
     seat_changes: SeatChanges
     decisions: DecisionService  # the registration worker
+    commands: CommandQueue  # registrations.fifo: the worker continues unfinished work there
     dead_letters: DeadLetters  # the registration worker's poison messages
     webhooks: WebhookService
     relay: Relay  # the table's stream -> webhook deliveries
@@ -136,6 +137,7 @@ def _wire(
         registrations=RegistrationService(events, a.users, a.requests, a.queries, submitter),
         seat_changes=SeatChanges(events, a.events, submitter, ids),
         decisions=DecisionService(a.seats, clock),
+        commands=a.commands,
         dead_letters=a.dead_letters,
         webhooks=WebhookService(
             a.subscriptions, a.deliveries, a.delivery_queue, guard, clock, ids, randomness

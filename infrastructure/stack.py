@@ -99,6 +99,7 @@ class AwsBudget:
 API_TIMEOUT_SECONDS = 15
 API_BUDGET = AwsBudget(connect=1, read=3, attempts=3)  # 12 s: a 503 inside the API's 15 s
 WORKER_BUDGET = AwsBudget(connect=2, read=5, attempts=3)  # 21 s: inside the workers' 30 s
+REGISTRATION_BUDGET = AwsBudget(connect=0.5, read=1, attempts=2)  # 3 s: inside its 5 s
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ class Worker:
     service: str  # POWERTOOLS_SERVICE_NAME
     source: str  # the queue it consumes (a name in resources.QUEUES), or TABLE_STREAM
     batch_size: int = 10  # records per invocation (SQS sources)
+    budget: AwsBudget = WORKER_BUDGET  # how long one AWS call may take, retries included
 
     @property
     def timeout_seconds(self) -> int:
@@ -123,6 +125,7 @@ WORKERS: tuple[Worker, ...] = (
         "workers.registration.handler",
         "turnstile-registration-worker",
         resources.REGISTRATIONS.name,
+        budget=REGISTRATION_BUDGET,
     ),
     Worker(
         "WebhooksWorker", "workers.webhooks.handler", "turnstile-webhooks-worker", resources.WEBHOOKS.name
@@ -353,7 +356,7 @@ class TurnstileStack(cdk.Stack):
             code=lambda_.Code.from_asset(str(_worker_package())),
             timeout=cdk.Duration.seconds(worker.timeout_seconds),
             memory_size=self.options.worker_memory_mb,
-            environment=self._environment(worker.service, WORKER_BUDGET),
+            environment=self._environment(worker.service, worker.budget),
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self._log_group(f"{worker.construct_id}Logs", name),
         )

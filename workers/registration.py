@@ -14,6 +14,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from chalicelib.bootstrap import services
+from chalicelib.registrations.decisions import TimeLeft
 from chalicelib.registrations.messages import CommandMessage, MalformedMessage, parse_message
 from chalicelib.shared import observability
 
@@ -22,14 +23,19 @@ logger = Logger(service="turnstile-registration-worker")
 
 @observability.lambda_handler(logger)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return process_records(event.get("Records", []))
+    return process_records(event.get("Records", []), _time_left(context))
 
 
-def process_records(records: list[dict[str, Any]]) -> dict[str, Any]:
+def process_records(records: list[dict[str, Any]], time_left: TimeLeft | None = None) -> dict[str, Any]:
     failures: list[str] = []
     for group_id, group in _by_group(records).items():
-        failures += _process_group(group_id, group)
+        failures += _process_group(group_id, group, time_left)
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failures]}
+
+
+def _time_left(context: Any) -> TimeLeft | None:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return None if remaining is None else lambda: remaining() / 1000
 
 
 def _by_group(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -39,12 +45,16 @@ def _by_group(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     return groups
 
 
-def _process_group(group_id: str, records: list[dict[str, Any]]) -> list[str]:
-    """Returns the message ids to report failed (all of the group's, or none)."""
+def _process_group(group_id: str, records: list[dict[str, Any]], time_left: TimeLeft | None) -> list[str]:
+    """Returns the message ids to report failed (all of the group's, or none). Work that did not
+    fit the invocation continues in new messages at the back of the group, in order."""
     try:
         messages = [m for m in (_parse_or_dead_letter(group_id, r) for r in records) if m is not None]
         with observability.Stopwatch() as watch:
-            outcomes = services().decisions.process(group_id, messages)
+            decided = services().decisions.process(group_id, messages, time_left)
+        for message in decided.unfinished:
+            services().commands.send(message.continued())
+        outcomes = decided.outcomes
     except Exception:
         logger.exception("group failed; reporting its records for redelivery", extra={"eventId": group_id})
         return [record["messageId"] for record in records]
@@ -52,6 +62,10 @@ def _process_group(group_id: str, records: list[dict[str, Any]]) -> list[str]:
     observability.record_outcomes(outcomes.values())
     for request_id, outcome in outcomes.items():
         logger.info("decided", extra={"eventId": group_id, "requestId": request_id, "outcome": outcome.kind})
+    if decided.unfinished:
+        logger.info(
+            "continued", extra={"eventId": group_id, "requests": [m.requestId for m in decided.unfinished]}
+        )
     return []
 
 

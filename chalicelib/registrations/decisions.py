@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from chalicelib.registrations.domain import (
@@ -21,6 +22,16 @@ from chalicelib.shared.clock import Clock
 logger = logging.getLogger("turnstile.decisions")
 
 
+TimeLeft = Callable[[], float]  # seconds left in this invocation
+ROUND_RESERVE_SECONDS = 2.0  # a round is started only with this much time left
+
+
+@dataclass
+class Decided:
+    outcomes: dict[str, Outcome]
+    unfinished: list[CommandMessage]  # to continue in a new message each, in this order
+
+
 class DecisionsExhausted(RuntimeError):
     """Lost the race too many times in a row: let the queue redeliver the batch later."""
 
@@ -32,28 +43,43 @@ class DecisionService:
     max_attempts: int = 10
     promotion_budget: int = DEFAULT_PROMOTION_BUDGET
 
-    def process(self, event_id: str, messages: list[CommandMessage]) -> dict[str, Outcome]:
-        """Decide `messages` (one event's, in queue order). Already-completed requests are skipped."""
+    def process(
+        self, event_id: str, messages: list[CommandMessage], time_left: TimeLeft | None = None
+    ) -> Decided:
+        """Decide `messages` (one event's, in queue order). Already-completed requests are skipped.
+        Work that does not fit `time_left` (a long capacity raise, a big purge) is handed back in
+        order as `unfinished`, to continue in the event's group."""
         outcomes: dict[str, Outcome] = {}
+        unique = _first_of_each_request(messages)
         segment: list[CommandMessage] = []
-        for message in _first_of_each_request(messages):
-            if message.type == PURGE_EVENT:
-                outcomes.update(self._decide(event_id, segment))
-                segment = []
-                removed = self.store.purge(event_id)
-                logger.info("purged %s registrations of deleted event %s", removed, event_id)
-            else:
+        for index, message in enumerate(unique):
+            if message.type != PURGE_EVENT:
                 segment.append(message)
-        outcomes.update(self._decide(event_id, segment))
-        return outcomes
+                continue
+            decided = self._decide(event_id, segment, time_left)
+            outcomes.update(decided.outcomes)
+            if decided.unfinished:
+                return Decided(outcomes, decided.unfinished + unique[index:])
+            segment = []
+            removed, finished = self.store.purge(event_id, time_left)
+            logger.info("purged %s registrations of deleted event %s", removed, event_id)
+            if not finished:
+                return Decided(outcomes, unique[index:])
+        decided = self._decide(event_id, segment, time_left)
+        outcomes.update(decided.outcomes)
+        return Decided(outcomes, decided.unfinished)
 
-    def _decide(self, event_id: str, messages: list[CommandMessage]) -> dict[str, Outcome]:
+    def _decide(self, event_id: str, messages: list[CommandMessage], time_left: TimeLeft | None) -> Decided:
         outcomes: dict[str, Outcome] = {}
         pending = messages
         lost_races = 0
         waitlist_size = 0
         rejected: dict[str, str] = {}  # request id -> reason: its own data cannot be committed
+        rounds = 0
         while pending:
+            if rounds and time_left is not None and time_left() < ROUND_RESERVE_SECONDS:
+                return Decided(outcomes, pending)  # no time for another round: continue later
+            rounds += 1
             commands = [_command(m, rejected) for m in pending]
             waitlist_size = max(waitlist_size, waitlist_needed(commands, self.promotion_budget))
             snapshot = self.store.load(
@@ -84,15 +110,18 @@ class DecisionService:
                 # Some request carries data the store cannot write. Find it (one by one), reject
                 # it, and let the rest of the batch go on: never stall the event's group on it.
                 if len(pending) > 1:
-                    for message in pending:
-                        outcomes.update(self._decide(event_id, [message]))
-                    return outcomes
+                    for position, message in enumerate(pending):
+                        one = self._decide(event_id, [message], time_left)
+                        outcomes.update(one.outcomes)
+                        if one.unfinished:
+                            return Decided(outcomes, one.unfinished + pending[position + 1 :])
+                    return Decided(outcomes, [])
                 logger.error("request %s cannot be committed (%r): rejected", pending[0].requestId, fault)
                 rejected[pending[0].requestId] = INVALID_REQUEST
                 continue
             outcomes.update(plan.outcomes)
             pending = [m for m in pending if m.requestId not in plan.outcomes]
-        return outcomes
+        return Decided(outcomes, [])
 
 
 # A request's own data, not the infrastructure, made its commit fail (a value the store cannot

@@ -4,6 +4,7 @@ with the same contracts as the DynamoDB and SQS adapters (tests/contracts prove 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -214,9 +215,9 @@ class MemorySeatStore:
         elif isinstance(change, Complete):
             self.outcomes[change.request_id] = change.outcome
 
-    def purge(self, event_id: str) -> int:
+    def purge(self, event_id: str, time_left: Callable[[], float] | None = None) -> tuple[int, bool]:
         self.events.pop(event_id, None)
-        return len(self.registrations.pop(event_id, {}))
+        return len(self.registrations.pop(event_id, {})), True
 
 
 class MemoryDeadLetters:

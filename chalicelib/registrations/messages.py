@@ -38,6 +38,7 @@ class CommandMessage(BaseModel):
     createdAt: str | None = None  # when the request was accepted (kept on its record)
     requestedBy: str | None = None  # who made it (kept on its record: they may read it)
     expectedVersion: int | None = None  # change_capacity: the If-Match it was made with
+    continuation: int = 0  # re-queued this many times to finish work an invocation had no time for
 
     def to_command(self) -> Command:
         if self.type == REGISTER and self.userId:
@@ -61,6 +62,16 @@ class CommandMessage(BaseModel):
 
     def body(self) -> str:
         return self.model_dump_json(exclude_none=True)
+
+    @property
+    def deduplication_id(self) -> str:
+        """SQS FIFO deduplication: the request id, so a retried send is dropped; a continuation
+        is a new message for the same request."""
+        return self.requestId if not self.continuation else f"{self.requestId}#c{self.continuation}"
+
+    def continued(self) -> CommandMessage:
+        """This command again, as a continuation (same request, new message)."""
+        return self.model_copy(update={"continuation": self.continuation + 1})
 
 
 class MalformedMessage(ValueError):

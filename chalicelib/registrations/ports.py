@@ -3,6 +3,7 @@ listings, and the worker's seat store."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -108,8 +109,9 @@ class SeatStore(Protocol):
         or a request in the plan was already completed."""
         ...
 
-    def purge(self, event_id: str) -> int:
-        """Delete a deleted event's registrations and then the event; returns how many."""
+    def purge(self, event_id: str, time_left: Callable[[], float] | None = None) -> tuple[int, bool]:
+        """Delete a deleted event's registrations, then the event, in pages while `time_left`
+        allows: (how many were deleted, whether it is finished). Safe to repeat."""
         ...
 
 

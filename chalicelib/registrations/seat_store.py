@@ -11,6 +11,7 @@ exactly as committed as the decisions they count.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
@@ -48,6 +49,8 @@ from chalicelib.shared.dynamo import (
 )
 
 MAX_TRANSACTION_ITEMS = 100
+PURGE_PAGE = 250  # registrations deleted between two looks at the clock
+PURGE_RESERVE_SECONDS = 1.5
 
 
 class CommitHook(Protocol):
@@ -315,14 +318,17 @@ class DynamoSeatStore:
 
     # --- purge --------------------------------------------------------------------------------
 
-    def purge(self, event_id: str) -> int:
-        """Delete a deleted event's registrations, then the event; idempotent, safe to redeliver."""
+    def purge(self, event_id: str, time_left: Callable[[], float] | None = None) -> tuple[int, bool]:
+        """Delete a deleted event's registrations a page at a time while `time_left` allows, then
+        the event: (deleted, finished). Idempotent: a continuation picks up what is left."""
         response = self._client.get_item(
             TableName=self._table, Key=table.event_key(event_id), ConsistentRead=True
         )
         if "Item" in response and "deleting" not in response["Item"]:
-            return 0  # the deletion was undone (its purge looked unsent): the event lives on
-        removed = self._delete_registrations(event_id)
+            return 0, True  # the deletion was undone (its purge looked unsent): the event lives on
+        removed, finished = self._delete_registrations(event_id, time_left)
+        if not finished:
+            return removed, False
         # False when already gone, or re-created after the purge was queued: nothing to do then.
         applied(
             self._client.delete_item,
@@ -331,10 +337,10 @@ class DynamoSeatStore:
             ConditionExpression="deleting = :true",
             ExpressionAttributeValues={":true": {"BOOL": True}},
         )
-        return removed
+        return removed, True
 
-    def _delete_registrations(self, event_id: str) -> int:
-        keys: list[dict[str, Any]] = []
+    def _delete_registrations(self, event_id: str, time_left: Callable[[], float] | None) -> tuple[int, bool]:
+        removed = 0
         pages = self._client.get_paginator("query").paginate(
             TableName=self._table,
             KeyConditionExpression="PK = :pk AND begins_with(SK, :reg)",
@@ -343,11 +349,15 @@ class DynamoSeatStore:
                 ":reg": {"S": table.REGISTRATION_PREFIX},
             },
             ProjectionExpression="PK, SK",
+            PaginationConfig={"PageSize": PURGE_PAGE},
         )
         for page in pages:
-            keys += page.get("Items", [])
-        batch_write(self._client, self._table, [{"DeleteRequest": {"Key": k}} for k in keys])
-        return len(keys)
+            if removed and time_left is not None and time_left() < PURGE_RESERVE_SECONDS:
+                return removed, False
+            keys = page.get("Items", [])
+            batch_write(self._client, self._table, [{"DeleteRequest": {"Key": k}} for k in keys])
+            removed += len(keys)
+        return removed, True
 
 
 def _registration(item: dict[str, Any]) -> Registration:

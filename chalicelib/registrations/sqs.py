@@ -22,7 +22,7 @@ class SqsCommandQueue:
                 QueueUrl=self._url,
                 MessageBody=message.body(),
                 MessageGroupId=message.eventId,
-                MessageDeduplicationId=message.requestId,
+                MessageDeduplicationId=message.deduplication_id,
             )
         except (ClientError, BotoCoreError) as error:
             raise QueueUnavailable(str(error)) from error

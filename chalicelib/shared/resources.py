@@ -70,12 +70,17 @@ TABLE = TableDefinition(
 
 # Worker timeout is 30 s in AWS; SQS visibility must be at least six times that.
 WORKER_TIMEOUT_SECONDS = 30
+# The registration worker decides a group's batch in well under a second, so its timeout is
+# short: a crashed batch (a timeout, out of memory, a kill) holds its event's group only until
+# the visibility timeout, 6 x 5 s = 30 s. Longer work (a big capacity raise, a purge) stops in
+# time and continues in a new message in the same group (registrations.decisions).
+REGISTRATION_WORKER_TIMEOUT_SECONDS = 5
 
 REGISTRATIONS_DLQ = QueueDefinition(name="registrations-dlq.fifo", fifo=True)
 REGISTRATIONS = QueueDefinition(
     name="registrations.fifo",
     fifo=True,
-    visibility_timeout=6 * WORKER_TIMEOUT_SECONDS,
+    visibility_timeout=6 * REGISTRATION_WORKER_TIMEOUT_SECONDS,
     dead_letter=REGISTRATIONS_DLQ.name,
     max_receives=5,
 )

@@ -122,7 +122,7 @@ def test_visibility_timeout_is_at_least_six_times_the_worker_timeout(dev) -> Non
         assert function["Runtime"] == "python3.12"
         assert function["Handler"] == worker.handler
         if worker.source == resources.REGISTRATIONS.name:
-            assert function["Timeout"] == resources.WORKER_TIMEOUT_SECONDS
+            assert function["Timeout"] == resources.REGISTRATION_WORKER_TIMEOUT_SECONDS
         if worker.source != TABLE_STREAM:
             visibility = queues[_queue_id(dev, worker.source)]["Properties"]["VisibilityTimeout"]
             assert visibility >= 6 * function["Timeout"]
@@ -266,3 +266,13 @@ def test_every_function_gives_up_on_aws_before_its_own_timeout(dev) -> None:
         assert attempts * (connect + read) < function["Properties"]["Timeout"], function["Properties"]
         checked += 1
     assert checked == len(WORKERS) + 1  # every worker and the API
+
+
+def test_a_crashed_registration_batch_holds_its_event_for_30_seconds_at_most(dev) -> None:
+    """The registration worker's timeout is 5 s and its queue's visibility timeout six times that:
+    a batch that dies in flight is redelivered, and its event's group moves on, within 30 s."""
+    functions = dev.resources("AWS::Lambda::Function")
+    worker = functions[_function_id(dev, "RegistrationWorker")]["Properties"]
+    queue = dev.resources("AWS::SQS::Queue")[_queue_id(dev, resources.REGISTRATIONS.name)]["Properties"]
+    assert worker["Timeout"] == 5
+    assert queue["VisibilityTimeout"] == 6 * worker["Timeout"] == 30

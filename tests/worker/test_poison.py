@@ -103,5 +103,5 @@ def test_any_change_the_api_accepts_is_decided_without_raising(world, body):
     fresh = {"eventId": event_id, "requestId": uuid.uuid4().hex}  # the fakes' ids repeat per example
     queued = CommandMessage.model_validate({**message.model_dump(), **fresh})
     decisions = DecisionService(DynamoSeatStore(world.client, world.table), SystemClock())
-    outcomes = decisions.process(event_id, [queued])
+    outcomes = decisions.process(event_id, [queued]).outcomes
     assert outcomes[queued.requestId].kind == "capacity_changed"

@@ -142,5 +142,40 @@ def test_a_redelivered_capacity_raise_is_a_no_op_on_dynamodb_even_in_rounds(worl
     decisions.process(event, [grow, cut])
     decisions.process(event, [CommandMessage(**register(event, u)) for u in "abc"])  # all three wait
     before = world.table_items(event)
-    assert decisions.process(event, [grow]) == {}
+    assert decisions.process(event, [grow]).outcomes == {}
     assert world.table_items(event) == before
+
+
+def test_a_purge_that_does_not_fit_continues_in_the_events_group(world, monkeypatch):
+    """Pages of registrations are deleted while time allows; the rest continues in a new message
+    at the back of the event's FIFO group (a new deduplication id, the same request)."""
+    from chalicelib.events.dynamodb import DynamoEventRepository
+    from chalicelib.registrations import seat_store
+    from workers.registration import process_records
+
+    monkeypatch.setattr(seat_store, "PURGE_PAGE", 5)
+    event = world.event(capacity=12)
+    process_records([fifo_record(register(event, f"u{i}"), event) for i in range(10)])
+    process_records([fifo_record(register(event, f"v{i}"), event) for i in range(2)])
+    assert DynamoEventRepository(world.client, world.table).mark_deleting(event)
+    purge = {"type": "purge_event", "requestId": f"purge-{event}", "eventId": event}
+    seconds = iter([0.5] * 100)  # the first page always goes; no time for a second
+    assert process_records([fifo_record(purge, event)], lambda: next(seconds)) == {"batchItemFailures": []}
+    left = [i for i in world.table_items(event) if i["SK"].startswith("REG#")]
+    assert len(left) == 7, "one page of five deleted"
+
+    url = world.environment["TURNSTILE_REGISTRATIONS_QUEUE_URL"]
+    received = world.sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, MessageSystemAttributeNames=["All"]
+    ).get("Messages", [])
+    continuation = [m for m in received if json.loads(m["Body"])["requestId"] == purge["requestId"]]
+    assert len(continuation) == 1
+    attributes = continuation[0]["Attributes"]
+    assert (attributes["MessageGroupId"], attributes["MessageDeduplicationId"]) == (
+        event,
+        f"{purge['requestId']}#c1",
+    )
+    world.sqs.delete_message(QueueUrl=url, ReceiptHandle=continuation[0]["ReceiptHandle"])
+    body = json.loads(continuation[0]["Body"])
+    assert process_records([fifo_record(body, event)]) == {"batchItemFailures": []}
+    assert world.table_items(event) == []  # every registration, then the event
