@@ -189,9 +189,10 @@ class DynamoRequestRepository:
 class DynamoRegistrationQueries:
     """An event's confirmed list (GSI2) and waitlist (LSI1, in order); a user's events (GSI1)."""
 
-    def __init__(self, client: Any, table_name: str) -> None:
+    def __init__(self, client: Any, table_name: str, count_page: int | None = None) -> None:
         self._client = client
         self._table = table_name
+        self._count_page = count_page  # items per COUNT page (tests: small, to cross pages)
 
     def for_event(
         self, event_id: str, status: str, limit: int, after: Position | None
@@ -224,15 +225,28 @@ class DynamoRegistrationQueries:
         return entries, last
 
     def _position(self, event_id: str, wait_seq: int) -> int:
-        response = self._client.query(
-            TableName=self._table,
-            IndexName=table.LSI1,
-            KeyConditionExpression="PK = :pk AND waitSeq < :seq",
-            ExpressionAttributeValues={":pk": {"S": table.event_pk(event_id)}, ":seq": {"N": str(wait_seq)}},
-            Select="COUNT",
-            ConsistentRead=True,
-        )
-        return int(response["Count"]) + 1
+        """1 + how many wait ahead: a COUNT query followed page by page (DynamoDB counts at most
+        1 MB of items per page, so one page is wrong for a long waitlist)."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": table.LSI1,
+            "KeyConditionExpression": "PK = :pk AND waitSeq < :seq",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": table.event_pk(event_id)},
+                ":seq": {"N": str(wait_seq)},
+            },
+            "Select": "COUNT",
+            "ConsistentRead": True,
+        }
+        if self._count_page:
+            request["Limit"] = self._count_page
+        ahead = 0
+        while True:
+            response = self._client.query(**request)
+            ahead += int(response["Count"])
+            if "LastEvaluatedKey" not in response:
+                return ahead + 1
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def _query(
         self, index: str, partition_name: str, partition: str, limit: int, after: Position | None

@@ -179,3 +179,15 @@ def test_a_purge_that_does_not_fit_continues_in_the_events_group(world, monkeypa
     body = json.loads(continuation[0]["Body"])
     assert process_records([fifo_record(body, event)]) == {"batchItemFailures": []}
     assert world.table_items(event) == []  # every registration, then the event
+
+
+def test_a_waitlist_position_counts_every_page_of_the_waitlist(world):
+    """DynamoDB counts one page (1 MB) per query; a long waitlist spans pages. Pages of two here."""
+    from chalicelib.registrations.dynamodb import DynamoRegistrationQueries
+
+    event = world.event(capacity=1)
+    process_one = [fifo_record(register(event, f"{event}-u{i}"), event) for i in range(8)]
+    assert handler({"Records": process_one}, None) == {"batchItemFailures": []}  # 1 in, 7 wait
+    queries = DynamoRegistrationQueries(world.client, world.table, count_page=2)
+    rows, _ = queries.for_user(f"{event}-u6", "waitlisted", 10, None)
+    assert [(r["eventId"], r["position"]) for r in rows] == [(event, 6)]
