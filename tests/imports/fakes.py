@@ -81,7 +81,7 @@ class Fakes:
     events: Events = field(default_factory=lambda: Events("pycon"))
     clock: Clock = field(default_factory=Clock)
 
-    def container(self, limits: ImportLimits | None = None, **processor: Any) -> ImportsUnderTest:
+    def wired(self, limits: ImportLimits | None = None, **processor: Any) -> ImportsUnderTest:
         service = ImportService(self.imports, self.payloads, self.queue, self.events, self.clock, Ids())
         worker = ImportProcessor(
             self.imports,
@@ -98,7 +98,7 @@ class Fakes:
 
     def services(self) -> bootstrap.Services:
         """The app's services with imports on these fakes (for API tests)."""
-        imports = self.container()
+        imports = self.wired()
         return replace(memory_services(), imports=imports.service, import_processor=imports.processor)
 
 

@@ -28,7 +28,7 @@ def _csv(count: int, start: int = 1) -> bytes:
 def _setup(count: int = 95, **limits):
     fakes = Fakes()
     clock = FakeTime()
-    services = fakes.container(
+    services = fakes.wired(
         ImportLimits(**{"max_in_flight": 30, "slice_seconds": 5, "poll_seconds": 0.1, **limits}),
         timer=clock,
         sleep=clock.sleep,
@@ -123,7 +123,7 @@ def test_a_second_run_while_the_first_holds_the_lease_does_nothing():
 
 def test_a_dry_run_only_validates():
     fakes = Fakes()
-    services = fakes.container()
+    services = fakes.wired()
     body = b"userId,name,email\nu1,One,\nu2,,\nu3,Three,bad\n"
     record = services.service.submit(ADMIN_CALLER, "pycon", "text/csv", body, dry_run=True)
     services.processor.run({"importId": record.import_id}, owner="m1")
@@ -139,7 +139,7 @@ def test_a_dry_run_only_validates():
 
 def test_an_import_without_valid_rows_completes_at_once():
     fakes = Fakes()
-    services = fakes.container()
+    services = fakes.wired()
     record = services.service.submit(ADMIN_CALLER, "pycon", "application/json", b'{"rows": [{"userId": ""}]}')
     services.processor.run({"importId": record.import_id}, owner="m1")
     assert fakes.imports.get(record.import_id).status == "completed"
