@@ -10,6 +10,7 @@ deduplication id; the worker skips any request that already completed, so a redr
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from typing import Any
@@ -64,9 +65,21 @@ def redrive(sqs: Any, dlq_url: str, source_url: str, fifo: bool) -> int:
                     "MessageGroupId": message["Attributes"]["MessageGroupId"],
                     "MessageDeduplicationId": f"redrive-{message['MessageId']}",
                 }
-            sqs.send_message(QueueUrl=source_url, MessageBody=message["Body"], **extra)
+            sqs.send_message(QueueUrl=source_url, MessageBody=_redriven(message["Body"]), **extra)
             sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
             moved += 1
+
+
+def _redriven(body: str) -> str:
+    """Mark a webhook delivery as redriven, so the dispatcher reopens what it had given up (a
+    registration command needs no mark: the worker skips what it already decided)."""
+    try:
+        message = json.loads(body)
+    except ValueError:
+        return body
+    if isinstance(message, dict) and "deliveryId" in message:
+        return json.dumps({**message, "redrive": True})
+    return body
 
 
 def main(argv: list[str]) -> int:

@@ -273,6 +273,8 @@ class Dispatcher:
 
     def dispatch(self, message: dict[str, Any]) -> str:
         """Returns what happened (for logs and tests). Raises only on infrastructure failures."""
+        if message.get("redrive"):
+            message = self._reopened(message)
         delivery = self.deliveries.get(message["deliveryId"])
         attempt = int(message["attempt"])
         if delivery is None:
@@ -314,6 +316,17 @@ class Dispatcher:
         self.queue.send(next_message, min(delay, MAX_SQS_DELAY))  # before recording: see module doc
         self._record(delivery, attempt, result, "pending", iso(now_epoch + delay))
         return "retrying"
+
+    def _reopened(self, message: dict[str, Any]) -> dict[str, Any]:
+        """A message redriven from the dead-letter queue (`make dlq ARGS="redrive --queue
+        webhooks-dlq"`): its delivery was given up, so reopen it for one more attempt, as a manual
+        retry does. A delivery that is pending or delivered meanwhile is left as it is."""
+        delivery = self.deliveries.get(message["deliveryId"])
+        if delivery is None or delivery.status != "failed":
+            return message
+        if not self.deliveries.reopen(delivery.delivery_id, self.clock.now()):
+            return message
+        return {"deliveryId": delivery.delivery_id, "attempt": len(delivery.attempts) + 1, "manual": True}
 
     def defer(self, message: dict[str, Any]) -> str:
         """Put a message back on the queue untried (this invocation has no time left for it):

@@ -227,3 +227,21 @@ def test_after_a_rotation_both_secrets_verify_and_the_last_failure_goes_to_the_d
     messages = pipeline.sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, WaitTimeSeconds=1)
     bodies = [json.loads(m["Body"]) for m in messages.get("Messages", [])]
     assert {"deliveryId": pipeline.deliveries(webhook_id)[0].delivery_id, "attempt": 3} in bodies
+
+
+def test_redriving_a_given_up_delivery_from_the_dlq_delivers_it(pipeline, receiver, capsys):
+    """The dispatcher had marked it failed; a redriven message reopens it for one more attempt."""
+    from devstack import dlq
+
+    webhook_id, _ = pipeline.subscribe(receiver.url)
+    receiver.default = 500
+    pipeline.promote(f"e-{uuid.uuid4().hex[:8]}", "gil", "cancel-7")
+    pipeline.relay_all()
+    pipeline.drain(lambda: pipeline.deliveries(webhook_id)[0].status == "failed")
+    receiver.default = 200  # the receiver is fixed
+    assert dlq.main(["redrive", "--queue", "webhooks-dlq"]) == 0
+    assert "to webhooks" in capsys.readouterr().out
+    delivered = pipeline.drain(lambda: pipeline.deliveries(webhook_id)[0].status == "delivered")
+    assert delivered
+    [delivery] = pipeline.deliveries(webhook_id)
+    assert [a["statusCode"] for a in delivery.attempts] == [500, 500, 500, 200]
