@@ -376,6 +376,7 @@ class TurnstileStack(cdk.Stack):
         registration.add_event_source(self._queue_mapping(_worker("RegistrationWorker")))
         table.grant_read_write_data(registration)
         q[resources.REGISTRATIONS_DLQ.name].grant_send_messages(registration)  # malformed messages
+        q[resources.REGISTRATIONS.name].grant_send_messages(registration)  # continuations of long work
 
         webhooks = functions["WebhooksWorker"]  # the dispatcher: outbound HTTPS (no VPC)
         webhooks.add_event_source(self._queue_mapping(_worker("WebhooksWorker")))
