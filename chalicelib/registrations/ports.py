@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from chalicelib.events.domain import Event
 from chalicelib.registrations.domain import EventSeats, Plan
 from chalicelib.registrations.messages import CommandMessage
 from chalicelib.shared.cursor import Position
@@ -92,7 +93,7 @@ class Snapshot:
     seats: EventSeats
     version: int
     request_status: dict[str, str | None] = field(default_factory=dict)  # None: no request item
-    loaded: Any = None  # what the store needs again at commit time (its own business)
+    loaded: Event | None = None  # the event item as read (the DynamoDB store commits against it)
 
     def is_pending(self, request_id: str) -> bool:
         return self.request_status.get(request_id) in (None, "pending")

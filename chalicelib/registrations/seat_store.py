@@ -151,7 +151,7 @@ class DynamoSeatStore:
         self, snapshot: Snapshot, plan: Plan, messages: dict[str, CommandMessage], now: str
     ) -> dict[str, Any]:
         event_key = table.event_key(snapshot.seats.event_id)
-        event: Event | None = snapshot.loaded
+        event = snapshot.loaded
         if event is None:
             return {
                 "ConditionCheck": {
