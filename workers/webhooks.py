@@ -35,30 +35,39 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     deadline = _deadline(context)
     lanes = _by_delivery(event.get("Records", []))
     with ThreadPoolExecutor(max_workers=max(1, min(PARALLEL, len(lanes)))) as pool:
-        failed = pool.map(lambda lane: [_dispatch(dispatcher, r, deadline) for r in lane], lanes)
+        failed = pool.map(lambda lane: [_dispatch(dispatcher, r, m, deadline) for r, m in lane], lanes)
     return {"batchItemFailures": [{"itemIdentifier": m} for lane in failed for m in lane if m]}
 
 
-def _by_delivery(records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+Parsed = tuple[dict[str, Any], dict[str, Any] | None]  # a record and its message (None: malformed)
+
+
+def _by_delivery(records: list[dict[str, Any]]) -> list[list[Parsed]]:
     """Records of one delivery stay in order in one lane (so a repeated message finds its attempt
     recorded and is dropped); different deliveries go side by side."""
-    lanes: dict[str, list[dict[str, Any]]] = {}
+    lanes: dict[str, list[Parsed]] = {}
     for record in records:
-        try:
-            delivery = str(json.loads(record["body"]).get("deliveryId"))
-        except (ValueError, AttributeError):
-            delivery = record.get("messageId", "")
-        lanes.setdefault(delivery, []).append(record)
+        message = _message(record)
+        delivery = str(message["deliveryId"]) if message else str(record.get("messageId", ""))
+        lanes.setdefault(delivery, []).append((record, message))
     return list(lanes.values())
 
 
-def _dispatch(dispatcher: Dispatcher, record: dict[str, Any], deadline: float | None) -> str | None:
-    """One record; returns its message id if it must be retried (an infrastructure failure)."""
+def _message(record: dict[str, Any]) -> dict[str, Any] | None:
     try:
         message = json.loads(record["body"])
-        if not isinstance(message, dict) or "deliveryId" not in message or "attempt" not in message:
-            raise ValueError("not a delivery message")
     except ValueError:
+        return None
+    if not isinstance(message, dict) or "deliveryId" not in message or "attempt" not in message:
+        return None
+    return message
+
+
+def _dispatch(
+    dispatcher: Dispatcher, record: dict[str, Any], message: dict[str, Any] | None, deadline: float | None
+) -> str | None:
+    """One record; returns its message id if it must be retried (an infrastructure failure)."""
+    if message is None:
         logger.error("malformed webhook message dropped", extra={"messageId": record.get("messageId")})
         return None
     try:

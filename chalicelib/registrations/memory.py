@@ -174,7 +174,7 @@ class MemorySeatStore:
     def commit(self, snapshot: Snapshot, plan: Plan, messages: dict[str, CommandMessage], now: str) -> None:
         event_id = snapshot.seats.event_id
         event = self.events.get(event_id)
-        if (event["version"] if event else 0) != snapshot.version:
+        if (event["version"] if event else 0) != snapshot.seat_version:
             raise ConcurrentChange(event_id)
         if event is not None and event["edit_version"] != snapshot.seats.version:
             raise ConcurrentChange(event_id)  # edited between load and commit

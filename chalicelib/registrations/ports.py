@@ -88,10 +88,11 @@ class RegistrationQueries(Protocol):
 
 @dataclass
 class Snapshot:
-    """One event's seats as loaded for a decision, and the version the commit requires."""
+    """One event's seats as loaded for a decision, and the seat version the commit requires
+    (`seats.version` is the other one: the event's editable version, its ETag)."""
 
     seats: EventSeats
-    version: int
+    seat_version: int
     request_status: dict[str, str | None] = field(default_factory=dict)  # None: no request item
     loaded: Event | None = None  # the event item as read (the DynamoDB store commits against it)
 

@@ -168,7 +168,7 @@ class DynamoSeatStore:
             "confirmedCount": plan.confirmed,
             "waitlistCount": plan.waitlisted,
             "nextWaitSeq": plan.next_wait_seq,
-            "seatVersion": snapshot.version + 1,
+            "seatVersion": snapshot.seat_version + 1,
         }
         if plan.version != event.version:
             values.update(version=plan.version, capacityChangedAt=plan.changed_at)
@@ -176,11 +176,11 @@ class DynamoSeatStore:
             values.update(self._event_changes(event, plan, messages, now))
         update_values = {f":{n}": to_value(v) for n, v in values.items()}
         update_values[":loadedVersion"] = to_value(event.version)
-        if snapshot.version == 0:  # never decided yet
+        if snapshot.seat_version == 0:  # never decided yet
             seats = "attribute_not_exists(seatVersion)"
         else:
             seats = "seatVersion = :loadedSeats"
-            update_values[":loadedSeats"] = to_value(snapshot.version)
+            update_values[":loadedSeats"] = to_value(snapshot.seat_version)
         return {
             "Update": {
                 "TableName": self._table,

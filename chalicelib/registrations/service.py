@@ -231,18 +231,21 @@ class SeatChanges:
         """Hide the event now; the worker removes it and its registrations in the event's order.
         A retry finds it hidden and queues the purge again (the first may never have been sent):
         nothing stays half deleted."""
-        unfinished = self.repository.deleting(event_id)
-        if unfinished is None:
+        try:
             self.events.owned(caller, event_id)
             if not self.repository.mark_deleting(event_id):
-                raise NotFound(f"No event with eventId '{event_id}'.")
-        elif caller.require() and not caller.owns(unfinished.owner_id):
-            raise NotFound(f"No event with eventId '{event_id}'.")
+                raise NotFound(f"No event with eventId '{event_id}'.")  # hidden meanwhile
+            marked_now = True
+        except NotFound:
+            unfinished = self.repository.deleting(event_id)
+            if unfinished is None or not caller.owns(unfinished.owner_id):
+                raise
+            marked_now = False
         try:
             self.submitter.queue.send(
                 CommandMessage(requestId=self.ids.new_id(), type=PURGE_EVENT, eventId=event_id)
             )
         except QueueUnavailable:
-            if unfinished is None:
+            if marked_now:
                 self.repository.unmark_deleting(event_id)
             raise ServiceUnavailable("The registration queue is unavailable; retry shortly.") from None

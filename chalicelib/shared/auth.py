@@ -31,14 +31,15 @@ def jwks_keys(location: str) -> KeySource:
         client = jwt.PyJWKClient(location, cache_keys=True, lifespan=3600, timeout=5)
         return lambda token: client.get_signing_key_from_jwt(token).key
     path = Path(location.removeprefix("file://"))
+    known: dict[str | None, Any] = {}
 
     def from_file(token: str) -> Any:
         kid = jwt.get_unverified_header(token).get("kid")
-        keys = jwt.PyJWKSet.from_dict(json.loads(path.read_text()))
-        for key in keys.keys:
-            if key.key_id == kid:
-                return key.key
-        raise jwt.PyJWKError(f"no key with kid {kid!r}")
+        if kid not in known:  # read once; again only for a kid not seen (a regenerated key)
+            known.update({k.key_id: k.key for k in jwt.PyJWKSet.from_dict(json.loads(path.read_text())).keys})
+        if kid not in known:
+            raise jwt.PyJWKError(f"no key with kid {kid!r}")
+        return known[kid]
 
     return from_file
 

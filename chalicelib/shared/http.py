@@ -22,6 +22,7 @@ from chalice import CORSConfig, Response
 
 from chalicelib.shared import cursor
 from chalicelib.shared.cursor import Position
+from chalicelib.shared.dynamo import error_code
 from chalicelib.shared.problems import (
     BadRequest,
     FieldError,
@@ -118,7 +119,7 @@ _RETRYABLE_CODES = {
 
 def aws_unavailable(error: Exception) -> bool:
     if isinstance(error, ClientError):
-        return error.response.get("Error", {}).get("Code") in _RETRYABLE_CODES
+        return error_code(error) in _RETRYABLE_CODES
     return isinstance(
         error, (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError)
     )

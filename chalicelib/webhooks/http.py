@@ -62,21 +62,16 @@ class HttpSender:
             connection.request("POST", target.path, body=body.encode(), headers=headers)
             response = connection.getresponse()
             response.read(MAX_RESPONSE_BYTES)
-            status = response.status
-        except (OSError, http.client.HTTPException, ValueError) as error:
-            if time.monotonic() - started >= self.timeout:
-                return HttpResult(
-                    None, _ms_since(started), f"timed out: no complete answer in {self.timeout:g} s"
-                )
-            return HttpResult(None, _ms_since(started), f"{type(error).__name__}: {error}"[:300])
+            error: str | None = None if 200 <= response.status < 300 else f"HTTP {response.status}"
+            status: int | None = response.status
+        except (OSError, http.client.HTTPException, ValueError) as failure:
+            status, error = None, f"{type(failure).__name__}: {failure}"[:300]
         finally:
             watchdog.cancel()
             connection.close()
-        if time.monotonic() - started >= self.timeout:  # answered, but only past the deadline
-            return HttpResult(
-                None, _ms_since(started), f"timed out: no complete answer in {self.timeout:g} s"
-            )
-        return HttpResult(status, _ms_since(started), None if 200 <= status < 300 else f"HTTP {status}")
+        if time.monotonic() - started >= self.timeout:  # cut off, or answered only past the deadline
+            status, error = None, f"timed out: no complete answer in {self.timeout:g} s"
+        return HttpResult(status, _ms_since(started), error)
 
 
 def _cut(connection: http.client.HTTPConnection) -> None:
