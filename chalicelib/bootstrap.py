@@ -65,19 +65,21 @@ from chalicelib.webhooks.http import HttpSender, SocketResolver
 from chalicelib.webhooks.memory import (
     MemoryDeliveryQueue,
     MemoryDeliveryRepository,
+    MemoryParkedChanges,
     MemorySubscriptionRepository,
     StaticResolver,
 )
 from chalicelib.webhooks.ports import (
     DeliveryQueue,
     DeliveryRepository,
+    ParkedChanges,
     Resolver,
     Sender,
     SubscriptionRepository,
 )
 from chalicelib.webhooks.schedule import parse_schedule
 from chalicelib.webhooks.service import Dispatcher, Relay, UrlGuard, WebhookService
-from chalicelib.webhooks.sqs import SqsDeliveryQueue
+from chalicelib.webhooks.sqs import SqsDeliveryQueue, SqsParkedChanges
 
 
 @dataclass
@@ -95,6 +97,7 @@ class Services:
     dead_letters: DeadLetters  # the registration worker's poison messages
     webhooks: WebhookService
     relay: Relay  # the table's stream -> webhook deliveries
+    parked_changes: ParkedChanges  # changes the relay failed on, for another try
     dispatcher: Dispatcher  # the webhooks queue -> subscribers
     imports: ImportService
     import_processor: ImportProcessor  # the imports queue
@@ -114,6 +117,7 @@ class _Adapters:
     subscriptions: SubscriptionRepository
     deliveries: DeliveryRepository
     delivery_queue: DeliveryQueue
+    parked_changes: ParkedChanges
     resolver: Resolver
     sender: Sender
     imports: ImportRepository
@@ -143,6 +147,7 @@ def _wire(
             a.subscriptions, a.deliveries, a.delivery_queue, guard, clock, ids, randomness
         ),
         relay=Relay(a.subscriptions, a.deliveries, a.delivery_queue, clock),
+        parked_changes=a.parked_changes,
         dispatcher=Dispatcher(
             a.subscriptions,
             a.deliveries,
@@ -187,6 +192,7 @@ def build(config: Settings, clients: Callable[[str], Any] = client) -> Services:
         subscriptions=DynamoSubscriptionRepository(dynamodb, table),
         deliveries=DynamoDeliveryRepository(dynamodb, table, clock),
         delivery_queue=SqsDeliveryQueue(sqs, config.webhooks_queue_url, config.webhooks_dlq_url),
+        parked_changes=SqsParkedChanges(sqs, config.webhook_relay_queue_url),
         resolver=SocketResolver(),
         sender=HttpSender(),
         imports=DynamoImportRepository(dynamodb, table),
@@ -217,6 +223,7 @@ def in_memory(
         subscriptions=MemorySubscriptionRepository(),
         deliveries=MemoryDeliveryRepository(),
         delivery_queue=MemoryDeliveryQueue(),
+        parked_changes=MemoryParkedChanges(),
         resolver=resolver or StaticResolver(),
         sender=sender or HttpSender(),
         imports=MemoryImports(),

@@ -27,6 +27,7 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 LOCAL_MAPPINGS: tuple[tuple[str, str], ...] = (
     ("TURNSTILE_REGISTRATIONS_QUEUE_URL", "workers.registration.handler"),
     ("TURNSTILE_WEBHOOKS_QUEUE_URL", "workers.webhooks.handler"),
+    ("TURNSTILE_WEBHOOK_RELAY_QUEUE_URL", "workers.webhook_relay.handler"),  # its parked changes
     ("TURNSTILE_IMPORTS_QUEUE_URL", "workers.imports.handler"),
 )
 

@@ -30,6 +30,7 @@ def configure_environment(emulators: Emulators) -> dict[str, str]:
         "TURNSTILE_REGISTRATIONS_DLQ_URL": urls[resources.REGISTRATIONS_DLQ.name],
         "TURNSTILE_WEBHOOKS_QUEUE_URL": urls[resources.WEBHOOKS.name],
         "TURNSTILE_WEBHOOKS_DLQ_URL": urls[resources.WEBHOOKS_DLQ.name],
+        "TURNSTILE_WEBHOOK_RELAY_QUEUE_URL": urls[resources.WEBHOOK_RELAY.name],
         "TURNSTILE_IMPORTS_QUEUE_URL": urls[resources.IMPORTS.name],
         "TURNSTILE_IMPORTS_DLQ_URL": urls[resources.IMPORTS_DLQ.name],
         "TURNSTILE_IMPORTS_BUCKET": resources.IMPORTS_BUCKET,

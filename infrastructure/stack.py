@@ -108,6 +108,7 @@ class Worker:
     handler: str
     service: str  # POWERTOOLS_SERVICE_NAME
     source: str  # the queue it consumes (a name in resources.QUEUES), or TABLE_STREAM
+    retries: str | None = None  # a queue of its own failures it parks and consumes as well
     batch_size: int = 10  # records per invocation (SQS sources)
     budget: AwsBudget = WORKER_BUDGET  # how long one AWS call may take, retries included
 
@@ -130,9 +131,21 @@ WORKERS: tuple[Worker, ...] = (
     Worker(
         "WebhooksWorker", "workers.webhooks.handler", "turnstile-webhooks-worker", resources.WEBHOOKS.name
     ),
-    Worker("WebhookRelay", "workers.webhook_relay.handler", "turnstile-webhook-relay", TABLE_STREAM),
+    Worker(
+        "WebhookRelay",
+        "workers.webhook_relay.handler",
+        "turnstile-webhook-relay",
+        TABLE_STREAM,
+        retries=resources.WEBHOOK_RELAY.name,
+    ),
     # one import run per invocation: each message is a time-sliced slab of a long import
-    Worker("ImportsWorker", "workers.imports.handler", "turnstile-imports-worker", resources.IMPORTS.name, 1),
+    Worker(
+        "ImportsWorker",
+        "workers.imports.handler",
+        "turnstile-imports-worker",
+        resources.IMPORTS.name,
+        batch_size=1,
+    ),
 )
 
 WORKER_PACKAGE = ROOT / ".cache" / "lambda" / "worker-package"
@@ -327,6 +340,7 @@ class TurnstileStack(cdk.Stack):
             "TURNSTILE_REGISTRATIONS_DLQ_URL": q[resources.REGISTRATIONS_DLQ.name].queue_url,
             "TURNSTILE_WEBHOOKS_QUEUE_URL": q[resources.WEBHOOKS.name].queue_url,
             "TURNSTILE_WEBHOOKS_DLQ_URL": q[resources.WEBHOOKS_DLQ.name].queue_url,
+            "TURNSTILE_WEBHOOK_RELAY_QUEUE_URL": q[resources.WEBHOOK_RELAY.name].queue_url,
             "TURNSTILE_IMPORTS_QUEUE_URL": q[resources.IMPORTS.name].queue_url,
             "TURNSTILE_IMPORTS_DLQ_URL": q[resources.IMPORTS_DLQ.name].queue_url,
             "TURNSTILE_IMPORTS_BUCKET": self.bucket.bucket_name,
@@ -361,9 +375,9 @@ class TurnstileStack(cdk.Stack):
             log_group=self._log_group(f"{worker.construct_id}Logs", name),
         )
 
-    def _queue_mapping(self, worker: Worker) -> sources.SqsEventSource:
+    def _queue_mapping(self, worker: Worker, queue: str | None = None) -> sources.SqsEventSource:
         return sources.SqsEventSource(
-            self.queues[worker.source],
+            self.queues[queue or worker.source],
             batch_size=worker.batch_size,
             report_batch_item_failures=True,
             max_concurrency=self.options.max_concurrency,
@@ -385,6 +399,8 @@ class TurnstileStack(cdk.Stack):
         q[resources.WEBHOOKS.name].grant_send_messages(webhooks)  # the next attempt, delayed
 
         relay = functions["WebhookRelay"]  # table stream (outbox) -> webhooks queue
+        # A change it fails on is parked whole on its own queue, which it consumes as well; the
+        # stream's failure destination (pointers only) is the last resort, when parking fails.
         relay.add_event_source(
             sources.DynamoEventSource(
                 table,
@@ -397,8 +413,11 @@ class TurnstileStack(cdk.Stack):
                 on_failure=sources.SqsDlq(q[RELAY_FAILURES]),
             )
         )
+        relay_worker = _worker("WebhookRelay")
+        relay.add_event_source(self._queue_mapping(relay_worker, relay_worker.retries))
         table.grant_read_write_data(relay)  # subscriptions, delivery records
         q[resources.WEBHOOKS.name].grant_send_messages(relay)
+        q[resources.WEBHOOK_RELAY.name].grant_send_messages(relay)
 
         imports = functions["ImportsWorker"]
         imports.add_event_source(self._queue_mapping(_worker("ImportsWorker")))

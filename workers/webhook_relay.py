@@ -6,13 +6,18 @@ least once and in order per item. A notification's id is derived from the change
 delivery records are created with conditional puts, so a redelivered batch (a relay that crashed
 before or after queueing) produces the same deliveries and the same `webhook-id`, never fewer.
 
-Partial batch response: on a failure the handler reports the failed record's SequenceNumber in
-`batchItemFailures`; Lambda retries the batch from there (the event source mapping needs
-`FunctionResponseTypes: ["ReportBatchItemFailures"]`).
+A change the relay fails on does not hold up the stream: it is parked whole (old and new image)
+on the `webhook-relay-retries` queue, which this same function consumes (SQS records), and what still
+fails after the queue's retries ends in `webhook-relay-dlq`, from where `make dlq ARGS="redrive
+--queue webhook-relay-dlq"` replays it. (The stream's own failure destination would keep only
+pointers into the stream, and the stream forgets its records after 24 hours.) Only when parking
+fails too does the handler report the record in `batchItemFailures`, so that the stream retries
+from there (the mapping needs `FunctionResponseTypes: ["ReportBatchItemFailures"]`).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -27,21 +32,53 @@ logger = Logger(service="turnstile-webhook-relay")
 
 @observability.lambda_handler(logger)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    relay = services().relay
-    for record in event.get("Records", []):
+    records = event.get("Records", [])
+    if records and records[0].get("eventSource") == "aws:sqs":
+        return _replay_parked(records)
+    return _relay_stream(records)
+
+
+def _relay_stream(records: list[dict[str, Any]]) -> dict[str, Any]:
+    for record in records:
         change = record.get("dynamodb", {})
+        parked = {
+            "old": change.get("OldImage"),
+            "new": change.get("NewImage"),
+            "sequenceNumber": change.get("SequenceNumber"),
+        }
         try:
-            old = from_item(change["OldImage"]) if "OldImage" in change else None
-            new = from_item(change["NewImage"]) if "NewImage" in change else None
-            notification = from_change(old, new)
-            if notification is None:
-                continue
-            queued = relay.relay(notification)
-            logger.info(
-                "relayed",
-                extra={"notificationId": notification.id, "type": notification.type, "deliveries": queued},
-            )
+            _relay(parked)
         except Exception:
-            logger.exception("relay failed; the stream retries from this record")
-            return {"batchItemFailures": [{"itemIdentifier": change.get("SequenceNumber", "")}]}
+            logger.exception(
+                "relay failed; parking the change", extra={"sequenceNumber": parked["sequenceNumber"]}
+            )
+            try:
+                services().parked_changes.park(parked)
+            except Exception:
+                logger.exception("parking failed; the stream retries from this record")
+                return {"batchItemFailures": [{"itemIdentifier": change.get("SequenceNumber", "")}]}
     return {"batchItemFailures": []}
+
+
+def _replay_parked(records: list[dict[str, Any]]) -> dict[str, Any]:
+    failures = []
+    for record in records:
+        try:
+            _relay(json.loads(record["body"]))
+        except Exception:
+            logger.exception("parked change failed again", extra={"messageId": record.get("messageId")})
+            failures.append({"itemIdentifier": record.get("messageId", "")})
+    return {"batchItemFailures": failures}
+
+
+def _relay(change: dict[str, Any]) -> None:
+    old = from_item(change["old"]) if change.get("old") else None
+    new = from_item(change["new"]) if change.get("new") else None
+    notification = from_change(old, new)
+    if notification is None:
+        return
+    queued = services().relay.relay(notification)
+    logger.info(
+        "relayed",
+        extra={"notificationId": notification.id, "type": notification.type, "deliveries": queued},
+    )

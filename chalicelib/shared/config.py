@@ -24,6 +24,8 @@ class Settings:
     # Local stack only: webhook URLs over plain http (deployed stages take https only).
     allow_http_webhooks: bool = False
     webhooks_dlq_url: str = ""
+    # Changes the webhook relay failed on, parked for another try (workers/webhook_relay.py).
+    webhook_relay_queue_url: str = ""
     # Waits before webhook attempts 2, 3, ... (chalicelib/webhooks/schedule.py); about a day.
     webhook_retry_schedule: str = "5s,1m,5m,30m,2h,5h,8h,8h"
     # A subscription whose deliveries fail this many times in a row is disabled.
@@ -60,6 +62,7 @@ class Settings:
             allow_loopback_webhooks=os.environ.get("TURNSTILE_ALLOW_LOOPBACK_WEBHOOKS") == "true",
             allow_http_webhooks=os.environ.get("TURNSTILE_ALLOW_HTTP_WEBHOOKS") == "true",
             webhooks_dlq_url=os.environ.get("TURNSTILE_WEBHOOKS_DLQ_URL", ""),
+            webhook_relay_queue_url=os.environ.get("TURNSTILE_WEBHOOK_RELAY_QUEUE_URL", ""),
             webhook_retry_schedule=os.environ.get(
                 "TURNSTILE_WEBHOOK_RETRY_SCHEDULE", "5s,1m,5m,30m,2h,5h,8h,8h"
             ),

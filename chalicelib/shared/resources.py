@@ -93,6 +93,17 @@ WEBHOOKS = QueueDefinition(
     max_receives=5,
 )
 
+# Changes the webhook relay could not turn into deliveries, parked whole (old and new images):
+# the stream's own failure destination keeps only pointers into the stream, which expire after
+# 24 hours. The relay consumes this queue too; what still fails lands in its DLQ for a redrive.
+WEBHOOK_RELAY_DLQ = QueueDefinition(name="webhook-relay-dlq")
+WEBHOOK_RELAY = QueueDefinition(
+    name="webhook-relay-retries",
+    visibility_timeout=6 * WORKER_TIMEOUT_SECONDS,
+    dead_letter=WEBHOOK_RELAY_DLQ.name,
+    max_receives=5,
+)
+
 IMPORTS_DLQ = QueueDefinition(name="imports-dlq")
 IMPORTS = QueueDefinition(
     name="imports",
@@ -106,6 +117,8 @@ QUEUES: tuple[QueueDefinition, ...] = (
     REGISTRATIONS,
     WEBHOOKS_DLQ,
     WEBHOOKS,
+    WEBHOOK_RELAY_DLQ,
+    WEBHOOK_RELAY,
     IMPORTS_DLQ,
     IMPORTS,
 )

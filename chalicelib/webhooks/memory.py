@@ -142,6 +142,14 @@ class MemoryDeliveryQueue:
         self.dead.append((dict(message), reason))
 
 
+class MemoryParkedChanges:
+    def __init__(self) -> None:
+        self.parked: list[dict[str, Any]] = []
+
+    def park(self, change: dict[str, Any]) -> None:
+        self.parked.append(dict(change))
+
+
 class StaticResolver:
     """Resolves names from a table (tests); unknown names do not resolve."""
 

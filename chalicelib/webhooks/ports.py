@@ -58,6 +58,12 @@ class DeliveryQueue(Protocol):
     def dead_letter(self, message: dict[str, Any], reason: str) -> None: ...
 
 
+class ParkedChanges(Protocol):
+    """Table changes the relay failed on, kept whole (as the stream gave them) for another try."""
+
+    def park(self, change: dict[str, Any]) -> None: ...
+
+
 class Resolver(Protocol):
     def resolve(self, host: str, port: int) -> list[str]:
         """The addresses `host` resolves to; raises OSError when it does not resolve."""

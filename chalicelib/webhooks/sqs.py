@@ -1,4 +1,5 @@
-"""The `webhooks` queue (one message per delivery attempt) and its dead-letter queue."""
+"""The `webhooks` queue (one message per delivery attempt) and its dead-letter queue; the
+`webhook-relay-retries` queue (table changes the relay failed on, parked for another try)."""
 
 from __future__ import annotations
 
@@ -23,3 +24,12 @@ class SqsDeliveryQueue:
             MessageBody=json.dumps(message),
             MessageAttributes={"error": {"DataType": "String", "StringValue": reason[:1000]}},
         )
+
+
+class SqsParkedChanges:
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self._client = client
+        self._url = queue_url
+
+    def park(self, change: dict[str, Any]) -> None:
+        self._client.send_message(QueueUrl=self._url, MessageBody=json.dumps(change))

@@ -96,9 +96,14 @@ def test_each_function_has_only_its_own_rights(dev) -> None:
     assert webhooks["sqs:SendMessage"] == {q[resources.WEBHOOKS.name], q[resources.WEBHOOKS_DLQ.name]}
 
     relay = _grants(dev, role_of("WebhookRelay"))
-    assert relay["sqs:SendMessage"] == {q[resources.WEBHOOKS.name], q[RELAY_FAILURES]}
+    # deliveries; changes it failed on, parked whole (and, when even that fails, stream pointers)
+    assert relay["sqs:SendMessage"] == {
+        q[resources.WEBHOOKS.name],
+        q[resources.WEBHOOK_RELAY.name],
+        q[RELAY_FAILURES],
+    }
+    assert relay["sqs:ReceiveMessage"] == {q[resources.WEBHOOK_RELAY.name]}  # replays what it parked
     assert table in relay["dynamodb:GetRecords"] and table in relay["dynamodb:PutItem"]
-    assert "sqs:ReceiveMessage" not in relay
 
     imports = _grants(dev, role_of("ImportsWorker"))
     assert imports["sqs:ReceiveMessage"] == {q[resources.IMPORTS.name]}

@@ -85,18 +85,42 @@ def test_queues_enforce_tls(dev) -> None:
     assert len(dev.resources("AWS::SQS::QueuePolicy")) == len(dev.resources("AWS::SQS::Queue"))
 
 
-def _mapping_of(syn, worker) -> dict[str, Any]:
+def _mappings_of(syn, worker) -> list[dict[str, Any]]:
     function = _function_id(syn, worker.construct_id)
-    [mapping] = [
+    return [
         m["Properties"]
         for m in syn.resources("AWS::Lambda::EventSourceMapping").values()
         if m["Properties"]["FunctionName"] == {"Ref": function}
     ]
+
+
+def _mapping_of(syn, worker) -> dict[str, Any]:
+    """The mapping of the worker's source (a worker with a retry queue has a second one)."""
+    mappings = _mappings_of(syn, worker)
+    assert len(mappings) == (2 if worker.retries else 1)
+    if worker.source == TABLE_STREAM:
+        [mapping] = [m for m in mappings if "StreamArn" in str(m["EventSourceArn"])]
+        return mapping
+    [mapping] = [
+        m for m in mappings if m["EventSourceArn"] == {"Fn::GetAtt": [_queue_id(syn, worker.source), "Arn"]}
+    ]
     return mapping
 
 
+def test_a_relay_failure_is_parked_on_a_queue_the_relay_consumes(dev) -> None:
+    [relay] = [w for w in WORKERS if w.retries]
+    assert relay.source == TABLE_STREAM and relay.retries == resources.WEBHOOK_RELAY.name
+    [retry] = [m for m in _mappings_of(dev, relay) if "StreamArn" not in str(m["EventSourceArn"])]
+    assert retry["EventSourceArn"] == {"Fn::GetAtt": [_queue_id(dev, resources.WEBHOOK_RELAY.name), "Arn"]}
+    assert retry["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    queue = dev.resources("AWS::SQS::Queue")[_queue_id(dev, resources.WEBHOOK_RELAY.name)]["Properties"]
+    dlq = _queue_id(dev, resources.WEBHOOK_RELAY_DLQ.name)
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": [dlq, "Arn"]}
+
+
 def test_every_worker_has_one_mapping_with_partial_batch_failures(dev, prod) -> None:
-    assert len(dev.resources("AWS::Lambda::EventSourceMapping")) == len(WORKERS)
+    retry_mappings = sum(1 for w in WORKERS if w.retries)
+    assert len(dev.resources("AWS::Lambda::EventSourceMapping")) == len(WORKERS) + retry_mappings
     for worker in WORKERS:
         mapping = _mapping_of(dev, worker)
         assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -123,15 +147,17 @@ def test_visibility_timeout_is_at_least_six_times_the_worker_timeout(dev) -> Non
         assert function["Handler"] == worker.handler
         if worker.source == resources.REGISTRATIONS.name:
             assert function["Timeout"] == resources.REGISTRATION_WORKER_TIMEOUT_SECONDS
-        if worker.source != TABLE_STREAM:
-            visibility = queues[_queue_id(dev, worker.source)]["Properties"]["VisibilityTimeout"]
-            assert visibility >= 6 * function["Timeout"]
+        for queue in [worker.source, worker.retries]:
+            if queue and queue != TABLE_STREAM:
+                visibility = queues[_queue_id(dev, queue)]["Properties"]["VisibilityTimeout"]
+                assert visibility >= 6 * function["Timeout"]
 
 
 def test_functions_get_the_settings_chalicelib_config_reads(dev) -> None:
     needed = {
         "TURNSTILE_TABLE", "TURNSTILE_REGISTRATIONS_QUEUE_URL", "TURNSTILE_REGISTRATIONS_DLQ_URL",
-        "TURNSTILE_WEBHOOKS_QUEUE_URL", "TURNSTILE_WEBHOOKS_DLQ_URL", "TURNSTILE_IMPORTS_QUEUE_URL",
+        "TURNSTILE_WEBHOOKS_QUEUE_URL", "TURNSTILE_WEBHOOKS_DLQ_URL", "TURNSTILE_WEBHOOK_RELAY_QUEUE_URL",
+        "TURNSTILE_IMPORTS_QUEUE_URL",
         "TURNSTILE_IMPORTS_DLQ_URL", "TURNSTILE_IMPORTS_BUCKET", "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_METRICS_NAMESPACE",
     }  # fmt: skip

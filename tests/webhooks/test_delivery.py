@@ -31,6 +31,7 @@ class Pipeline:
     sqs: Any
     stream: StreamPoller
     queue: QueuePoller
+    parked: QueuePoller  # the relay's own retry queue (changes it failed on)
 
     def subscribe(self, url: str, events: tuple[str, ...] = ("registration.promoted",)) -> tuple[str, str]:
         created, secret = self.container.webhooks.create(ADMIN_CALLER, url, list(events))
@@ -89,7 +90,10 @@ def pipeline(emulators) -> Iterator[Pipeline]:
     bootstrap.use(container)
     stream = StreamPoller(config.table_name, relay_worker.handler, start="LATEST", dynamodb=dynamodb)
     queue = QueuePoller(config.webhooks_queue_url, dispatcher_worker.handler, name="webhooks", sqs=sqs)
-    yield Pipeline(container, dynamodb, sqs, stream, queue)
+    parked = QueuePoller(
+        config.webhook_relay_queue_url, relay_worker.handler, name="webhook-relay-retries", sqs=sqs
+    )
+    yield Pipeline(container, dynamodb, sqs, stream, queue, parked)
     bootstrap.use(None)
 
 
@@ -190,25 +194,68 @@ def test_410_disables_the_subscription(pipeline, receiver):
     assert len(pipeline.deliveries(webhook_id)) == 1  # no new deliveries for a disabled webhook
 
 
-def test_a_crash_between_commit_and_hand_off_still_delivers_once(pipeline, receiver, monkeypatch):
-    webhook_id, secret = pipeline.subscribe(receiver.url)
-    queue = pipeline.container.relay.queue
-    real_send, crashes = queue.send, []
+def _crash_once(monkeypatch, target: Any, method: str) -> list[Any]:
+    real, crashes = getattr(target, method), []
 
-    def crash_once(message, delay_seconds=0):
+    def crash_once(*args: Any, **kwargs: Any) -> Any:
         if not crashes:
-            crashes.append(message)
-            raise ConnectionError("the relay died before handing the delivery to the queue")
-        real_send(message, delay_seconds)
+            crashes.append(args)
+            raise ConnectionError(f"{method} failed")
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(queue, "send", crash_once)
+    monkeypatch.setattr(target, method, crash_once)
+    return crashes
+
+
+def test_a_crash_between_commit_and_hand_off_is_parked_and_still_delivers_once(
+    pipeline, receiver, monkeypatch
+):
+    webhook_id, secret = pipeline.subscribe(receiver.url)
+    crashes = _crash_once(monkeypatch, pipeline.container.relay.queue, "send")
     pipeline.promote(f"e-{uuid.uuid4().hex[:8]}", "eve", "cancel-5")
-    pipeline.relay_all(3)  # the failed batch is read again from the failed record
+    pipeline.relay_all(2)  # the stream goes on; the failed change waits on the relay's own queue
+    assert crashes and not receiver.received
+    assert pipeline.parked.poll_once(wait_seconds=1) == 1
     pipeline.drain(lambda: receiver.received)
     pipeline.queue.poll_once(wait_seconds=0)
-    assert crashes and len(receiver.received) == 1
+    assert len(receiver.received) == 1
     _verify(secret, receiver.received[0])
     assert len(pipeline.deliveries(webhook_id)) == 1
+
+
+def test_when_parking_fails_too_the_stream_reads_the_record_again(pipeline, receiver, monkeypatch):
+    _crash_once(monkeypatch, pipeline.container.relay.queue, "send")
+    parking = _crash_once(monkeypatch, pipeline.container.parked_changes, "park")
+    pipeline.subscribe(receiver.url)
+    pipeline.promote(f"e-{uuid.uuid4().hex[:8]}", "ezra", "cancel-8")
+    pipeline.relay_all(3)  # the failed record is read a second time
+    pipeline.drain(lambda: receiver.received)
+    assert parking and len(receiver.received) == 1
+
+
+def test_a_parked_change_that_reached_its_dlq_is_redriven_and_delivered(
+    pipeline, receiver, monkeypatch, capsys
+):
+    """Parked changes keep their images (not stream pointers, which expire after 24 hours)."""
+    from devstack import dlq
+
+    webhook_id, secret = pipeline.subscribe(receiver.url)
+    _crash_once(monkeypatch, pipeline.container.relay.queue, "send")
+    pipeline.promote(f"e-{uuid.uuid4().hex[:8]}", "flo", "cancel-9")
+    pipeline.relay_all(2)
+    relay_queue = pipeline.container.settings.webhook_relay_queue_url
+    [parked] = pipeline.sqs.receive_message(QueueUrl=relay_queue, WaitTimeSeconds=1)["Messages"]
+    change = json.loads(parked["Body"])
+    assert change["new"]["status"] == {"S": "confirmed"} and change["old"]["status"] == {"S": "waitlisted"}
+    dead_letters = pipeline.sqs.get_queue_url(QueueName="webhook-relay-dlq")["QueueUrl"]
+    pipeline.sqs.send_message(QueueUrl=dead_letters, MessageBody=parked["Body"])  # as after 5 receives
+    pipeline.sqs.delete_message(QueueUrl=relay_queue, ReceiptHandle=parked["ReceiptHandle"])
+    assert dlq.main(["redrive", "--queue", "webhook-relay-dlq"]) == 0
+    assert "to webhook-relay-retries" in capsys.readouterr().out
+    assert pipeline.parked.poll_once(wait_seconds=1) == 1
+    pipeline.drain(lambda: receiver.received)
+    _verify(secret, receiver.received[0])
+    assert [d.status for d in pipeline.deliveries(webhook_id)] == ["delivered"]
 
 
 def test_after_a_rotation_both_secrets_verify_and_the_last_failure_goes_to_the_dlq(pipeline, receiver):
