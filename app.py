@@ -7,6 +7,7 @@ from typing import Any
 
 from chalice import Chalice, Response
 
+from chalicelib.docs.api import blueprint as docs_api
 from chalicelib.events.api import blueprint as events_api
 from chalicelib.imports.api import blueprint as imports_api
 from chalicelib.registrations.api import blueprint as registrations_api
@@ -16,7 +17,7 @@ from chalicelib.users.api import blueprint as users_api
 from chalicelib.webhooks.api import blueprint as webhooks_api
 
 app = Chalice(app_name="turnstile")
-for blueprint in (events_api, users_api, registrations_api, webhooks_api, imports_api):
+for blueprint in (events_api, users_api, registrations_api, webhooks_api, imports_api, docs_api):
     app.register_blueprint(blueprint)
 app.register_middleware(observability.http_middleware, "http")  # correlation id, metrics
 

@@ -6,8 +6,16 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.bootstrap import caller_of, services
-from chalicelib.events.wire import EventCreate, EventFilter, EventUpdate, event_json
-from chalicelib.registrations.wire import accepted, idempotency
+from chalicelib.events.wire import (
+    EVENT_EXAMPLE,
+    EventCreate,
+    EventFilter,
+    EventPage,
+    EventShown,
+    EventUpdate,
+    event_json,
+)
+from chalicelib.registrations.wire import ACCEPTED, DECIDED, accepted_or_decided, idempotency
 from chalicelib.shared.http import (
     api_route,
     etag,
@@ -18,12 +26,49 @@ from chalicelib.shared.http import (
     query,
     read_json,
 )
+from chalicelib.shared.openapi import (
+    ETAG,
+    IDEMPOTENCY_KEY,
+    IF_MATCH,
+    LOCATION,
+    PREFER,
+    Operation,
+    Reply,
+    link,
+)
+from chalicelib.shared.problems import Conflict
 from chalicelib.shared.wire import parse, reject_nulls
 
 blueprint = Blueprint(__name__)
 
 
-@api_route(blueprint, "/events", ["POST"])
+CREATED = Reply(
+    201,
+    "The event.",
+    EventShown,
+    (LOCATION, ETAG),
+    links={
+        "GetEvent": link("get_event", eventId="eventId"),
+        "Register": link("register", eventId="eventId"),
+        "ListRegistrations": link("event_registrations", eventId="eventId"),
+        "UpdateEvent": link("update_event", eventId="eventId"),
+    },
+)
+THE_EVENT = Reply(200, "The event.", EventShown, (ETAG,))
+
+
+@api_route(
+    blueprint,
+    "/events",
+    ["POST"],
+    Operation(
+        "Create an event (organizers, admins); the caller owns it",
+        (CREATED,),
+        (Conflict,),
+        body=EventCreate,
+        example={"application/json": EVENT_EXAMPLE},
+    ),
+)
 def create_event() -> Response:
     request = blueprint.current_request
     new = parse(EventCreate, read_json(request)).new_event()
@@ -32,7 +77,17 @@ def create_event() -> Response:
     return json_response(event_json(event), 201, headers)
 
 
-@api_route(blueprint, "/events", ["GET"])
+@api_route(
+    blueprint,
+    "/events",
+    ["GET"],
+    Operation(
+        "List events, soonest first (drafts: their owner's, or every one for admins)",
+        (Reply(200, "A page of events.", EventPage),),
+        query=EventFilter,
+        anonymous=True,
+    ),
+)
 def list_events() -> Response:
     request = blueprint.current_request
     status = parse(EventFilter, {"status": query(request).get("status")}, "query").status
@@ -46,13 +101,33 @@ def list_events() -> Response:
     )
 
 
-@api_route(blueprint, "/events/{eventId}", ["GET"])
+@api_route(
+    blueprint,
+    "/events/{eventId}",
+    ["GET"],
+    Operation("Get an event (a draft: its owner and admins only)", (THE_EVENT,), anonymous=True),
+)
 def get_event(eventId: str) -> Response:
     event = services().events.get(caller_of(blueprint.current_request), eventId)
     return json_response(event_json(event), headers={"ETag": etag(event.version)})
 
 
-@api_route(blueprint, "/events/{eventId}", ["PUT"])
+@api_route(
+    blueprint,
+    "/events/{eventId}",
+    ["PUT"],
+    Operation(
+        "Update an event (its owner, admins)",
+        (THE_EVENT, ACCEPTED, DECIDED),
+        (Conflict,),
+        body=EventUpdate,
+        example={"application/json": {"title": "PyCon Lisbon 2026", "capacity": 120}},
+        headers=(IF_MATCH, IDEMPOTENCY_KEY, PREFER),
+        description="A change of `capacity` touches seats: it is queued in the event's group and "
+        "answered 202 with a request resource (other fields in the same body change with it). "
+        "Any other change is applied at once and answered 200.",
+    ),
+)
 def update_event(eventId: str) -> Response:
     request = blueprint.current_request
     payload = read_json(request)
@@ -64,12 +139,21 @@ def update_event(eventId: str) -> Response:
         record = services().seat_changes.change_capacity(
             caller, eventId, payload, if_match, idempotency(request, payload, caller)
         )
-        return json_response(*accepted(record))
+        prefer = request.headers.get("prefer")
+        return json_response(*accepted_or_decided(record, prefer, services().registrations.outcome))
     event = services().events.update(caller, eventId, payload, if_match)
     return json_response(event_json(event), headers={"ETag": etag(event.version)})
 
 
-@api_route(blueprint, "/events/{eventId}", ["DELETE"])
+@api_route(
+    blueprint,
+    "/events/{eventId}",
+    ["DELETE"],
+    Operation(
+        "Delete an event and its registrations (its owner, admins)",
+        (Reply(204, "Deleted; its registrations are purged in the event's queue group."),),
+    ),
+)
 def delete_event(eventId: str) -> Response:
     services().seat_changes.delete_event(caller_of(blueprint.current_request), eventId)
     return no_content()

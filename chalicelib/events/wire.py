@@ -8,7 +8,7 @@ from pydantic import Field, StrictBool, StrictStr
 
 from chalicelib.events.domain import Event
 from chalicelib.events.service import NewEvent
-from chalicelib.shared.wire import Capacity, Identifier, IsoDate, WireModel
+from chalicelib.shared.wire import Capacity, Identifier, IsoDate, PageQuery, Shown, WireModel
 
 Status = Literal["draft", "active", "closed", "cancelled"]
 Title = Annotated[StrictStr, Field(min_length=1, max_length=200)]
@@ -53,8 +53,41 @@ class EventUpdate(WireModel):
     waitlistEnabled: StrictBool | None = None
 
 
-class EventFilter(WireModel):
+class EventFilter(PageQuery):
     status: Status | None = None
+
+
+class EventShown(Shown):
+    eventId: str
+    title: str
+    description: str
+    date: str
+    location: str
+    capacity: int
+    organizer: str
+    status: Status
+    waitlistEnabled: bool
+    confirmedCount: int
+    waitlistCount: int
+    availableSeats: int
+    version: int
+    createdAt: str
+    updatedAt: str
+    ownerId: str | None
+
+
+class EventPage(Shown):
+    items: list[EventShown]
+    nextCursor: str | None
+
+
+EVENT_EXAMPLE = {
+    "title": "PyCon Lisbon",
+    "date": "2026-06-01T09:00:00Z",
+    "capacity": 100,
+    "waitlistEnabled": True,
+    "location": "Lisbon",
+}
 
 
 def event_json(event: Event) -> dict[str, Any]:

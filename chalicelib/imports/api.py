@@ -5,14 +5,52 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.bootstrap import caller_of, services
-from chalicelib.imports.wire import dry_run, import_json, retry_after, row_error_json
+from chalicelib.imports.wire import (
+    IMPORT_EXAMPLE,
+    DryRunQuery,
+    ImportRows,
+    ImportShown,
+    RowErrorPage,
+    accepted_headers,
+    dry_run,
+    import_json,
+    retry_after,
+    row_error_json,
+)
 from chalicelib.registrations.wire import idempotency_key
 from chalicelib.shared.http import api_route, json_response, listing, query, raw_body
+from chalicelib.shared.openapi import IDEMPOTENCY_KEY, LOCATION, RETRY_AFTER, Operation, Reply, link
+from chalicelib.shared.wire import PageQuery
 
 blueprint = Blueprint(__name__)
 
 
-@api_route(blueprint, "/events/{eventId}/imports", ["POST"])
+@api_route(
+    blueprint,
+    "/events/{eventId}/imports",
+    ["POST"],
+    Operation(
+        "Import attendees from CSV or JSON (the event's owner, admins)",
+        (
+            Reply(
+                202,
+                "Accepted; poll `Location` for progress and `/imports/{importId}/errors` for rows.",
+                ImportShown,
+                (LOCATION, RETRY_AFTER),
+                links={
+                    "GetImport": link("get_import", importId="importId"),
+                },
+            ),
+        ),
+        body=ImportRows,
+        body_media=("text/csv", "application/json"),
+        example=IMPORT_EXAMPLE,
+        query=DryRunQuery,
+        headers=(IDEMPOTENCY_KEY,),
+        description="Rows go through the event's queue like every registration, so they respect "
+        "capacity. Up to 100,000 rows and 10 MiB.",
+    ),
+)
 def create_import(eventId: str) -> Response:
     request = blueprint.current_request
     key = request.headers.get("idempotency-key")
@@ -24,17 +62,33 @@ def create_import(eventId: str) -> Response:
         dry_run(query(request)),
         None if key is None else idempotency_key(key),
     )
-    headers = {"Location": f"/imports/{record.import_id}", **retry_after(record)}
-    return json_response(import_json(record), 202, headers)
+    return json_response(import_json(record), 202, accepted_headers(record))
 
 
-@api_route(blueprint, "/imports/{importId}", ["GET"])
+@api_route(
+    blueprint,
+    "/imports/{importId}",
+    ["GET"],
+    Operation(
+        "An import's progress counters (the event's owner, admins)",
+        (Reply(200, "The import.", ImportShown, (RETRY_AFTER,)),),
+    ),
+)
 def get_import(importId: str) -> Response:
     record = services().imports.get(caller_of(blueprint.current_request), importId)
     return json_response(import_json(record), headers=retry_after(record))
 
 
-@api_route(blueprint, "/imports/{importId}/errors", ["GET"])
+@api_route(
+    blueprint,
+    "/imports/{importId}/errors",
+    ["GET"],
+    Operation(
+        "An import's row errors, by row (the event's owner, admins)",
+        (Reply(200, "A page of row errors.", RowErrorPage),),
+        query=PageQuery,
+    ),
+)
 def import_errors(importId: str) -> Response:
     request = blueprint.current_request
     caller = caller_of(request)

@@ -2,24 +2,48 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalice import Blueprint, Response
 
 from chalicelib.bootstrap import caller_of, services
+from chalicelib.registrations.ports import RequestRecord
 from chalicelib.registrations.wire import (
+    ACCEPTED,
+    DECIDED,
     RegistrationCreate,
     RegistrationFilter,
-    accepted,
+    RegistrationPage,
+    RequestShown,
+    WaitQuery,
+    accepted_or_decided,
     idempotency,
     request_json,
     retry_after,
 )
 from chalicelib.shared.http import api_route, json_response, listing, query, read_json
-from chalicelib.shared.wire import parse
+from chalicelib.shared.openapi import IDEMPOTENCY_KEY, PREFER, RETRY_AFTER, Operation, Reply
+from chalicelib.shared.problems import EventNotOpen
+from chalicelib.shared.wire import PageQuery, parse
 
 blueprint = Blueprint(__name__)
 
 
-@api_route(blueprint, "/events/{eventId}/registrations", ["POST"])
+@api_route(
+    blueprint,
+    "/events/{eventId}/registrations",
+    ["POST"],
+    Operation(
+        "Register for an event (the caller; an organizer or admin may name another user)",
+        (ACCEPTED, DECIDED),
+        (EventNotOpen,),
+        body=RegistrationCreate,
+        example={"application/json": {"userId": "ada"}},
+        headers=(IDEMPOTENCY_KEY, PREFER),
+        description="Decided in the event's queue group, in order: `confirmed` while seats "
+        "remain, then `waitlisted` (or `rejected` with reason `event_full` without a waitlist).",
+    ),
+)
 def register(eventId: str) -> Response:
     request = blueprint.current_request
     payload = read_json(request)
@@ -28,18 +52,37 @@ def register(eventId: str) -> Response:
     record = services().registrations.register(
         caller, eventId, user_id, idempotency(request, payload, caller)
     )
-    return json_response(*accepted(record))
+    return answer(request, record)
 
 
-@api_route(blueprint, "/events/{eventId}/registrations/{userId}", ["DELETE"])
+@api_route(
+    blueprint,
+    "/events/{eventId}/registrations/{userId}",
+    ["DELETE"],
+    Operation(
+        "Cancel a registration (the user, the event's owner, admins)",
+        (ACCEPTED, DECIDED),
+        headers=(IDEMPOTENCY_KEY, PREFER),
+        description="The freed seat goes to the head of the waitlist in the same transaction.",
+    ),
+)
 def cancel(eventId: str, userId: str) -> Response:
     request = blueprint.current_request
     caller = caller_of(request)
     record = services().registrations.cancel(caller, eventId, userId, idempotency(request, None, caller))
-    return json_response(*accepted(record))
+    return answer(request, record)
 
 
-@api_route(blueprint, "/events/{eventId}/registrations", ["GET"])
+@api_route(
+    blueprint,
+    "/events/{eventId}/registrations",
+    ["GET"],
+    Operation(
+        "List an event's attendees or its waitlist, in order (the event's owner, admins)",
+        (Reply(200, "A page of registrations.", RegistrationPage),),
+        query=RegistrationFilter,
+    ),
+)
 def event_registrations(eventId: str) -> Response:
     request = blueprint.current_request
     status = parse(RegistrationFilter, {"status": query(request).get("status", "confirmed")}, "query").status
@@ -52,12 +95,30 @@ def event_registrations(eventId: str) -> Response:
     )
 
 
-@api_route(blueprint, "/users/{userId}/registrations", ["GET"])
+@api_route(
+    blueprint,
+    "/users/{userId}/registrations",
+    ["GET"],
+    Operation(
+        "List a user's confirmed registrations (the user, admins)",
+        (Reply(200, "A page of registrations.", RegistrationPage),),
+        query=PageQuery,
+    ),
+)
 def user_registrations(userId: str) -> Response:
     return _user_listing(userId, "confirmed")
 
 
-@api_route(blueprint, "/users/{userId}/waitlists", ["GET"])
+@api_route(
+    blueprint,
+    "/users/{userId}/waitlists",
+    ["GET"],
+    Operation(
+        "List the waitlists a user is on, with their place in line (the user, admins)",
+        (Reply(200, "A page of registrations.", RegistrationPage),),
+        query=PageQuery,
+    ),
+)
 def user_waitlists(userId: str) -> Response:
     return _user_listing(userId, "waitlisted")
 
@@ -73,7 +134,29 @@ def _user_listing(user_id: str, status: str) -> Response:
     )
 
 
-@api_route(blueprint, "/requests/{requestId}", ["GET"])
+@api_route(
+    blueprint,
+    "/requests/{requestId}",
+    ["GET"],
+    Operation(
+        "Follow a request (whoever made it, the user it is for, the event's owner, admins)",
+        (Reply(200, "The request and, once decided, its outcome.", RequestShown, (RETRY_AFTER,)),),
+        query=WaitQuery,
+        description="`?wait=N` (1-10) waits up to N seconds for a pending request to be decided.",
+    ),
+)
 def get_request(requestId: str) -> Response:
-    record = services().registrations.request(caller_of(blueprint.current_request), requestId)
+    request = blueprint.current_request
+    wait = parse(WaitQuery, {k: _number(v) for k, v in query(request).items()}, "query").wait or 0
+    record = services().registrations.request(caller_of(request), requestId, wait)
     return json_response(request_json(record), headers=retry_after(record))
+
+
+def answer(request: Any, record: RequestRecord) -> Response:
+    prefer = request.headers.get("prefer")
+    return json_response(*accepted_or_decided(record, prefer, services().registrations.outcome))
+
+
+def _number(value: str) -> object:
+    """A query value as the int it spells (for models with int fields), else the string."""
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 6 else value

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.events.ports import EventRepository
@@ -129,6 +131,8 @@ class RegistrationService:
     requests: RequestRepository
     queries: RegistrationQueries
     submitter: RequestSubmitter
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    monotonic: Callable[[], float] = field(default=time.monotonic, repr=False)
 
     def register(
         self, caller: Caller, event_id: str, user_id: str | None, idempotency: Idempotency | None
@@ -157,11 +161,25 @@ class RegistrationService:
         fields = {"type": CANCEL, "eventId": event_id, "userId": user_id, "requestedBy": subject}
         return self.submitter.submit(fields, idempotency)
 
-    def request(self, caller: Caller, request_id: str) -> RequestRecord:
+    def request(self, caller: Caller, request_id: str, wait: float = 0) -> RequestRecord:
+        """The request; with `wait`, once decided or after `wait` seconds, whichever is first."""
         caller.require()
         record = self.requests.get(request_id)
         if record is None or not self._may_see(caller, record):
             raise NotFound(f"No request with requestId '{request_id}'.")
+        return self.outcome(record, wait)
+
+    def outcome(self, record: RequestRecord, wait: float) -> RequestRecord:
+        """Poll a pending request until it is decided or `wait` seconds pass (`Prefer: wait=N`;
+        on AWS the API Lambda is billed while it waits). Reads back off from 50 ms to 500 ms."""
+        deadline, pause = self.monotonic() + wait, 0.05
+        while record.status == "pending":
+            left = deadline - self.monotonic()
+            if left <= 0:
+                break
+            self.sleep(min(pause, left))
+            pause = min(pause * 2, 0.5)
+            record = self.requests.get(record.request_id) or record
         return record
 
     def _may_see(self, caller: Caller, record: RequestRecord) -> bool:

@@ -4,14 +4,18 @@ and the `Idempotency-Key` header. No chalice here: the worker stores outcomes in
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
 
 from chalicelib.registrations.domain import Outcome
 from chalicelib.registrations.ports import RequestRecord
 from chalicelib.registrations.service import Idempotency, fingerprint
 from chalicelib.shared.caller import Caller
+from chalicelib.shared.openapi import LOCATION, PREFERENCE_APPLIED, RETRY_AFTER, Reply
 from chalicelib.shared.problems import FieldError, ValidationFailed
-from chalicelib.shared.wire import Identifier, WireModel
+from chalicelib.shared.wire import Identifier, PageQuery, Shown, WireModel
 
 RETRY_AFTER_SECONDS = "1"
 MAX_IDEMPOTENCY_KEY = 255
@@ -21,8 +25,79 @@ class RegistrationCreate(WireModel):
     userId: Identifier | None = None  # omitted: the caller registers themselves
 
 
-class RegistrationFilter(WireModel):
+class RegistrationFilter(PageQuery):
+    status: Literal["confirmed", "waitlisted"] = "confirmed"
+
+
+class OutcomeShown(Shown):
+    """How a request was decided."""
+
+    type: Literal[
+        "confirmed",
+        "waitlisted",
+        "rejected",
+        "already_registered",
+        "cancelled",
+        "not_registered",
+        "capacity_changed",
+    ]
+    position: int | None = None  # waitlisted: the place in line after the decision
+    reason: str | None = None  # rejected: event_full, event_closed, precondition_failed...
+    currentStatus: str | None = None  # already_registered: confirmed or waitlisted
+    promotedUserId: str | None = None  # cancelled: who got the freed seat
+    capacity: int | None = None  # capacity_changed
+
+
+class RequestShown(Shown):
+    """An accepted request, and its outcome once decided."""
+
+    requestId: str
+    type: str
+    eventId: str
+    status: Literal["pending", "completed", "failed"]
+    createdAt: str
+    userId: str | None = None
+    outcome: OutcomeShown | None = None
+    failure: str | None = None
+    completedAt: str | None = None
+
+
+class RegistrationShown(Shown):
+    eventId: str
+    userId: str
     status: Literal["confirmed", "waitlisted"]
+    registeredAt: str | None
+    confirmedAt: str | None = None
+    promotedBy: str | None = None  # the request that freed the seat
+    position: int | None = None  # waitlisted: the place in line
+
+
+class RegistrationPage(Shown):
+    items: list[RegistrationShown]
+    nextCursor: str | None
+
+
+MAX_WAIT_SECONDS = 10  # Prefer: wait=N and ?wait=N, well inside the API's 15 s timeout
+
+
+class WaitQuery(WireModel):
+    wait: (
+        Annotated[int, Field(ge=0, le=MAX_WAIT_SECONDS, description="Seconds to wait for the outcome.")]
+        | None
+    ) = None
+
+
+# Every route that queues work answers 202 with where to poll; with `Prefer: wait=N` it may
+# answer 200 with the request already decided.
+ACCEPTED = Reply(
+    202, "Accepted: queued; poll `Location` for the outcome.", RequestShown, (LOCATION, RETRY_AFTER)
+)
+DECIDED = Reply(
+    200,
+    "Decided within `Prefer: wait=N`: the completed request resource.",
+    RequestShown,
+    (LOCATION, PREFERENCE_APPLIED),
+)
 
 
 def outcome_json(outcome: Outcome) -> dict[str, Any]:
@@ -65,9 +140,41 @@ def retry_after(record: RequestRecord) -> dict[str, str]:
 
 
 def accepted(record: RequestRecord) -> tuple[dict[str, Any], int, dict[str, str]]:
-    """`202 Accepted`: the request resource, and where to poll it (body, status, headers)."""
-    headers = {"Location": f"/requests/{record.request_id}", **retry_after(record)}
+    """`202 Accepted`: the request resource, and where and when to poll it (body, status,
+    headers)."""
+    headers = {"Location": f"/requests/{record.request_id}", "Retry-After": RETRY_AFTER_SECONDS}
     return request_json(record), 202, headers
+
+
+def decided(record: RequestRecord, waited: int) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """`200 OK` to `Prefer: wait=N`: the request was decided while the caller waited."""
+    headers = {"Location": f"/requests/{record.request_id}", "Preference-Applied": f"wait={waited}"}
+    return request_json(record), 200, headers
+
+
+def accepted_or_decided(
+    record: RequestRecord, prefer: str | None, wait_for: Callable[[RequestRecord, float], RequestRecord]
+) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """202 with where to poll; or, when `Prefer: wait=N` asks for it and the request is decided
+    within N seconds (`wait_for` polls it), 200 with the decided request."""
+    wait = preferred_wait(prefer)
+    if wait and record.status == "pending":
+        record = wait_for(record, wait)
+        if record.status != "pending":
+            return decided(record, wait)
+    return accepted(record)
+
+
+def preferred_wait(header: str | None) -> int:
+    """Seconds a `Prefer` header (RFC 7240) asks to wait, at most MAX_WAIT_SECONDS; 0 when it
+    asks for none or for something this API ignores (an unusable preference is ignored, not
+    refused: RFC 7240 section 2)."""
+    for preference in (header or "").split(","):
+        name, _, value = preference.partition("=")
+        value = value.split(";")[0].strip().strip('"')
+        if name.strip().lower() == "wait" and value.isascii() and value.isdigit() and len(value) <= 6:
+            return min(int(value), MAX_WAIT_SECONDS)
+    return 0
 
 
 def idempotency_key(value: str) -> str:

@@ -20,9 +20,10 @@ from botocore.exceptions import (
 )
 from chalice import CORSConfig, Response
 
-from chalicelib.shared import cursor
+from chalicelib.shared import cursor, openapi
 from chalicelib.shared.cursor import Position
 from chalicelib.shared.dynamo import error_code
+from chalicelib.shared.openapi import Operation
 from chalicelib.shared.problems import (
     BadRequest,
     FieldError,
@@ -36,7 +37,7 @@ from chalicelib.shared.problems import (
     problem_body,
     problem_type,
 )
-from chalicelib.shared.wire import ID_PATTERN
+from chalicelib.shared.wire import DEFAULT_PAGE_SIZE, ID_PATTERN, MAX_PAGE_SIZE
 
 logger = logging.getLogger("turnstile.api")
 
@@ -44,8 +45,6 @@ MAX_BODY_BYTES = 1024 * 1024
 ID = re.compile(ID_PATTERN)
 JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
-DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
 
 
 def query(request: Any) -> dict[str, str]:
@@ -126,9 +125,9 @@ def aws_unavailable(error: Exception) -> bool:
 
 
 def check_path_ids(params: dict[str, str]) -> None:
-    """Every id in a path is 1-64 letters, digits, `-` or `_` (no such id can exist otherwise,
-    and none may reach a table key: DynamoDB refuses long keys)."""
-    bad = [name for name, value in params.items() if not ID.fullmatch(value)]
+    """Every id in a path (a parameter named `...Id`) is 1-64 letters, digits, `-` or `_` (no such
+    id can exist otherwise, and none may reach a table key: DynamoDB refuses long keys)."""
+    bad = [name for name, value in params.items() if name.endswith("Id") and not ID.fullmatch(value)]
     if bad:
         message = "must be 1-64 letters, digits, '-' or '_'"
         raise BadRequest("The path names an invalid id.", [FieldError(name, message) for name in bad])
@@ -142,11 +141,17 @@ CORS = CORSConfig(
 )
 
 
-def api_route(target: Any, path: str, methods: list[str]) -> Callable[[Callable[..., Response]], Any]:
-    """Register a view on a blueprint: CORS on, any media type accepted (views check it and answer
-    415 themselves), and TurnstileErrors rendered as problem+json."""
+def api_route(
+    target: Any, path: str, methods: list[str], operation: Operation
+) -> Callable[[Callable[..., Response]], Any]:
+    """Register a view on a blueprint, and its operation in the API's contract (shared.openapi):
+    CORS on, any media type accepted (views check it and answer 415 themselves), and
+    TurnstileErrors rendered as problem+json. The feature (`chalicelib.<feature>.api`) is its tag."""
 
     def register(view: Callable[..., Response]) -> Any:
+        tag = view.__module__.split(".")[-2]
+        for method in methods:
+            openapi.record(path, method, tag, view.__name__, operation)
         return target.route(path, methods=methods, cors=CORS, content_types=["*/*"])(problem_guard(view))
 
     return register

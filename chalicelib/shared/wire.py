@@ -25,6 +25,8 @@ from chalicelib.shared.problems import FieldError, ValidationFailed
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,63}$")
 MAX_CAPACITY = 1_000_000
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
 
 
 def _iso_date_or_datetime(value: str) -> str:
@@ -57,6 +59,22 @@ Capacity = Annotated[StrictInt, Field(ge=0, le=MAX_CAPACITY)]
 
 class WireModel(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=False)
+
+
+_LIMIT = f"Items per page (default {DEFAULT_PAGE_SIZE})."
+
+
+class PageQuery(WireModel):
+    """The query parameters of every listing (`shared.http.listing` reads them)."""
+
+    limit: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE, description=_LIMIT)] | None = None
+    cursor: Annotated[str, Field(description="The `nextCursor` of the page before.")] | None = None
+
+
+class Shown(BaseModel):
+    """What a response body is (the OpenAPI document's schemas): no field it does not list."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -92,12 +110,3 @@ def _field_error(item: Any) -> FieldError:
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
     return FieldError(location, message)
-
-
-def validate_idempotency_key(value: str) -> str:
-    if not 1 <= len(value) <= 255 or not value.isprintable():
-        raise ValidationFailed(
-            "The Idempotency-Key header is not valid.",
-            [FieldError("Idempotency-Key", "must be 1-255 printable characters")],
-        )
-    return value

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StrictStr
 
-from chalicelib.shared.wire import Email, Identifier, WireModel
+from chalicelib.shared.wire import Email, Identifier, Shown, WireModel
 from chalicelib.users.domain import User
 
 
@@ -14,6 +14,13 @@ class UserCreate(WireModel):
     userId: Identifier | None = None
     name: Annotated[StrictStr, Field(min_length=1, max_length=200)]
     email: Email | None = None
+
+
+class UserShown(Shown):
+    userId: str
+    name: str
+    createdAt: str
+    email: str | None = None
 
 
 def user_json(user: User) -> dict[str, Any]:

@@ -188,11 +188,20 @@ class WebhookService:
         self.get(caller, webhook_id)
         return self.deliveries.list_for(webhook_id, limit, after)
 
-    def retry(self, caller: Caller, webhook_id: str, delivery_id: str) -> Delivery:
-        subscription = self.get(caller, webhook_id)
+    def delivery(self, caller: Caller, webhook_id: str, delivery_id: str) -> Delivery:
+        """One delivery of the caller's subscription, with its attempts."""
+        self.get(caller, webhook_id)
+        return self._delivery_of(webhook_id, delivery_id)
+
+    def _delivery_of(self, webhook_id: str, delivery_id: str) -> Delivery:
         delivery = self.deliveries.get(delivery_id)
         if delivery is None or delivery.webhook_id != webhook_id:
             raise NotFound(f"Webhook '{webhook_id}' has no delivery '{delivery_id}'.")
+        return delivery
+
+    def retry(self, caller: Caller, webhook_id: str, delivery_id: str) -> Delivery:
+        subscription = self.get(caller, webhook_id)
+        delivery = self._delivery_of(webhook_id, delivery_id)
         if not subscription.enabled:
             raise Conflict(f"Webhook '{webhook_id}' is disabled; enable it (PUT enabled=true) first.")
         if not self.deliveries.reopen(delivery_id, self.clock.now()):

@@ -4,11 +4,11 @@ subscription (never its secret) and a delivery are shown."""
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StrictBool, StrictStr
 
-from chalicelib.shared.wire import WireModel
+from chalicelib.shared.wire import Shown, WireModel
 from chalicelib.webhooks.domain import Delivery, Subscription
 from chalicelib.webhooks.notifications import EVENT_TYPES
 
@@ -36,6 +36,64 @@ class WebhookUpdate(WireModel):
     events: Annotated[EventTypes, AfterValidator(_event_types)] | None = None
     enabled: StrictBool | None = None
     description: Description | None = None
+
+
+class WebhookShown(Shown):
+    """A subscription: never its secret (only creating or rotating it shows the secret, once)."""
+
+    webhookId: str
+    url: str
+    events: list[str]
+    enabled: bool
+    description: str
+    disabledReason: str | None
+    ownerId: str | None
+    coversAllEvents: bool
+    createdAt: str
+    updatedAt: str
+
+
+class WebhookWithSecret(WebhookShown):
+    secret: str  # `whsec_...`: verifies the `webhook-signature` header (Standard Webhooks)
+
+
+class WebhookPage(Shown):
+    items: list[WebhookShown]
+    nextCursor: str | None
+
+
+class AttemptShown(Shown):
+    attempt: int
+    attemptedAt: str
+    statusCode: int | None  # None: no HTTP answer (refused, timed out, URL refused)
+    latencyMs: int
+    error: str | None
+    nextAttemptAt: str | None
+
+
+class DeliveryShown(Shown):
+    deliveryId: str
+    webhookId: str
+    messageId: str
+    eventType: str
+    status: Literal["pending", "delivered", "failed"]
+    createdAt: str
+    updatedAt: str
+    nextAttemptAt: str | None
+    attempts: list[AttemptShown]
+    payload: dict[str, Any]
+
+
+class DeliveryPage(Shown):
+    items: list[DeliveryShown]
+    nextCursor: str | None
+
+
+WEBHOOK_EXAMPLE = {
+    "url": "https://hooks.example.org/turnstile",
+    "events": ["registration.promoted"],
+    "description": "seat alerts",
+}
 
 
 def delivery_json(delivery: Delivery) -> dict[str, Any]:

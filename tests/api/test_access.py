@@ -122,8 +122,13 @@ TABLE = [
     ("PUT", "/webhooks/{hook}", {"enabled": False},                   (401, 403, 403, 200, 404, 200)),
     ("POST", "/webhooks/{hook}/rotate-secret", None,                  (401, 403, 403, 200, 404, 200)),
     ("GET", "/webhooks/{hook}/deliveries", None,                      (401, 403, 403, 200, 404, 200)),
+    ("GET", "/webhooks/{hook}/deliveries/{dlv}", None,                (401, 403, 403, 200, 404, 200)),
     ("POST", "/webhooks/{hook}/deliveries/{dlv}/retry", None,         (401, 403, 403, 202, 404, 202)),
     ("DELETE", "/webhooks/{hook}", None,                              (401, 403, 403, 204, 404, 204)),
+    ("GET", "/openapi.json", None,                                    (200, 200, 200, 200, 200, 200)),
+    ("GET", "/docs", None,                                            (200, 200, 200, 200, 200, 200)),
+    ("GET", "/redoc", None,                                           (200, 200, 200, 200, 200, 200)),
+    ("GET", "/docs/assets/swagger-ui.css", None,                      (200, 200, 200, 200, 200, 200)),
 ]  # fmt: skip
 CASES = [
     pytest.param(method, path, body, role, expected[i], id=f"{method} {path} as {role}")
@@ -159,5 +164,6 @@ def _template(path: str) -> str:
         "ada": "{userId}",
         "{hook}": "{webhookId}",
         "{dlv}": "{deliveryId}",
+        "swagger-ui.css": "{name}",
     }
     return "/".join(names.get(part, part) for part in path.split("/"))

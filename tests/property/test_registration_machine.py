@@ -252,5 +252,6 @@ def dynamo_machine(emulators):
     return DynamoSeatMachine
 
 
+@pytest.mark.emulators
 def test_decisions_on_dynamodb_local(dynamo_machine):
     dynamo_machine.TestCase().runTest()
