@@ -10,7 +10,7 @@ SWAGGER_UI_PACKAGE := swagger-ui-dist@5.35.0
 REDOC_PACKAGE := redoc@2.5.4
 DOCS_ASSETS := chalicelib/docs/assets
 
-.PHONY: dev test check lint token bench dlq mutation dynamodb-local install clean synth deploy destroy
+.PHONY: dev test check lint token bench dlq mutation dynamodb-local browser install clean synth deploy destroy
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-infra.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is needed"; exit 1; }
@@ -27,6 +27,9 @@ $(DOCS_ASSETS)/.fetched: Makefile
 	for f in .cache/docs-pack/*.tgz; do tar -xzf $$f -C .cache/docs-pack && mv .cache/docs-pack/package .cache/docs-pack/$$(basename $$f .tgz); done
 	cp .cache/docs-pack/swagger-ui-dist-*/swagger-ui-bundle.js .cache/docs-pack/swagger-ui-dist-*/swagger-ui.css $(DOCS_ASSETS)/
 	cp .cache/docs-pack/redoc-*/bundles/redoc.standalone.js $(DOCS_ASSETS)/
+	# ReDoc's sidebar loads its logo from cdn.redoc.ly; an empty data: URL keeps the page offline.
+	sed -i 's#https://cdn.redoc.ly/redoc/logo-mini.svg#data:,#' $(DOCS_ASSETS)/redoc.standalone.js
+	! grep -q 'cdn.redoc.ly/redoc/logo' $(DOCS_ASSETS)/redoc.standalone.js
 	rm -rf .cache/docs-pack
 	touch $@
 
@@ -41,10 +44,16 @@ $(DYNAMODB_LOCAL_DIR)/DynamoDBLocal.jar:
 
 dynamodb-local: $(DYNAMODB_LOCAL_DIR)/DynamoDBLocal.jar
 
+# The browser test drives /docs and /redoc in headless Chromium (Debian's packages; needs root).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+		command -v apt-get >/dev/null || { echo "install chromium and chromedriver to run the browser test"; exit 1; }; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; }
+
 dev: install dynamodb-local
 	@$(PY) -m devstack
 
-test: install dynamodb-local
+test: install dynamodb-local browser
 	$(PY) -m pytest
 
 # Static checks, as CI runs them: lint and format (ruff), the dependency rules (import-linter,

@@ -4,12 +4,15 @@
   connections under a few dozen concurrent clients.
 - An unknown route is a 404 problem+json, as the deployed API answers it (chalice mimics API
   Gateway's raw 403 "Missing Authentication Token", which the stack's gateway responses replace).
+- A method no route accepts (TRACE, QUERY, anything http.server has no `do_` for) is a 405
+  problem+json, not http.server's 501 HTML page.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from typing import Any
 
 from chalice.cli.factory import CLIFactory
 from chalice.local import (
@@ -23,11 +26,15 @@ from chalice.local import (
 )
 
 from chalicelib.shared.http import PROBLEM_JSON, UNKNOWN_ROUTE
+from chalicelib.shared.problems import problem_type
 from devstack.emulators import ROOT
 
 
 class DeepBacklogServer(ThreadedHTTPServer):
     request_queue_size = 256
+
+
+MAX_UNREAD_BODY = 16 * 1024 * 1024
 
 
 class RequestHandler(ChaliceRequestHandler):
@@ -37,6 +44,26 @@ class RequestHandler(ChaliceRequestHandler):
             self._send_http_response(404, {"Content-Type": PROBLEM_JSON}, body)
             return
         super()._send_error_response(error)
+
+    def _method_not_allowed(self) -> None:
+        length = self.headers.get("Content-Length", "0")
+        if length.isdigit() and int(length) <= MAX_UNREAD_BODY:
+            self.rfile.read(int(length))  # read what was sent, or the client sees a reset socket
+        self.close_connection = True
+        body = json.dumps(
+            {
+                "type": problem_type("method-not-allowed"),
+                "title": "Method Not Allowed",
+                "status": 405,
+                "detail": f"No route accepts {self.command}.",
+            }
+        ).encode()
+        self._send_http_response(405, {"Content-Type": PROBLEM_JSON}, body)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("do_"):  # http.server looks up do_<METHOD> for each request
+            return self._method_not_allowed
+        raise AttributeError(name)
 
 
 def api_server(host: str, port: int, stage: str = "local") -> LocalDevServer:

@@ -11,6 +11,7 @@ from chalicelib.registrations.ports import RequestRecord
 from chalicelib.registrations.wire import (
     ACCEPTED,
     DECIDED,
+    REGISTRATION_ACCEPTED,
     RegistrationCreate,
     RegistrationFilter,
     RegistrationPage,
@@ -35,7 +36,7 @@ blueprint = Blueprint(__name__)
     ["POST"],
     Operation(
         "Register for an event (the caller; an organizer or admin may name another user)",
-        (ACCEPTED, DECIDED),
+        (REGISTRATION_ACCEPTED, DECIDED),
         (EventNotOpen,),
         body=RegistrationCreate,
         example={"application/json": {"userId": "ada"}},

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
@@ -13,7 +14,7 @@ from chalicelib.registrations.domain import Outcome
 from chalicelib.registrations.ports import RequestRecord
 from chalicelib.registrations.service import Idempotency, fingerprint
 from chalicelib.shared.caller import Caller
-from chalicelib.shared.openapi import LOCATION, PREFERENCE_APPLIED, RETRY_AFTER, Reply
+from chalicelib.shared.openapi import LOCATION, PREFERENCE_APPLIED, RETRY_AFTER, Reply, link
 from chalicelib.shared.problems import FieldError, ValidationFailed
 from chalicelib.shared.wire import Identifier, PageQuery, Shown, WireModel
 
@@ -70,6 +71,8 @@ class RegistrationShown(Shown):
     confirmedAt: str | None = None
     promotedBy: str | None = None  # the request that freed the seat
     position: int | None = None  # waitlisted: the place in line
+    name: str | None = None  # an event's attendee list (its owner, admins): who the user is
+    email: str | None = None
 
 
 class RegistrationPage(Shown):
@@ -90,7 +93,20 @@ class WaitQuery(WireModel):
 # Every route that queues work answers 202 with where to poll; with `Prefer: wait=N` it may
 # answer 200 with the request already decided.
 ACCEPTED = Reply(
-    202, "Accepted: queued; poll `Location` for the outcome.", RequestShown, (LOCATION, RETRY_AFTER)
+    202,
+    "Accepted: queued; poll `Location` for the outcome.",
+    RequestShown,
+    (LOCATION, RETRY_AFTER),
+    links={"GetRequest": link("get_request", requestId="requestId")},
+)
+# A registration's request names its event and user: what cancelling it takes.
+REGISTRATION_ACCEPTED = replace(
+    ACCEPTED,
+    links={
+        **ACCEPTED.links,
+        "Cancel": link("cancel", eventId="eventId", userId="userId"),
+        "UserRegistrations": link("user_registrations", userId="userId"),
+    },
 )
 DECIDED = Reply(
     200,

@@ -129,7 +129,8 @@ _WITH_BODY: tuple[type[TurnstileError], ...] = (PayloadTooLarge, UnsupportedMedi
 def document(routes: list[Route] | None = None, server: str = "/") -> dict[str, Any]:
     schemas: dict[str, Any] = {"Problem": _problem_schema()}
     paths: dict[str, dict[str, Any]] = {}
-    for route in routes if routes is not None else ROUTES:
+    chosen = routes if routes is not None else ROUTES
+    for route in chosen:
         paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, schemas)
     return {
         "openapi": "3.1.0",
@@ -140,6 +141,7 @@ def document(routes: list[Route] | None = None, server: str = "/") -> dict[str, 
             "optional waitlist; registrations are queued per event and decided in order.",
         },
         "servers": [{"url": server}],
+        "tags": [{"name": tag} for tag in _tags(chosen)],
         "paths": paths,
         "components": {
             "schemas": schemas,
@@ -153,6 +155,11 @@ def document(routes: list[Route] | None = None, server: str = "/") -> dict[str, 
             },
         },
     }
+
+
+def _tags(routes: list[Route]) -> list[str]:
+    """The features in the order their routes were recorded, the documentation's own last."""
+    return sorted(dict.fromkeys(r.tag for r in routes), key=lambda tag: tag == "docs")
 
 
 def _operation(route: Route, schemas: dict[str, Any]) -> dict[str, Any]:
@@ -181,12 +188,22 @@ def _parameters(route: Route, schemas: dict[str, Any]) -> list[dict[str, Any]]:
         schema = _schema(route.operation.query, schemas, inline=True)
         required = set(schema.get("required", []))
         for name, prop in schema.get("properties", {}).items():
-            parameters.append({"name": name, "in": "query", "required": name in required, "schema": prop})
+            query = {"name": name, "in": "query", "required": name in required, "schema": _not_null(prop)}
+            parameters.append(query)
     for header in route.operation.headers:
         parameters.append(
             {"name": header.name, "in": "header", "description": header.description, "schema": header.schema}
         )
     return parameters
+
+
+def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter is absent or has a value, never null: `T | None` is shown as T."""
+    options = [o for o in schema.get("anyOf", []) if o != {"type": "null"}]
+    if len(options) != 1:
+        return schema
+    rest = {k: v for k, v in schema.items() if k != "anyOf" and not (k == "default" and v is None)}
+    return {**rest, **options[0]}
 
 
 def _path_schema(name: str) -> dict[str, Any]:

@@ -43,6 +43,9 @@ blueprint = Blueprint(__name__)
                 links={
                     "GetWebhook": link("get_webhook", webhookId="webhookId"),
                     "ListDeliveries": link("list_deliveries", webhookId="webhookId"),
+                    "UpdateWebhook": link("update_webhook", webhookId="webhookId"),
+                    "RotateSecret": link("rotate_secret", webhookId="webhookId"),
+                    "DeleteWebhook": link("delete_webhook", webhookId="webhookId"),
                 },
             ),
         ),

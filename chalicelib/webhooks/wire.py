@@ -21,7 +21,7 @@ def _event_types(values: list[str]) -> list[str]:
 
 
 EventTypes = Annotated[list[StrictStr], Field(min_length=1, max_length=len(EVENT_TYPES) * 2)]
-Url = Annotated[StrictStr, Field(min_length=1, max_length=2048)]
+Url = Annotated[StrictStr, Field(min_length=1, max_length=2048, json_schema_extra={"format": "uri"})]
 Description = Annotated[StrictStr, Field(max_length=500)]
 
 
