@@ -85,7 +85,9 @@ def test_closed_or_missing_events_reject_with_event_closed():
 
 
 def test_each_write_names_its_user_request_and_wait_sequence():
-    plan = decide(seats(["a"], [], capacity=2), [Register("rx", "x"), Register("ry", "y"), Register("rz", "z")])
+    plan = decide(
+        seats(["a"], [], capacity=2), [Register("rx", "x"), Register("ry", "y"), Register("rz", "z")]
+    )
     writes = [c for c in plan.changes if isinstance(c, (Confirm, JoinWaitlist))]
     assert writes == [Confirm("x", "rx"), JoinWaitlist("y", "ry", 1), JoinWaitlist("z", "rz", 2)]
     assert plan.next_wait_seq == 3
@@ -122,8 +124,12 @@ def test_if_match_and_redrives_are_checked_against_the_version_and_the_last_chan
     cases = {
         ChangeCapacity("now", 4, expected_version=7): Outcome("capacity_changed", capacity=4),
         ChangeCapacity("stale", 4, expected_version=6): Outcome("rejected", reason="precondition_failed"),
-        ChangeCapacity("same", 4, accepted_at="2026-01-01T00:00:00Z"): Outcome("capacity_changed", capacity=4),
-        ChangeCapacity("older", 4, accepted_at="2025-12-31T23:59:59Z"): Outcome("rejected", reason="superseded"),
+        ChangeCapacity("same", 4, accepted_at="2026-01-01T00:00:00Z"): Outcome(
+            "capacity_changed", capacity=4
+        ),
+        ChangeCapacity("older", 4, accepted_at="2025-12-31T23:59:59Z"): Outcome(
+            "rejected", reason="superseded"
+        ),
     }
     for command, outcome in cases.items():
         assert decide(snapshot, [command]).outcomes == {command.request_id: outcome}
