@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("bench.worker", "bench.e2e", "bench.import_rows", "bench.recovery")
+BENCHMARKS = ("bench.worker", "bench.cost", "bench.e2e", "bench.import_rows", "bench.recovery")
 
 
 def main(names: list[str]) -> int:

@@ -10,7 +10,8 @@ TransactWriteItems. Baseline: what a synchronous API does per request: one trans
 conditional seat update plus the registration put (and, when full, a second one that joins the
 waitlist). Both run side by side in one process, on one DynamoDB Local, one boto3 client.
 
-Write units are what DynamoDB Local reports in ReturnConsumedCapacity (table and indexes).
+Write units are what DynamoDB Local reports in ReturnConsumedCapacity, which is not what AWS
+charges for transactions; `bench.cost` models the real cost.
 Run: `make bench` or `.venv/bin/python -m bench bench.worker`.
 """
 
@@ -187,7 +188,16 @@ def scenarios() -> dict[str, tuple[dict[str, int], int]]:
 def main() -> None:
     emulators, _ = start_emulators()
     try:
-        rows = [("scenario", "system", "decisions", "seconds", "decisions/s", "write units/decision")]
+        rows = [
+            (
+                "scenario",
+                "system",
+                "decisions",
+                "seconds",
+                "decisions/s",
+                "DynamoDB Local write units (not AWS: bench.cost)",
+            )
+        ]
         ratios = []
         for name, (events, per_event) in scenarios().items():
             ours = run_turnstile("turnstile (batched)", events, per_event)
