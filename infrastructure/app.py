@@ -11,6 +11,7 @@ sys.path.insert(0, str(HERE.parent))  # the repository root: chalicelib/, infras
 
 import aws_cdk as cdk  # noqa: E402
 
+from infrastructure import nag  # noqa: E402
 from infrastructure.stack import TurnstileStack  # noqa: E402
 from infrastructure.stages import stage_options  # noqa: E402
 
@@ -29,7 +30,7 @@ def main() -> None:
     # chalice.cdk packages the API into ./chalice.out/<uuid>/ on every synth: keep only the latest.
     shutil.rmtree(Path.cwd() / "chalice.out", ignore_errors=True)
     app = cdk.App()
-    build(app)
+    nag.check(build(app))  # an unsuppressed cdk-nag finding fails the synth
     app.synth()
 
 

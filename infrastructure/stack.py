@@ -294,8 +294,14 @@ class TurnstileStack(cdk.Stack):
             auto_verify=cognito.AutoVerifiedAttrs(email=True),
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
             password_policy=cognito.PasswordPolicy(
-                min_length=12, require_digits=True, require_lowercase=True, require_uppercase=True
+                min_length=12,
+                require_digits=True,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_symbols=True,
             ),
+            mfa=cognito.Mfa.OPTIONAL,
+            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
             deletion_protection=self.options.retain_data,
             removal_policy=self.removal,
         )
@@ -480,7 +486,7 @@ class TurnstileStack(cdk.Stack):
     # --- operations -----------------------------------------------------------------------
 
     def _alarm_topic(self) -> sns.Topic:
-        topic = sns.Topic(self, "Alarms", topic_name=self._name("alarms"))
+        topic = sns.Topic(self, "Alarms", topic_name=self._name("alarms"), enforce_ssl=True)
         email = self.node.try_get_context("alarmEmail")
         if email:
             topic.add_subscription(subscriptions.EmailSubscription(email))
