@@ -12,7 +12,7 @@ the same wiring runs against DynamoDB Local and moto server, LocalStack or AWS.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from chalicelib.events.dynamodb import DynamoEventRepository
@@ -56,6 +56,7 @@ from chalicelib.shared.clock import (
     UuidGenerator,
 )
 from chalicelib.shared.config import Settings, settings
+from chalicelib.shared.secrets import secret_string
 from chalicelib.users.dynamodb import DynamoUserRepository
 from chalicelib.users.memory import MemoryUserRepository
 from chalicelib.users.ports import UserRepository
@@ -78,6 +79,7 @@ from chalicelib.webhooks.ports import (
     SubscriptionRepository,
 )
 from chalicelib.webhooks.schedule import parse_schedule
+from chalicelib.webhooks.sealing import sealer_for
 from chalicelib.webhooks.service import Dispatcher, Relay, UrlGuard, WebhookService
 from chalicelib.webhooks.sqs import SqsDeliveryQueue, SqsParkedChanges
 
@@ -179,6 +181,10 @@ def _wire(
 
 def build(config: Settings, clients: Callable[[str], Any] = client) -> Services:
     """The AWS-backed services (`clients` makes the boto3 clients; tests may pass their own)."""
+    if config.cursor_secret_arn:
+        config = replace(
+            config, cursor_secret=secret_string(clients("secretsmanager"), config.cursor_secret_arn)
+        )
     dynamodb, sqs, s3, table = clients("dynamodb"), clients("sqs"), clients("s3"), config.table_name
     clock = SystemClock()
     adapters = _Adapters(
@@ -189,7 +195,9 @@ def build(config: Settings, clients: Callable[[str], Any] = client) -> Services:
         commands=SqsCommandQueue(sqs, config.registrations_queue_url),
         seats=DynamoSeatStore(dynamodb, table, hooks=(ImportProgress(table),)),
         dead_letters=SqsDeadLetters(sqs, config.registrations_dlq_url),
-        subscriptions=DynamoSubscriptionRepository(dynamodb, table),
+        subscriptions=DynamoSubscriptionRepository(
+            dynamodb, table, sealer_for(config.webhook_secrets_key, lambda: clients("kms"))
+        ),
         deliveries=DynamoDeliveryRepository(dynamodb, table, clock),
         delivery_queue=SqsDeliveryQueue(sqs, config.webhooks_queue_url, config.webhooks_dlq_url),
         parked_changes=SqsParkedChanges(sqs, config.webhook_relay_queue_url),

@@ -63,12 +63,22 @@ def _place(path: Path, content: bytes, only_if_missing: bool) -> None:
 
 
 def environment(directory: Path | None = None) -> dict[str, str]:
-    """What the API needs to verify the local tokens (chalicelib.shared.config reads it)."""
+    """What the API needs to verify the local tokens, and the key that seals webhook secrets at
+    rest (chalicelib.shared.config reads them)."""
     return {
         "TURNSTILE_JWKS": str(ensure_keys(directory)),
         "TURNSTILE_JWT_ISSUER": ISSUER,
         "TURNSTILE_JWT_AUDIENCE": AUDIENCE,
+        "TURNSTILE_WEBHOOK_SECRETS_KEY": webhook_secrets_key(directory),
     }
+
+
+def webhook_secrets_key(directory: Path | None = None) -> str:
+    """The local stack's key for webhook secrets at rest (on AWS: a KMS key), made once."""
+    path = (directory or key_dir()) / "webhook-secrets.key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _place(path, base64.urlsafe_b64encode(os.urandom(32)), only_if_missing=True)
+    return "local:" + path.read_text().strip()
 
 
 def token(

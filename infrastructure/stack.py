@@ -20,6 +20,7 @@ from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
@@ -169,6 +170,13 @@ class TurnstileStack(cdk.Stack):
             generate_secret_string=secretsmanager.SecretStringGenerator(
                 password_length=48, exclude_punctuation=True
             ),
+            removal_policy=self.removal,
+        )
+        self.secrets_key = kms.Key(
+            self,
+            "WebhookSecretsKey",
+            description="Wraps the data keys that seal webhook signing secrets in the table",
+            enable_key_rotation=True,
             removal_policy=self.removal,
         )
         self.users, self.api_client = self._user_pool()
@@ -347,6 +355,7 @@ class TurnstileStack(cdk.Stack):
             "TURNSTILE_WEBHOOKS_QUEUE_URL": q[resources.WEBHOOKS.name].queue_url,
             "TURNSTILE_WEBHOOKS_DLQ_URL": q[resources.WEBHOOKS_DLQ.name].queue_url,
             "TURNSTILE_WEBHOOK_RELAY_QUEUE_URL": q[resources.WEBHOOK_RELAY.name].queue_url,
+            "TURNSTILE_WEBHOOK_SECRETS_KEY": self.secrets_key.key_arn,
             "TURNSTILE_IMPORTS_QUEUE_URL": q[resources.IMPORTS.name].queue_url,
             "TURNSTILE_IMPORTS_DLQ_URL": q[resources.IMPORTS_DLQ.name].queue_url,
             "TURNSTILE_IMPORTS_BUCKET": self.bucket.bucket_name,
@@ -403,6 +412,7 @@ class TurnstileStack(cdk.Stack):
         table.grant_read_write_data(webhooks)  # subscriptions, delivery log
         q[resources.WEBHOOKS_DLQ.name].grant_send_messages(webhooks)
         q[resources.WEBHOOKS.name].grant_send_messages(webhooks)  # the next attempt, delayed
+        self.secrets_key.grant_decrypt(webhooks)  # opens the signing secrets it signs with
 
         relay = functions["WebhookRelay"]  # table stream (outbox) -> webhooks queue
         # A change it fails on is parked whole on its own queue, which it consumes as well; the
@@ -424,6 +434,7 @@ class TurnstileStack(cdk.Stack):
         table.grant_read_write_data(relay)  # subscriptions, delivery records
         q[resources.WEBHOOKS.name].grant_send_messages(relay)
         q[resources.WEBHOOK_RELAY.name].grant_send_messages(relay)
+        self.secrets_key.grant_decrypt(relay)  # reads subscriptions (their secrets come sealed)
 
         imports = functions["ImportsWorker"]
         imports.add_event_source(self._queue_mapping(_worker("ImportsWorker")))
@@ -458,7 +469,9 @@ class TurnstileStack(cdk.Stack):
         role.add_to_policy(iam.PolicyStatement(actions=tracing, resources=["*"]))
         self.api_role = role
         environment = self._environment("turnstile-api", API_BUDGET)
-        environment["TURNSTILE_CURSOR_SECRET"] = self.cursor_secret.secret_value.unsafe_unwrap()
+        environment["TURNSTILE_CURSOR_SECRET_ARN"] = self.cursor_secret.secret_arn  # read at start-up
+        self.cursor_secret.grant_read(role)
+        self.secrets_key.grant(role, "kms:GenerateDataKey", "kms:Decrypt")  # seals, opens secrets
         environment.update(self._auth_environment())
         api = ChaliceApi(
             self,

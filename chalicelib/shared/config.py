@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from chalicelib.shared import resources
@@ -14,9 +14,12 @@ class Settings:
     table_name: str
     registrations_queue_url: str
     registrations_dlq_url: str
-    cursor_secret: str
+    cursor_secret: str = field(repr=False)  # signs list cursors; on AWS read from the ARN below
     region: str
     webhooks_queue_url: str = ""
+    # On AWS: the Secrets Manager secret holding the cursor-signing key (read once at start-up by
+    # bootstrap.build, so the key is never in the function's configuration).
+    cursor_secret_arn: str = ""
     imports_queue_url: str = ""
     imports_bucket: str = resources.IMPORTS_BUCKET
     # Local stack only: let webhook subscriptions target loopback (refused in AWS stages).
@@ -24,6 +27,9 @@ class Settings:
     # Local stack only: webhook URLs over plain http (deployed stages take https only).
     allow_http_webhooks: bool = False
     webhooks_dlq_url: str = ""
+    # Seals webhook signing secrets at rest (chalicelib/webhooks/sealing.py): a KMS key id or ARN
+    # on AWS, `local:<base64 32-byte key>` on the local stack.
+    webhook_secrets_key: str = field(default="", repr=False)
     # Changes the webhook relay failed on, parked for another try (workers/webhook_relay.py).
     webhook_relay_queue_url: str = ""
     # Waits before webhook attempts 2, 3, ... (chalicelib/webhooks/schedule.py); about a day.
@@ -57,12 +63,14 @@ class Settings:
             cursor_secret=os.environ.get("TURNSTILE_CURSOR_SECRET", "turnstile-local-cursor-key"),
             region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
             webhooks_queue_url=os.environ.get("TURNSTILE_WEBHOOKS_QUEUE_URL", ""),
+            cursor_secret_arn=os.environ.get("TURNSTILE_CURSOR_SECRET_ARN", ""),
             imports_queue_url=os.environ.get("TURNSTILE_IMPORTS_QUEUE_URL", ""),
             imports_bucket=os.environ.get("TURNSTILE_IMPORTS_BUCKET", resources.IMPORTS_BUCKET),
             allow_loopback_webhooks=os.environ.get("TURNSTILE_ALLOW_LOOPBACK_WEBHOOKS") == "true",
             allow_http_webhooks=os.environ.get("TURNSTILE_ALLOW_HTTP_WEBHOOKS") == "true",
             webhooks_dlq_url=os.environ.get("TURNSTILE_WEBHOOKS_DLQ_URL", ""),
             webhook_relay_queue_url=os.environ.get("TURNSTILE_WEBHOOK_RELAY_QUEUE_URL", ""),
+            webhook_secrets_key=os.environ.get("TURNSTILE_WEBHOOK_SECRETS_KEY", ""),
             webhook_retry_schedule=os.environ.get(
                 "TURNSTILE_WEBHOOK_RETRY_SCHEDULE", "5s,1m,5m,30m,2h,5h,8h,8h"
             ),

@@ -25,6 +25,7 @@ from chalicelib.shared.dynamo import (
 )
 from chalicelib.shared.problems import InvalidCursor
 from chalicelib.webhooks.domain import Delivery, Subscription
+from chalicelib.webhooks.sealing import Sealer, Unsealed
 
 DELIVERY_TTL_SECONDS = 30 * 24 * 3600
 
@@ -136,17 +137,25 @@ class _Gsi1Pages:
         return [from_item(i) for i in response.get("Items", [])], position
 
 
+SECRET_FIELDS = ("secret", "previousSecret")
+
+
 class DynamoSubscriptionRepository:
-    def __init__(self, client: Any, table_name: str) -> None:
+    """Signing secrets are sealed (webhooks.sealing) on the way in and opened on the way out: the
+    table never holds one in the clear."""
+
+    def __init__(self, client: Any, table_name: str, sealer: Sealer | None = None) -> None:
         self._client = client
         self._table = table_name
         self._pages = _Gsi1Pages(client, table_name)
+        self._sealer = sealer or Unsealed()
 
     def add(self, subscription: Subscription) -> None:
+        item = self._sealed(subscription_to_item(subscription), subscription.webhook_id)
         conditional(
             self._client.put_item,
             TableName=self._table,
-            Item=to_item(subscription_to_item(subscription)),
+            Item=to_item(item),
             ConditionExpression=ITEM_ABSENT,
         )
 
@@ -154,11 +163,26 @@ class DynamoSubscriptionRepository:
         response = self._client.get_item(
             TableName=self._table, Key=table.webhook_key(webhook_id), ConsistentRead=True
         )
-        return subscription_from_item(from_item(response["Item"])) if "Item" in response else None
+        return self._subscription(response["Item"]) if "Item" in response else None
 
     def list(self, limit: int, after: Position | None) -> tuple[list[Subscription], Position | None]:
         found, position = self._pages.page(table.ALL_WEBHOOKS, limit, after, forward=True)
-        return [subscription_from_item(i) for i in found], position
+        return [self._opened(i) for i in found], position
+
+    def _sealed(self, fields: dict[str, Any], webhook_id: str) -> dict[str, Any]:
+        return {
+            name: self._sealer.seal(value, webhook_id) if name in SECRET_FIELDS and value else value
+            for name, value in fields.items()
+        }
+
+    def _subscription(self, item: dict[str, Any]) -> Subscription:
+        return self._opened(from_item(item))
+
+    def _opened(self, item: dict[str, Any]) -> Subscription:
+        for name in SECRET_FIELDS:
+            if item.get(name):
+                item[name] = self._sealer.open(item[name], item["webhookId"])
+        return subscription_from_item(item)
 
     def all(self) -> builtins.list[Subscription]:
         found: builtins.list[Subscription] = []
@@ -170,6 +194,7 @@ class DynamoSubscriptionRepository:
                 return found
 
     def update(self, webhook_id: str, fields: dict[str, Any]) -> Subscription | None:
+        fields = self._sealed(fields, webhook_id)
         sets = {n: v for n, v in fields.items() if v is not None}
         removes = [n for n, v in fields.items() if v is None]
         expression = "SET " + ", ".join(f"#{n} = :{n}" for n in sets)
@@ -188,7 +213,7 @@ class DynamoSubscriptionRepository:
             )
         except ConditionFailed:
             return None
-        return subscription_from_item(from_item(response["Attributes"]))
+        return self._subscription(response["Attributes"])
 
     def delete(self, webhook_id: str) -> bool:
         response = self._client.delete_item(

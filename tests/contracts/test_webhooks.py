@@ -14,6 +14,7 @@ from chalicelib.webhooks.memory import (
     MemoryDeliveryRepository,
     MemorySubscriptionRepository,
 )
+from chalicelib.webhooks.sealing import LocalKeySealer
 from chalicelib.webhooks.sqs import SqsDeliveryQueue
 from tests.contracts.conftest import unique
 from tests.fakes import FixedClock
@@ -27,7 +28,7 @@ def stores(request):
     for old in DynamoSubscriptionRepository(real.dynamodb, real.table).all():  # a listing counts all
         DynamoSubscriptionRepository(real.dynamodb, real.table).delete(old.webhook_id)
     return (
-        DynamoSubscriptionRepository(real.dynamodb, real.table),
+        DynamoSubscriptionRepository(real.dynamodb, real.table, LocalKeySealer(bytes(range(32)))),
         DynamoDeliveryRepository(real.dynamodb, real.table, FixedClock()),
     )
 
@@ -162,3 +163,18 @@ def test_the_delivery_queue_carries_messages_and_dead_letters(delivery_queue):
     queue.dead_letter({"deliveryId": "d2", "attempt": 9}, "gave up after 9 attempts")
     assert sent() == [{"deliveryId": "d1", "attempt": 1}]
     assert dead() == [{"deliveryId": "d2", "attempt": 9}]
+
+
+def test_the_table_never_holds_a_signing_secret_in_the_clear(real):
+    """Sealed on the way in (add and update), opened on the way out."""
+    repository = DynamoSubscriptionRepository(real.dynamodb, real.table, LocalKeySealer(bytes(range(32))))
+    created = subscription()
+    repository.add(created)
+    repository.update(created.webhook_id, {"secret": "whsec_bmV3", "previousSecret": created.secret})
+    raw = real.dynamodb.get_item(
+        TableName=real.table, Key={"PK": {"S": f"WEBHOOK#{created.webhook_id}"}, "SK": {"S": "META"}}
+    )
+    stored = json.dumps(raw["Item"])
+    assert "whsec_" not in stored and "local:v1:" in stored
+    found = repository.get(created.webhook_id)
+    assert found is not None and (found.secret, found.previous_secret) == ("whsec_bmV3", created.secret)

@@ -112,3 +112,24 @@ def test_each_function_has_only_its_own_rights(dev) -> None:
     assert (
         imports["s3:GetObject"] == imports["s3:PutObject"] == {bucket}
     )  # payload in, plan of valid rows out
+
+
+def test_only_who_seals_or_opens_webhook_secrets_may_use_their_key(dev) -> None:
+    """The API seals (GenerateDataKey) and opens; the dispatcher and the relay only open."""
+    key = dev.logical_id(dev.stack.secrets_key)
+    kms = {
+        name: {a for a, targets in _grants(dev, role).items() if a.startswith("kms:") and key in targets}
+        for name, role in [
+            ("api", dev.stack.api_role),
+            *[(w, dev.stack.functions[w].role) for w in dev.stack.functions],
+        ]
+    }
+    assert kms == {
+        "api": {"kms:GenerateDataKey", "kms:Decrypt"},
+        "RegistrationWorker": set(),
+        "WebhooksWorker": {"kms:Decrypt"},
+        "WebhookRelay": {"kms:Decrypt"},
+        "ImportsWorker": set(),
+    }
+    [secrets_key] = dev.resources("AWS::KMS::Key").values()
+    assert secrets_key["Properties"]["EnableKeyRotation"] is True

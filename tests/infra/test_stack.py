@@ -171,8 +171,10 @@ def test_functions_get_the_settings_chalicelib_config_reads(dev) -> None:
         assert "POWERTOOLS_TRACE_DISABLED" not in variables
     [api] = dev.resources("AWS::Serverless::Function").values()
     variables = api["Properties"]["Environment"]["Variables"]
-    assert needed | {"TURNSTILE_CURSOR_SECRET"} <= set(variables)
-    assert "resolve:secretsmanager" in str(variables["TURNSTILE_CURSOR_SECRET"])
+    assert needed | {"TURNSTILE_CURSOR_SECRET_ARN"} <= set(variables)
+    assert "TURNSTILE_CURSOR_SECRET" not in variables  # the key itself is never in the configuration
+    secret = dev.logical_id(dev.stack.cursor_secret)
+    assert variables["TURNSTILE_CURSOR_SECRET_ARN"] == {"Ref": secret}
     assert api["Properties"]["Runtime"] == "python3.12"
     assert api["Properties"]["Role"] == {"Fn::GetAtt": [dev.logical_id(dev.stack.api_role), "Arn"]}
 
