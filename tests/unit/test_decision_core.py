@@ -154,3 +154,11 @@ def test_date_times_are_read_as_utc_whatever_the_machines_time_zone(monkeypatch)
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_registering_and_cancelling_the_same_user_in_one_batch_takes_two_rounds():
+    """One write per registration per transaction: the cancellation waits for the next round."""
+    commands = [Register("rx", "x"), Cancel("cx", "x")]
+    plan = decide(seats(["a"], [], capacity=2), commands)
+    assert plan.outcomes == {"rx": Outcome("confirmed")}
+    assert plan.unfinished == commands[1:]
