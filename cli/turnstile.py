@@ -25,6 +25,9 @@ from tqdm import tqdm
 DEFAULT_API = os.environ.get("TURNSTILE_API", "http://127.0.0.1:8000")
 DEFAULT_TOKEN = os.environ.get("TURNSTILE_TOKEN")
 OUTCOMES = ("confirmed", "waitlisted", "alreadyRegistered", "rejected")
+# Files above this go to S3 through a presigned form (API Gateway and Lambda cap a request at
+# 10 MB and 6 MB); below it they are sent in the request.
+DIRECT_LIMIT = 5 * 1024 * 1024
 
 
 class Refused(Exception):
@@ -41,6 +44,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     imp.add_argument("--dry-run", action="store_true", help="validate and report; write nothing")
     imp.add_argument("--errors", type=int, default=10, metavar="N", help="how many row errors to print")
     imp.add_argument("--idempotency-key", help="makes a retried upload return the first import")
+    imp.add_argument(
+        "--upload",
+        action="store_true",
+        help=f"upload the file to S3 with a presigned form (automatic above {DIRECT_LIMIT // 2**20} MiB)",
+    )
     imp.add_argument("--timeout", type=float, default=3600, help="give up waiting after this many seconds")
     imp.add_argument("--no-progress", action="store_true", help="no progress bar (e.g. in CI logs)")
     imp.add_argument(
@@ -81,13 +89,38 @@ class Api:
             raise Refused(_problem(response))
         return response
 
-    def submit(self, event_id: str, path: Path, dry_run: bool, key: str | None) -> dict[str, Any]:
+    def submit(
+        self, event_id: str, path: Path, dry_run: bool, key: str | None, upload: bool = False
+    ) -> dict[str, Any]:
+        """Send the file in the request, or (`upload`, or a file above DIRECT_LIMIT) ask for a
+        presigned form and upload it to S3, which starts the import."""
         content_type = "application/json" if path.suffix.lower() == ".json" else "text/csv"
         headers = {"Content-Type": content_type, **({"Idempotency-Key": key} if key else {})}
         params = {"dryRun": "true"} if dry_run else {}
-        return self._call(
-            "POST", f"/events/{event_id}/imports", data=path.read_bytes(), headers=headers, params=params
-        ).json()
+        if not upload and path.stat().st_size <= DIRECT_LIMIT:
+            return self._call(
+                "POST", f"/events/{event_id}/imports", data=path.read_bytes(), headers=headers, params=params
+            ).json()
+        params["upload"] = "true"
+        accepted = self._call("POST", f"/events/{event_id}/imports", headers=headers, params=params).json()
+        if accepted.get("upload"):
+            self._upload(accepted["upload"], path, content_type)
+        return accepted
+
+    @staticmethod
+    def _upload(form: dict[str, Any], path: Path, content_type: str) -> None:
+        with path.open("rb") as file:
+            try:
+                response = requests.post(
+                    form["url"],
+                    data=form["fields"],
+                    files={"file": (path.name, file, content_type)},
+                    timeout=600,
+                )
+            except requests.RequestException as error:
+                raise Refused(f"cannot upload to {form['url']}: {error}") from None
+        if response.status_code >= 300:
+            raise Refused(f"the upload was refused: HTTP {response.status_code}: {response.text[:300]}")
 
     def status(self, import_id: str) -> tuple[dict[str, Any], float]:
         response = self._call("GET", f"/imports/{import_id}")
@@ -150,9 +183,10 @@ def run_import(args: argparse.Namespace, out: TextIO | None = None, err: TextIO 
         return 2
     api = Api(args.api, token=args.token)
     try:
-        accepted = api.submit(args.event, args.file, args.dry_run, args.idempotency_key)
+        accepted = api.submit(args.event, args.file, args.dry_run, args.idempotency_key, args.upload)
         import_id = accepted["importId"]
-        print(f"import {import_id} accepted: {accepted['total']} rows", file=err)
+        rows = "uploaded" if accepted.get("status") == "awaiting_upload" else f"{accepted['total']} rows"
+        print(f"import {import_id} accepted: {rows}", file=err)
         body = follow(api, import_id, args.timeout, progress=not args.no_progress, out=err)
         errors, more = (
             api.errors(import_id, args.errors) if body["invalid"] and args.errors > 0 else ([], False)

@@ -7,6 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from chalicelib.imports.domain import UPLOADS_PREFIX
 from chalicelib.shared import resources
 from chalicelib.shared.resources import QueueDefinition, TableDefinition
 
@@ -74,7 +75,22 @@ def create_bucket(s3: Any, name: str) -> None:
             raise
 
 
+def notify_uploads(s3: Any, sqs: Any, bucket: str, queue_url: str) -> None:
+    """A presigned upload (uploads/...) lands: S3 tells the imports queue, which starts it (the
+    CDK app sets up the same notification on AWS)."""
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    uploads = {"Key": {"FilterRules": [{"Name": "prefix", "Value": UPLOADS_PREFIX}]}}
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"], "Filter": uploads}]
+        },
+    )
+
+
 def bootstrap(dynamodb: Any, sqs: Any, s3: Any) -> dict[str, str]:
     create_table(dynamodb, resources.TABLE)
     create_bucket(s3, resources.IMPORTS_BUCKET)
-    return create_queues(sqs, resources.QUEUES)
+    urls = create_queues(sqs, resources.QUEUES)
+    notify_uploads(s3, sqs, resources.IMPORTS_BUCKET, urls[resources.IMPORTS.name])
+    return urls

@@ -53,6 +53,9 @@ def _suppress(stack: TurnstileStack) -> None:
     for function in roles:
         _on(function, RUNTIME, BASIC_EXECUTION, XRAY, TABLE_INDEXES, IMPORT_OBJECTS)
     _on(stack.node.find_child("ApiRole"), BASIC_EXECUTION, XRAY, TABLE_INDEXES, IMPORT_OBJECTS)
+    for child in stack.node.children:  # CDK's own function that sets the bucket's notifications
+        if child.node.id.startswith("BucketNotificationsHandler"):
+            _on(child, BASIC_EXECUTION)
     _on(
         stack.queues[RELAY_FAILURES],
         (

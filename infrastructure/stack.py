@@ -25,6 +25,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -35,6 +36,7 @@ from chalice.config import Config as ChaliceConfig
 from chalice.deploy.packager import PipRunner
 from constructs import Construct
 
+from chalicelib.imports.domain import UPLOADS_PREFIX
 from chalicelib.shared import resources
 from chalicelib.shared.caller import ADMINS, ORGANIZERS
 from chalicelib.shared.http import UNKNOWN_ROUTE
@@ -163,6 +165,7 @@ class TurnstileStack(cdk.Stack):
         self.table = self._table()
         self.queues = self._queues()
         self.bucket = self._bucket()
+        self._notify_uploads()
         self.cursor_secret = secretsmanager.Secret(
             self,
             "CursorSecret",
@@ -286,6 +289,15 @@ class TurnstileStack(cdk.Stack):
                 )
             ],
             removal_policy=self.removal,
+        )
+
+    def _notify_uploads(self) -> None:
+        """A presigned upload (uploads/...) lands: S3 tells the imports queue, whose worker starts
+        that import (devstack.bootstrap sets up the same notification locally)."""
+        self.bucket.add_event_notification(
+            s3.EventType.OBJECT_CREATED,
+            s3n.SqsDestination(self.queues[resources.IMPORTS.name]),
+            s3.NotificationKeyFilter(prefix=UPLOADS_PREFIX),
         )
 
     # --- identity ---------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """Lambda handler for the `imports` queue: run the import worker for each message.
 
-A message names an import (`{"action": "start" | "continue", "importId": ...}`). One run
+A message names an import (`{"action": "start" | "continue", "importId": ...}`), or is S3's
+notification that a presigned upload landed (`uploads/{importId}.csv|json`), which starts that
+import (S3's `s3:TestEvent`, sent when notifications are set up, is ignored). One run
 validates the import if that is still to do, then feeds its rows into `registrations.fifo` for
 a bounded time; an unfinished import re-queues itself. A run that raises is reported in
 `batchItemFailures` and retried; it resumes from the checkpoint on the import item.
@@ -11,10 +13,13 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import unquote_plus
 
 from aws_lambda_powertools import Logger
 
 from chalicelib.bootstrap import services
+from chalicelib.imports.domain import UPLOADS_PREFIX
+from chalicelib.imports.service import import_id_of_upload
 from chalicelib.shared import observability
 
 logger = Logger(service="turnstile-imports-worker")
@@ -26,18 +31,31 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     failures: list[str] = []
     for record in event.get("Records", []):
         try:
-            message = json.loads(record["body"])
-            if not isinstance(message, dict) or not isinstance(message.get("importId"), str):
-                raise ValueError("no importId")
+            messages = _messages(json.loads(record["body"]))
         except ValueError:
             logger.error("malformed imports message dropped", extra={"body": record.get("body", "")[:500]})
             continue
-        try:
-            services().import_processor.run(message, owner=record["messageId"], budget=_budget(context))
-        except Exception:
-            logger.exception("import run failed; the message is retried", extra=message)
-            failures.append(record["messageId"])
+        for message in messages:
+            try:
+                services().import_processor.run(message, owner=record["messageId"], budget=_budget(context))
+            except Exception:
+                logger.exception("import run failed; the message is retried", extra=message)
+                failures.append(record["messageId"])
+                break
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failures]}
+
+
+def _messages(body: Any) -> list[dict[str, Any]]:
+    """The runs a queue message asks for: itself, or one start per uploaded object of ours."""
+    if isinstance(body, dict) and isinstance(body.get("importId"), str):
+        return [body]
+    if isinstance(body, dict) and body.get("Event") == "s3:TestEvent":
+        return []
+    if isinstance(body, dict) and isinstance(body.get("Records"), list):
+        keys = [unquote_plus(r.get("s3", {}).get("object", {}).get("key", "")) for r in body["Records"]]
+        ids = [import_id_of_upload(key) for key in keys if key.startswith(UPLOADS_PREFIX)]
+        return [{"action": "start", "importId": i} for i in ids if i]
+    raise ValueError("no importId")
 
 
 def _budget(context: Any) -> float | None:

@@ -5,17 +5,20 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.bootstrap import caller_of, services
+from chalicelib.imports.rows import MAX_UPLOAD_BYTES
+from chalicelib.imports.service import UPLOAD_FORM_SECONDS
 from chalicelib.imports.wire import (
     IMPORT_EXAMPLE,
-    DryRunQuery,
+    ImportQuery,
     ImportRows,
     ImportShown,
     RowErrorPage,
     accepted_headers,
-    dry_run,
     import_json,
+    import_options,
     retry_after,
     row_error_json,
+    upload_json,
 )
 from chalicelib.registrations.wire import idempotency_key
 from chalicelib.shared.http import api_route, json_response, listing, query, raw_body
@@ -45,7 +48,7 @@ blueprint = Blueprint(__name__)
         body=ImportRows,
         body_media=("text/csv", "application/json"),
         example=IMPORT_EXAMPLE,
-        query=DryRunQuery,
+        query=ImportQuery,
         headers=(IDEMPOTENCY_KEY,),
         description="Rows go through the event's queue like every registration, so they respect "
         "capacity. Up to 100,000 rows and 10 MiB.",
@@ -54,13 +57,19 @@ blueprint = Blueprint(__name__)
 def create_import(eventId: str) -> Response:
     request = blueprint.current_request
     key = request.headers.get("idempotency-key")
+    key = None if key is None else idempotency_key(key)
+    dry_run, upload = import_options(query(request))
+    content_type = request.headers.get("content-type")
+    if upload:
+        record, form = services().imports.request_upload(
+            caller_of(request), eventId, content_type, dry_run, key
+        )
+        body = import_json(record)
+        if form is not None:
+            body["upload"] = upload_json(form, UPLOAD_FORM_SECONDS, MAX_UPLOAD_BYTES)
+        return json_response(body, 202, accepted_headers(record))
     record = services().imports.submit(
-        caller_of(request),
-        eventId,
-        request.headers.get("content-type"),
-        raw_body(request),
-        dry_run(query(request)),
-        None if key is None else idempotency_key(key),
+        caller_of(request), eventId, content_type, raw_body(request), dry_run, key
     )
     return json_response(import_json(record), 202, accepted_headers(record))
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 QUEUED, VALIDATING, RUNNING, COMPLETED, FAILED = "queued", "validating", "running", "completed", "failed"
+AWAITING_UPLOAD = "awaiting_upload"  # a presigned upload was handed out; the object starts it
+UPLOADS_PREFIX = "uploads/"  # where presigned uploads land in the bucket (their event starts them)
 FINISHED = (COMPLETED, FAILED)
 
 

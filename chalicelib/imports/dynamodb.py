@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from chalicelib.imports.domain import COMPLETED, FAILED, RUNNING, VALIDATING, ImportRecord
+from chalicelib.imports.domain import AWAITING_UPLOAD, COMPLETED, FAILED, RUNNING, VALIDATING, ImportRecord
 from chalicelib.imports.rows import RowError
 from chalicelib.registrations.domain import Outcome
 from chalicelib.registrations.messages import CommandMessage
@@ -107,17 +107,27 @@ class DynamoImportRepository:
         return self._update(
             import_id,
             "SET #status = :validating, #updatedAt = :now",
-            "#status IN (:queued, :validating)",
+            "#status IN (:queued, :awaiting, :validating)",
             validating=VALIDATING,
             queued="queued",
+            awaiting=AWAITING_UPLOAD,
             now=now,
         )
 
     def validated(
-        self, import_id: str, valid: int, invalid: int, users_created: int, status: str, now: str
+        self,
+        import_id: str,
+        valid: int,
+        invalid: int,
+        users_created: int,
+        status: str,
+        now: str,
+        total: int | None = None,
     ) -> None:
         expression = "SET #status = :status, #valid = :valid, #invalid = :invalid, #usersCreated = :created, "
         expression += "#updatedAt = :now" + (", #completedAt = :now" if status == COMPLETED else "")
+        counted = {} if total is None else {"total": total}
+        expression += ", #total = :total" if counted else ""
         self._update(
             import_id,
             expression,
@@ -128,6 +138,7 @@ class DynamoImportRepository:
             created=users_created,
             now=now,
             validating=VALIDATING,
+            **counted,
         )
 
     def begin_batch(self, import_id: str, enqueued: int, pending: int, now: str) -> bool:

@@ -6,7 +6,7 @@ import threading
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from chalicelib.imports.domain import COMPLETED, FAILED, RUNNING, VALIDATING, ImportRecord
+from chalicelib.imports.domain import AWAITING_UPLOAD, COMPLETED, FAILED, RUNNING, VALIDATING, ImportRecord
 from chalicelib.imports.rows import RowError
 from chalicelib.registrations.messages import CommandMessage
 from chalicelib.shared.cursor import Position
@@ -54,12 +54,22 @@ class MemoryImports:
                 del self.leases[import_id]
 
     def start_validation(self, import_id: str, now: str) -> bool:
-        return self._change(import_id, lambda r: r.status in ("queued", VALIDATING), status=VALIDATING)
+        startable = ("queued", AWAITING_UPLOAD, VALIDATING)
+        return self._change(import_id, lambda r: r.status in startable, status=VALIDATING)
 
     def validated(
-        self, import_id: str, valid: int, invalid: int, users_created: int, status: str, now: str
+        self,
+        import_id: str,
+        valid: int,
+        invalid: int,
+        users_created: int,
+        status: str,
+        now: str,
+        total: int | None = None,
     ) -> None:
-        done = {"completed_at": now} if status == COMPLETED else {}
+        done: dict[str, Any] = {"completed_at": now} if status == COMPLETED else {}
+        if total is not None:
+            done["total"] = total
         self._change(
             import_id,
             lambda r: r.status == VALIDATING,
@@ -127,6 +137,11 @@ class MemoryPayloads:
 
     def get(self, key: str) -> bytes:
         return self.objects[key]
+
+    def upload_form(
+        self, key: str, content_type: str, max_bytes: int, expires_seconds: int
+    ) -> dict[str, Any]:
+        return {"url": "memory://uploads", "fields": {"key": key, "Content-Type": content_type}}
 
 
 class MemoryImportQueue:

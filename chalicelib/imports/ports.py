@@ -31,9 +31,17 @@ class ImportRepository(Protocol):
         ...
 
     def validated(
-        self, import_id: str, valid: int, invalid: int, users_created: int, status: str, now: str
+        self,
+        import_id: str,
+        valid: int,
+        invalid: int,
+        users_created: int,
+        status: str,
+        now: str,
+        total: int | None = None,
     ) -> None:
-        """Store the validation's counts and move on to `status` (running or completed)."""
+        """Store the validation's counts (and `total`, for an upload the API never read) and
+        move on to `status` (running or completed)."""
 
     def begin_batch(self, import_id: str, enqueued: int, pending: int, now: str) -> bool:
         """Mark rows [enqueued, pending) of the plan as being sent; False when the checkpoint moved."""
@@ -63,6 +71,13 @@ class PayloadStore(Protocol):
 
     def get(self, key: str) -> bytes:
         """Raises KeyError when there is no such object."""
+        ...
+
+    def upload_form(
+        self, key: str, content_type: str, max_bytes: int, expires_seconds: int
+    ) -> dict[str, Any]:
+        """A presigned form that lets its holder upload one object to `key` (POST `url` with
+        `fields` and the file as multipart/form-data), of this type and at most `max_bytes`."""
         ...
 
 

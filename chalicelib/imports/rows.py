@@ -26,7 +26,8 @@ from chalicelib.shared.problems import (
 from chalicelib.shared.wire import Email, Identifier
 
 MAX_ROWS = 100_000
-MAX_BYTES = 10 * 1024 * 1024
+MAX_BYTES = 10 * 1024 * 1024  # a file sent in the request body (API Gateway allows 10 MB)
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024  # a file uploaded to S3 with a presigned form
 CSV, JSON = "text/csv", "application/json"
 COLUMNS = ("userId", "name", "email")
 _EXTRA_CELLS = "\x00extra"  # marks a CSV record with more cells than the header
@@ -73,10 +74,10 @@ def media_type(content_type: str | None) -> str:
     raise UnsupportedMediaType(f"Send the rows as {CSV} or {JSON}, not '{shown}'.")
 
 
-def parse_payload(kind: str, body: bytes) -> list[Any]:
+def parse_payload(kind: str, body: bytes, max_bytes: int = MAX_BYTES) -> list[Any]:
     """The raw rows of a payload (dicts, or anything a JSON array held), at most MAX_ROWS."""
-    if len(body) > MAX_BYTES:
-        raise PayloadTooLarge(f"An import is at most {MAX_BYTES} bytes; this one is {len(body)}.")
+    if len(body) > max_bytes:
+        raise PayloadTooLarge(f"An import is at most {max_bytes} bytes; this one is {len(body)}.")
     return _parse_csv(body) if kind == CSV else _parse_json(body)
 
 

@@ -20,11 +20,13 @@ from typing import Any
 
 from chalicelib.imports import rows as rowcheck
 from chalicelib.imports.domain import (
+    AWAITING_UPLOAD,
     COMPLETED,
     FAILED,
     FINISHED,
     QUEUED,
     RUNNING,
+    UPLOADS_PREFIX,
     ImportRecord,
 )
 from chalicelib.imports.ports import (
@@ -65,6 +67,22 @@ def payload_key(import_id: str, kind: str, fingerprint: str) -> str:
     """Where an upload is kept: named by its content too, so two uploads racing for one import
     id (the same Idempotency-Key, different files) never overwrite each other's bytes."""
     return f"imports/{import_id}/{fingerprint[:16]}.{'csv' if kind == CSV else 'json'}"
+
+
+def upload_key(import_id: str, kind: str) -> str:
+    """Where a presigned upload lands; its ObjectCreated event starts the import."""
+    return f"{UPLOADS_PREFIX}{import_id}.{'csv' if kind == CSV else 'json'}"
+
+
+def import_id_of_upload(key: str) -> str | None:
+    """The import an uploaded object belongs to (None: not an upload of ours)."""
+    if not key.startswith(UPLOADS_PREFIX):
+        return None
+    import_id, _, extension = key[len(UPLOADS_PREFIX) :].partition(".")
+    return import_id if import_id and extension in ("csv", "json") else None
+
+
+UPLOAD_FORM_SECONDS = 900  # how long a presigned upload form is good for
 
 
 def plan_key(import_id: str) -> str:
@@ -129,6 +147,52 @@ class ImportService:
             self.imports.fail(import_id, "the import could not be queued", self.clock.now())
             raise ServiceUnavailable("The import could not be queued; try again.") from error
         return record
+
+    def request_upload(
+        self,
+        caller: Caller,
+        event_id: str,
+        content_type: str | None,
+        dry_run: bool = False,
+        idempotency_key: str | None = None,
+    ) -> tuple[ImportRecord, dict[str, Any] | None]:
+        """For a file too large to send through the API: an import awaiting its file, and a
+        presigned form to upload it to S3 (at most rows.MAX_UPLOAD_BYTES). The upload starts it.
+        A repeat with the same Idempotency-Key gets the same import (and a fresh form while it
+        still waits for its file)."""
+        event = self.events.owned(caller, event_id)
+        kind = rowcheck.media_type(content_type)
+        fingerprint = hashlib.sha256(f"{event_id}\n{kind}\n{dry_run}\nupload".encode()).hexdigest()
+        import_id = self.ids.new_id()
+        if idempotency_key is not None:
+            scoped = f"import\n{caller.subject}\n{idempotency_key}"
+            import_id = hashlib.sha256(scoped.encode()).hexdigest()[:32]
+        record = self.imports.get(import_id)
+        if record is not None:
+            self._repeat(record, fingerprint)
+        else:
+            now = self.clock.now()
+            record = ImportRecord(
+                import_id=import_id,
+                event_id=event_id,
+                status=AWAITING_UPLOAD,
+                created_at=now,
+                updated_at=now,
+                dry_run=dry_run,
+                media_type=kind,
+                payload_key=upload_key(import_id, kind),
+                fingerprint=fingerprint,
+                owner_id=event.owner_id,
+            )
+            if not self.imports.create(record):
+                record = self.imports.get(import_id)
+                assert record is not None
+        if record.status != AWAITING_UPLOAD:
+            return record, None
+        form = self.payloads.upload_form(
+            record.payload_key, kind, rowcheck.MAX_UPLOAD_BYTES, UPLOAD_FORM_SECONDS
+        )
+        return record, form
 
     @staticmethod
     def _repeat(earlier: ImportRecord, fingerprint: str) -> ImportRecord:
@@ -237,13 +301,16 @@ class ImportProcessor:
             current = self.imports.get(import_id)
             assert current is not None
             return current
+        uploaded = record.payload_key.startswith(UPLOADS_PREFIX)
+        limit = rowcheck.MAX_UPLOAD_BYTES if uploaded else rowcheck.MAX_BYTES
         try:
             body = self.payloads.get(record.payload_key)
-            checked = rowcheck.check_rows(rowcheck.parse_payload(record.media_type, body))
+            checked = rowcheck.check_rows(rowcheck.parse_payload(record.media_type, body, limit))
         except KeyError:
             return self._failed(record, "the payload is missing")
-        except TurnstileError as error:  # the API checked it; a payload that fails now is corrupt
+        except TurnstileError as error:  # an upload the API never saw, or a corrupt payload
             return self._failed(record, f"the payload is not valid: {error}")
+        total = checked.total if uploaded else None
         existing = self.users.existing([row.user_id for row in checked.rows])
         valid, name_errors = rowcheck.require_names(checked.rows, existing)
         errors = rowcheck.merge_errors(checked.errors, name_errors)
@@ -251,7 +318,7 @@ class ImportProcessor:
         self.imports.add_errors(import_id, errors)
         now = self.clock.now()
         if record.dry_run:
-            self.imports.validated(import_id, len(valid), invalid, 0, COMPLETED, now)
+            self.imports.validated(import_id, len(valid), invalid, 0, COMPLETED, now, total)
             return replace(record, status=COMPLETED)
         created = self.users.add_many(
             [User(r.user_id, r.name or "", r.email, now) for r in valid if r.user_id not in existing]
@@ -260,7 +327,7 @@ class ImportProcessor:
         self.payloads.put(plan_key(import_id), json.dumps(plan).encode(), "application/json")
         self._plans[import_id] = plan
         status = RUNNING if valid else COMPLETED
-        self.imports.validated(import_id, len(valid), invalid, created, status, now)
+        self.imports.validated(import_id, len(valid), invalid, created, status, now, total)
         logger.info("import %s validated: %s valid, %s invalid", import_id, len(valid), invalid)
         return replace(record, status=status, valid=len(valid), invalid=invalid)
 

@@ -28,14 +28,29 @@ class ImportRows(RootModel[list[ImportRowIn]]):
     root: list[ImportRowIn] = Field(max_length=MAX_ROWS)
 
 
-class DryRunQuery(WireModel):
+class ImportQuery(WireModel):
     dryRun: bool | None = Field(None, description="Check every row and report, register nobody.")
+    upload: bool | None = Field(
+        None,
+        description="Send no body: get a presigned S3 form to upload the file (up to 64 MiB) "
+        "instead; the upload starts the import. The Content-Type header names the file's type.",
+    )
+
+
+class UploadShown(Shown):
+    """A presigned S3 form: POST `url` as multipart/form-data with `fields` and then the file
+    (as the field `file`)."""
+
+    url: str
+    fields: dict[str, str]
+    expiresInSeconds: int
+    maxBytes: int
 
 
 class ImportShown(Shown):
     importId: str
     eventId: str
-    status: Literal["queued", "validating", "running", "completed", "failed"]
+    status: Literal["awaiting_upload", "queued", "validating", "running", "completed", "failed"]
     dryRun: bool
     total: int
     valid: int
@@ -51,6 +66,7 @@ class ImportShown(Shown):
     updatedAt: str
     completedAt: str | None = None
     failure: str | None = None
+    upload: UploadShown | None = None  # `?upload=true`, while the import awaits its file
 
 
 class RowErrorShown(Shown):
@@ -70,15 +86,29 @@ IMPORT_EXAMPLE = {
 }
 
 
-def dry_run(params: dict[str, str]) -> bool:
-    """`?dryRun=true|false`, the only query parameter `POST .../imports` takes."""
-    unknown = [FieldError(name, "is not a known parameter") for name in params if name != "dryRun"]
-    value = params.get("dryRun", "false").lower()
-    if value not in ("true", "false"):
-        unknown.append(FieldError("dryRun", "must be true or false"))
-    if unknown:
-        raise ValidationFailed("The query parameters are not valid.", unknown)
-    return value == "true"
+def import_options(params: dict[str, str]) -> tuple[bool, bool]:
+    """`?dryRun=true|false` and `?upload=true|false`, the query parameters `POST .../imports`
+    takes: (dry run, hand back a presigned upload instead of reading the body)."""
+    problems = [FieldError(name, "is not a known parameter") for name in params if name not in OPTIONS]
+    values = {name: params.get(name, "false").lower() for name in OPTIONS}
+    problems += [
+        FieldError(name, "must be true or false") for name, v in values.items() if v not in ("true", "false")
+    ]
+    if problems:
+        raise ValidationFailed("The query parameters are not valid.", problems)
+    return values["dryRun"] == "true", values["upload"] == "true"
+
+
+OPTIONS = ("dryRun", "upload")
+
+
+def upload_json(form: dict[str, Any], expires_in: int, max_bytes: int) -> dict[str, Any]:
+    return {
+        "url": form["url"],
+        "fields": dict(form["fields"]),
+        "expiresInSeconds": expires_in,
+        "maxBytes": max_bytes,
+    }
 
 
 def import_json(record: ImportRecord) -> dict[str, Any]:

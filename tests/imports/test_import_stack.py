@@ -161,3 +161,23 @@ def test_the_cli_uploads_follows_and_summarizes(import_stack, tmp_path, capsys):
 
     assert main(["import", str(path), "--event", "no-such-event", "--api", api, "--no-progress", *owner]) == 2
     assert "HTTP 404" in capsys.readouterr().err
+
+
+def test_a_file_uploaded_with_a_presigned_form_is_imported(import_stack, tmp_path, capsys):
+    """The CLI asks for a form, uploads to S3 (moto), and S3's event starts the import."""
+    from cli.turnstile import main
+    from tests.fakes import token
+
+    http, api = import_stack.http, import_stack.api
+    prefix = uuid.uuid4().hex[:8]
+    event_id = new_event(http, api, 2)
+    path = tmp_path / "big.csv"
+    path.write_bytes(csv_file([(f"{prefix}-p{n}", f"P {n}", "") for n in range(1, 5)]))
+    owner = ["--token", token("root", "admins")]
+    assert (
+        main(["import", str(path), "--event", event_id, "--api", api, "--upload", "--no-progress", *owner])
+        == 0
+    )
+    out, err = capsys.readouterr()
+    assert "accepted: uploaded" in err
+    assert "rows 4: 4 valid, 0 invalid" in out and "2 confirmed, 2 waitlisted" in out

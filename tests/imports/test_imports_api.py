@@ -202,3 +202,27 @@ def test_two_uploads_racing_for_one_idempotency_key_keep_their_own_bytes(http, f
     assert first.status_code == 202 and second.status_code == 422
     record = real_get(_json(first)["importId"])
     assert fakes.payloads.get(record.payload_key) == b"userId\nada\n"
+
+
+def test_upload_true_hands_back_a_presigned_form_and_queues_nothing(http, fakes):
+    response = _post(http, b"", path="/events/pycon/imports?upload=true")
+    assert response.status_code == 202, response.body
+    body = _json(response)
+    assert body["status"] == "awaiting_upload" and body["total"] == 0
+    assert response.headers["Location"] == f"/imports/{body['importId']}"
+    assert response.headers["Retry-After"]
+    assert body["upload"]["fields"]["key"] == f"uploads/{body['importId']}.csv"
+    assert body["upload"]["maxBytes"] == 64 * 1024 * 1024 and body["upload"]["expiresInSeconds"] == 900
+    assert fakes.queue.messages == []  # the upload's S3 event starts it
+    shown = _json(http.get(f"/imports/{body['importId']}"))
+    assert shown["status"] == "awaiting_upload" and "upload" not in shown  # the form is shown once
+
+
+@pytest.mark.parametrize("query", ["upload=yes", "upload=true&extra=1"])
+def test_bad_upload_parameters_are_a_422(http, query):
+    response = _post(http, b"", path=f"/events/pycon/imports?{query}")
+    assert response.status_code == 422
+
+
+def test_an_upload_needs_a_csv_or_json_type(http):
+    assert _post(http, b"", "text/plain", path="/events/pycon/imports?upload=true").status_code == 415

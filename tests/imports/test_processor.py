@@ -160,3 +160,44 @@ def test_a_missing_payload_fails_the_import():
     fakes.payloads.objects.clear()
     services.processor.run({"importId": import_id}, owner="m1")
     assert fakes.imports.get(import_id).status == "failed"
+
+
+def _awaiting_upload(count: int = 5):
+    fakes = Fakes()
+    services = fakes.wired()
+    record, form = services.service.request_upload(ADMIN_CALLER, "pycon", "text/csv")
+    assert record.status == "awaiting_upload" and form is not None
+    assert form["fields"]["key"] == record.payload_key == f"uploads/{record.import_id}.csv"
+    return fakes, services, record
+
+
+def test_an_uploaded_file_is_validated_counted_and_fed_like_a_posted_one():
+    fakes, services, record = _awaiting_upload()
+    fakes.payloads.put(record.payload_key, _csv(5), "text/csv")  # what S3 holds after the upload
+    services.processor.run({"action": "start", "importId": record.import_id}, owner="s3-event")
+    after = fakes.imports.get(record.import_id)
+    assert (after.total, after.valid, after.status) == (5, 5, "running")
+    assert [m.userId for batch in fakes.feed.batches for m in batch] == [f"u{n}" for n in range(1, 6)]
+
+
+def test_an_upload_over_the_upload_limit_fails_the_import_without_reading_rows():
+    from chalicelib.imports.rows import MAX_UPLOAD_BYTES
+
+    fakes, services, record = _awaiting_upload()
+    fakes.payloads.put(record.payload_key, b"userId\n" + b"x" * MAX_UPLOAD_BYTES, "text/csv")
+    services.processor.run({"action": "start", "importId": record.import_id}, owner="s3-event")
+    after = fakes.imports.get(record.import_id)
+    assert after.status == "failed" and f"at most {MAX_UPLOAD_BYTES} bytes" in after.failure
+    assert not fakes.feed.batches
+
+
+def test_an_upload_request_repeated_with_its_key_is_the_same_import_and_a_fresh_form():
+    fakes = Fakes()
+    services = fakes.wired()
+    first, _ = services.service.request_upload(ADMIN_CALLER, "pycon", "text/csv", idempotency_key="k")
+    again, form = services.service.request_upload(ADMIN_CALLER, "pycon", "text/csv", idempotency_key="k")
+    assert again.import_id == first.import_id and form is not None
+    fakes.payloads.put(first.payload_key, _csv(2), "text/csv")
+    services.processor.run({"action": "start", "importId": first.import_id}, owner="s3-event")
+    done, form = services.service.request_upload(ADMIN_CALLER, "pycon", "text/csv", idempotency_key="k")
+    assert done.status != "awaiting_upload" and form is None  # started: no more uploads to it

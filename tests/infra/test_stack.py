@@ -304,3 +304,11 @@ def test_a_crashed_registration_batch_holds_its_event_for_30_seconds_at_most(dev
     queue = dev.resources("AWS::SQS::Queue")[_queue_id(dev, resources.REGISTRATIONS.name)]["Properties"]
     assert worker["Timeout"] == 5
     assert queue["VisibilityTimeout"] == 6 * worker["Timeout"] == 30
+
+
+def test_a_presigned_upload_tells_the_imports_queue(dev) -> None:
+    [notifications] = dev.resources("Custom::S3BucketNotifications").values()
+    [queue] = notifications["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
+    assert queue["QueueArn"] == {"Fn::GetAtt": [_queue_id(dev, resources.IMPORTS.name), "Arn"]}
+    assert queue["Events"] == ["s3:ObjectCreated:*"]
+    assert queue["Filter"] == {"Key": {"FilterRules": [{"Name": "prefix", "Value": "uploads/"}]}}
