@@ -13,11 +13,16 @@ from devstack.emulators import ROOT, Emulators, free_port
 
 def start_emulators() -> tuple[Emulators, dict[str, str]]:
     """DynamoDB Local and moto server on free ports, with the resources created and the env set."""
-    emulators = Emulators.on_ports(free_port(), free_port())
-    emulators.start(ROOT / ".cache" / "logs" / f"bench-{os.getpid()}")
+    from chalicelib import bootstrap
+    from chalicelib.shared.config import settings
     from devstack.stack import configure_environment
 
-    return emulators, configure_environment(emulators)
+    emulators = Emulators.on_ports(free_port(), free_port())
+    emulators.start(ROOT / ".cache" / "logs" / f"bench-{os.getpid()}-{uuid.uuid4().hex[:6]}")
+    environment = configure_environment(emulators)
+    settings.cache_clear()  # an earlier benchmark's emulators are gone: read the new endpoints
+    bootstrap.use(None)
+    return emulators, environment
 
 
 def fifo_record(body: dict[str, Any], sequence: int) -> dict[str, Any]:
@@ -35,6 +40,9 @@ def fifo_record(body: dict[str, Any], sequence: int) -> dict[str, Any]:
         "messageAttributes": {},
         "eventSource": "aws:sqs",
     }
+
+
+Summary = list[tuple[str, str, str]]  # (what, figure, ratio to the baseline or "")
 
 
 def table(rows: Sequence[tuple[str, ...]]) -> str:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from bench.common import fifo_record, start_emulators, table
+from bench.common import Summary, fifo_record, start_emulators, table
 from chalicelib.shared import resources
 
 TRANSACTIONAL_WRITES = {"Put", "Update", "Delete", "ConditionCheck"}
@@ -295,7 +295,7 @@ def measure_baseline(per_event: int, capacity: int) -> Measured:
     return Measured("baseline (per request)", per_event, recorder.ledger, 0, 0, 0)
 
 
-def main() -> None:
+def main() -> Summary:
     emulators, _ = start_emulators()
     try:
         per_event, capacity = 500, 100
@@ -320,6 +320,16 @@ def main() -> None:
         print("requests recorded:", {r.name: r.ledger.requests for r in results})
     finally:
         emulators.stop()
+    units = f"{ours.write_units / theirs.write_units:.2f}x"
+    monthly = f"{sum(ours.monthly_price().values()):.2f} vs {sum(theirs.monthly_price().values()):.2f} USD"
+    return [
+        (
+            "cost: write units per decision (model)",
+            f"{ours.write_units:.2f} vs {theirs.write_units:.2f}",
+            units,
+        ),
+        ("cost: a million registrations a month (model)", monthly, ""),
+    ]
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from typing import Any
 
 import requests
 
-from bench.common import admin_session
+from bench.common import Summary, admin_session
 
 CLIENTS = int(os.environ.get("BENCH_E2E_CLIENTS", 200))
 THREADS = 24
@@ -36,18 +36,18 @@ def seconds(stamp: str) -> float:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
-def main() -> None:
+def main() -> Summary:
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     from tests.e2e.conftest import start_stack
 
     stack = start_stack()
     try:
-        run(stack.api)
+        return run(stack.api)
     finally:
         stack.stop()
 
 
-def run(api: str) -> None:
+def run(api: str) -> Summary:
     event, capacity = f"bench-{uuid.uuid4().hex[:6]}", CLIENTS // 4
     http = admin_session()
     http.post(
@@ -107,6 +107,21 @@ def run(api: str) -> None:
     print(f"overbooked                 {max(0, confirmed - capacity)}")
     print(f"lost (never completed)     {len(accepted) - len(records)}")
     print(f"duplicate registrations    {len(user_ids) - len(set(user_ids))}")
+    overbooked, lost = max(0, confirmed - capacity), len(accepted) - len(records)
+    duplicated = len(user_ids) - len(set(user_ids))
+    return [
+        (
+            "e2e: accept latency p50 / p99 (local stack)",
+            f"{percentile(accept, 50):.0f} / {percentile(accept, 99):.0f} ms",
+            "",
+        ),
+        ("e2e: registrations/s end to end (local stack)", f"{CLIENTS / wall:.0f}", ""),
+        (
+            "e2e: overbooked, lost, duplicated",
+            f"{overbooked}, {lost}, {duplicated}",
+            "",
+        ),
+    ]
 
 
 def _all(http: requests.Session, url: str) -> list[dict]:

@@ -111,11 +111,13 @@ class Stopwatch:
 
 
 def flush_metrics() -> None:
-    """Write the recorded metrics (one EMF line) and start afresh; nothing when none were recorded."""
+    """Write the recorded metrics (one EMF line) and start afresh; nothing when none were recorded.
+
+    Always cleared: with metrics disabled Powertools' flush keeps them, and once a metric holds
+    100 values Powertools prints them regardless (so a disabled process would still print)."""
     if metrics.metric_set:
         metrics.flush_metrics()
-    else:
-        metrics.clear_metrics()
+    metrics.clear_metrics()
 
 
 # --- wiring -------------------------------------------------------------------------------
