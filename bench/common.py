@@ -14,14 +14,12 @@ from devstack.emulators import ROOT, Emulators, free_port
 def start_emulators() -> tuple[Emulators, dict[str, str]]:
     """DynamoDB Local and moto server on free ports, with the resources created and the env set."""
     from chalicelib import bootstrap
-    from chalicelib.shared.config import settings
     from devstack.stack import configure_environment
 
     emulators = Emulators.on_ports(free_port(), free_port())
     emulators.start(ROOT / ".cache" / "logs" / f"bench-{os.getpid()}-{uuid.uuid4().hex[:6]}")
     environment = configure_environment(emulators)
-    settings.cache_clear()  # an earlier benchmark's emulators are gone: read the new endpoints
-    bootstrap.use(None)
+    bootstrap.reset()  # an earlier benchmark's emulators are gone: use the new endpoints
     return emulators, environment
 
 

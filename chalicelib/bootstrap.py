@@ -259,6 +259,14 @@ def services() -> Services:
     return _current
 
 
+def reset() -> None:
+    """Forget the settings, the cached boto3 clients and the services, to build them again from
+    the environment as it is now (a process that restarts its emulators: the benchmarks)."""
+    settings.cache_clear()
+    client.cache_clear()
+    use(None)
+
+
 def use(replacement: Services | None) -> None:
     """Swap the services (tests); None rebuilds the AWS-backed ones on next use."""
     global _current
