@@ -25,6 +25,7 @@ from chalicelib.shared.http import (
     parse_if_match,
     query,
     read_json,
+    time_to_wait,
 )
 from chalicelib.shared.openapi import (
     ETAG,
@@ -139,8 +140,8 @@ def update_event(eventId: str) -> Response:
         record = services().seat_changes.change_capacity(
             caller, eventId, payload, if_match, idempotency(request, payload, caller)
         )
-        prefer = request.headers.get("prefer")
-        return json_response(*accepted_or_decided(record, prefer, services().registrations.outcome))
+        prefer, most = request.headers.get("prefer"), time_to_wait(blueprint)
+        return json_response(*accepted_or_decided(record, prefer, services().registrations.outcome, most))
     event = services().events.update(caller, eventId, payload, if_match)
     return json_response(event_json(event), headers={"ETag": etag(event.version)})
 

@@ -22,7 +22,7 @@ from chalicelib.registrations.wire import (
     request_json,
     retry_after,
 )
-from chalicelib.shared.http import api_route, json_response, listing, query, read_json
+from chalicelib.shared.http import api_route, json_response, listing, query, read_json, time_to_wait
 from chalicelib.shared.openapi import IDEMPOTENCY_KEY, PREFER, RETRY_AFTER, Operation, Reply
 from chalicelib.shared.problems import EventNotOpen
 from chalicelib.shared.wire import PageQuery, parse
@@ -149,13 +149,15 @@ def _user_listing(user_id: str, status: str) -> Response:
 def get_request(requestId: str) -> Response:
     request = blueprint.current_request
     wait = parse(WaitQuery, {k: _number(v) for k, v in query(request).items()}, "query").wait or 0
-    record = services().registrations.request(caller_of(request), requestId, wait)
+    record = services().registrations.request(
+        caller_of(request), requestId, min(wait, time_to_wait(blueprint))
+    )
     return json_response(request_json(record), headers=retry_after(record))
 
 
 def answer(request: Any, record: RequestRecord) -> Response:
-    prefer = request.headers.get("prefer")
-    return json_response(*accepted_or_decided(record, prefer, services().registrations.outcome))
+    prefer, most = request.headers.get("prefer"), time_to_wait(blueprint)
+    return json_response(*accepted_or_decided(record, prefer, services().registrations.outcome, most))
 
 
 def _number(value: str) -> object:

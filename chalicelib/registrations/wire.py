@@ -169,11 +169,15 @@ def decided(record: RequestRecord, waited: int) -> tuple[dict[str, Any], int, di
 
 
 def accepted_or_decided(
-    record: RequestRecord, prefer: str | None, wait_for: Callable[[RequestRecord, float], RequestRecord]
+    record: RequestRecord,
+    prefer: str | None,
+    wait_for: Callable[[RequestRecord, float], RequestRecord],
+    most: float = MAX_WAIT_SECONDS,
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
     """202 with where to poll; or, when `Prefer: wait=N` asks for it and the request is decided
-    within N seconds (`wait_for` polls it), 200 with the decided request."""
-    wait = preferred_wait(prefer)
+    within N seconds (at most `most`: what the API's own deadline leaves; `wait_for` polls it),
+    200 with the decided request."""
+    wait = int(min(preferred_wait(prefer), most))
     if wait and record.status == "pending":
         record = wait_for(record, wait)
         if record.status != "pending":

@@ -235,6 +235,18 @@ def listing(
     return json_response(page([shape(row) for row in found], next_position, secret, scope))
 
 
+# --- waiting for an outcome --------------------------------------------------------------------
+
+WAIT_MARGIN_SECONDS = 3.0  # the last read and the answer, inside the API Lambda's timeout
+
+
+def time_to_wait(target: Any) -> float:
+    """Seconds a route may still spend waiting for an outcome (`Prefer: wait`): the Lambda's
+    remaining time less a margin (unbounded where nothing says: tests, the local server)."""
+    remaining = getattr(getattr(target, "lambda_context", None), "get_remaining_time_in_millis", None)
+    return float("inf") if remaining is None else max(0.0, remaining() / 1000 - WAIT_MARGIN_SECONDS)
+
+
 # --- conditional requests ------------------------------------------------------------------------
 
 

@@ -241,9 +241,7 @@ def _responses(route: Route, schemas: dict[str, Any]) -> dict[str, Any]:
         elif reply.media != JSON:
             answer["content"] = {reply.media: {"schema": {"type": "string"}}}
         if reply.headers:
-            answer["headers"] = {
-                h.name: {"description": h.description, "schema": h.schema} for h in reply.headers
-            }
+            answer["headers"] = _headers(*reply.headers)
         if reply.links:
             answer["links"] = reply.links
         status = str(reply.status)
@@ -256,18 +254,15 @@ def _responses(route: Route, schemas: dict[str, Any]) -> dict[str, Any]:
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
         if error is Unauthorized:
-            answer["headers"] = {
-                WWW_AUTHENTICATE.name: {
-                    "description": WWW_AUTHENTICATE.description,
-                    "schema": {"type": "string"},
-                }
-            }
+            answer["headers"] = _headers(WWW_AUTHENTICATE)
         if error is ServiceUnavailable:
-            answer["headers"] = {
-                RETRY_AFTER.name: {"description": RETRY_AFTER.description, "schema": RETRY_AFTER.schema}
-            }
+            answer["headers"] = _headers(RETRY_AFTER)
         responses.setdefault(str(error.status), answer)
     return dict(sorted(responses.items()))
+
+
+def _headers(*headers: Header) -> dict[str, Any]:
+    return {h.name: {"description": h.description, "schema": h.schema} for h in headers}
 
 
 def _either(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:

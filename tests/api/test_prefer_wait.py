@@ -124,3 +124,40 @@ def test_an_invalid_wait_parameter_is_422_naming_it(event, wait):
 )
 def test_the_prefer_header_is_read_leniently(header, seconds):
     assert preferred_wait(header) == seconds
+
+
+class Lambda:
+    def __init__(self, remaining_ms: int) -> None:
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+class Route:
+    def __init__(self, context: object) -> None:
+        self.lambda_context = context
+
+
+def test_a_wait_stays_inside_what_the_api_lambda_has_left():
+    from chalicelib.shared.http import WAIT_MARGIN_SECONDS, time_to_wait
+
+    assert time_to_wait(Route(Lambda(15_000))) == 15 - WAIT_MARGIN_SECONDS
+    assert time_to_wait(Route(Lambda(1_000))) == 0  # no time left: answer 202 at once
+    assert time_to_wait(Route(None)) == float("inf")  # no Lambda: only the 10 s cap applies
+
+
+def test_prefer_wait_is_cut_to_the_time_left():
+    from chalicelib.registrations.ports import RequestRecord
+    from chalicelib.registrations.wire import accepted_or_decided
+
+    record = RequestRecord("r1", "register", "e1", "ada", "pending", "t")
+    waited: list[float] = []
+
+    def decided_at_once(pending: RequestRecord, seconds: float) -> RequestRecord:
+        waited.append(seconds)
+        return replace(pending, status="completed", outcome={"type": "confirmed"})
+
+    body, status, headers = accepted_or_decided(record, "wait=10", decided_at_once, most=4.5)
+    assert (status, waited, headers["Preference-Applied"]) == (200, [4], "wait=4")
+    assert accepted_or_decided(record, "wait=10", decided_at_once, most=0.5)[1] == 202  # no time: no wait
