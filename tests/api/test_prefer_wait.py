@@ -160,4 +160,5 @@ def test_prefer_wait_is_cut_to_the_time_left():
 
     body, status, headers = accepted_or_decided(record, "wait=10", decided_at_once, most=4.5)
     assert (status, waited, headers["Preference-Applied"]) == (200, [4], "wait=4")
+    assert body["outcome"] == {"type": "confirmed"}
     assert accepted_or_decided(record, "wait=10", decided_at_once, most=0.5)[1] == 202  # no time: no wait
