@@ -6,7 +6,7 @@ import json
 import os
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Self
 
 from devstack.emulators import ROOT, Emulators, free_port
 
@@ -38,6 +38,28 @@ def fifo_record(body: dict[str, Any], sequence: int) -> dict[str, Any]:
         "messageAttributes": {},
         "eventSource": "aws:sqs",
     }
+
+
+class DynamoCalls:
+    """Listens to every DynamoDB call while open (a context manager): `_before(params, model)`
+    as a call is made, `_after(parsed, model)` once answered. botocore shares event handlers
+    between clients, so it listens only while open."""
+
+    def __init__(self, client: Any) -> None:
+        self._events = client.meta.events
+
+    def __enter__(self) -> Self:
+        self._events.register("provide-client-params.dynamodb.*", self._before)
+        self._events.register("after-call.dynamodb.*", self._after)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._events.unregister("provide-client-params.dynamodb.*", self._before)
+        self._events.unregister("after-call.dynamodb.*", self._after)
+
+    def _before(self, params: dict[str, Any], model: Any, **_: Any) -> None: ...
+
+    def _after(self, parsed: dict[str, Any], model: Any, **_: Any) -> None: ...
 
 
 Summary = list[tuple[str, str, str]]  # (what, figure, ratio to the baseline or "")

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from bench.common import Summary, fifo_record, start_emulators, table
+from bench.common import DynamoCalls, Summary, fifo_record, start_emulators, table
 from chalicelib.shared import resources
 
 TRANSACTIONAL_WRITES = {"Put", "Update", "Delete", "ConditionCheck"}
@@ -132,26 +132,18 @@ class Ledger:
         return sum(w.write_units() for w in self.writes)
 
 
-class Recorder:
+class Recorder(DynamoCalls):
     """Records the DynamoDB requests sent while it is open (a context manager). `peek` (another
     client on the same table) reads the images of the items a write touches, before and after
     it; its own reads are not recorded. (botocore shares event handlers between clients, so the
     recorder listens only while open, and only to the code under test.)"""
 
     def __init__(self, client: Any, peek: Any, table_name: str) -> None:
+        super().__init__(client)
         self.ledger = Ledger()
-        self._events, self._peek, self._table = client.meta.events, peek, table_name
+        self._peek, self._table = peek, table_name
         self._pending: list[tuple[dict[str, Any], dict[str, Any] | None, bool]] = []
         self._peeking = False
-
-    def __enter__(self) -> Recorder:
-        self._events.register("provide-client-params.dynamodb.*", self._before)
-        self._events.register("after-call.dynamodb.*", self._after)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._events.unregister("provide-client-params.dynamodb.*", self._before)
-        self._events.unregister("after-call.dynamodb.*", self._after)
 
     def _before(self, params: dict[str, Any], model: Any, **_: Any) -> None:
         if self._peeking:

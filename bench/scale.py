@@ -32,7 +32,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from bench.common import Summary, fifo_record, start_emulators, table
+from bench.common import DynamoCalls, Summary, fifo_record, start_emulators, table
 
 FLAT_MS = {"GetItem": 8.0, "PutItem": 8.0, "UpdateItem": 8.0, "BatchGetItem": 8.0, "Query": 8.0}
 TRANSACTION_MS, PER_ITEM_MS = 23.25, 0.35  # TransactWriteItems: 25 ms for 5 items, 32 ms for 25
@@ -50,26 +50,17 @@ def aws_ms(operation: str, params: dict[str, Any]) -> float:
     return FLAT_MS.get(operation, 8.0)
 
 
-class AwsLatency:
+class AwsLatency(DynamoCalls):
     """Holds each call of `client` until it took at least its AWS p50, counts what DynamoDB Local
     took and what AWS would, and cancels a transaction on `hot` (an item key) while another
     holds it, as AWS does (a context manager)."""
 
     def __init__(self, client: Any, hot: dict[str, Any] | None = None) -> None:
-        self._events = client.meta.events
+        super().__init__(client)
         self._started = threading.local()
         self._hot, self._holder = hot, threading.Lock()
         self._counts = threading.Lock()
         self.local_seconds = self.aws_seconds = 0.0
-
-    def __enter__(self) -> AwsLatency:
-        self._events.register("provide-client-params.dynamodb.*", self._before)
-        self._events.register("after-call.dynamodb.*", self._after)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._events.unregister("provide-client-params.dynamodb.*", self._before)
-        self._events.unregister("after-call.dynamodb.*", self._after)
 
     def _before(self, params: dict[str, Any], model: Any, **_: Any) -> None:
         holds = self._hot is not None and model.name == "TransactWriteItems" and self._touches_hot(params)
@@ -83,7 +74,7 @@ class AwsLatency:
             )
         self._started.at = (time.perf_counter(), aws_ms(model.name, params) / 1000, holds)
 
-    def _after(self, **_: Any) -> None:
+    def _after(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
         started, target, holds = self._started.at
         took = time.perf_counter() - started
         if target > took:
