@@ -48,7 +48,7 @@ dynamodb-local: $(DYNAMODB_LOCAL_DIR)/DynamoDBLocal.jar
 browser:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
 		command -v apt-get >/dev/null || { echo "install chromium and chromedriver to run the browser test"; exit 1; }; \
-		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; }
+		{ apt-get update -q || true; } && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; }
 
 dev: install dynamodb-local
 	@$(PY) -m devstack

@@ -148,7 +148,7 @@ def _user_listing(user_id: str, status: str) -> Response:
 )
 def get_request(requestId: str) -> Response:
     request = blueprint.current_request
-    wait = parse(WaitQuery, {k: _number(v) for k, v in query(request).items()}, "query").wait or 0
+    wait = parse(WaitQuery, query(request), "query").wait or 0
     record = services().registrations.request(
         caller_of(request), requestId, min(wait, time_to_wait(blueprint))
     )
@@ -158,8 +158,3 @@ def get_request(requestId: str) -> Response:
 def answer(request: Any, record: RequestRecord) -> Response:
     prefer, most = request.headers.get("prefer"), time_to_wait(blueprint)
     return json_response(*accepted_or_decided(record, prefer, services().registrations.outcome, most))
-
-
-def _number(value: str) -> object:
-    """A query value as the int it spells (for models with int fields), else the string."""
-    return int(value) if value.isascii() and value.isdigit() and len(value) <= 6 else value

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
 from typing import Any
 
+from chalicelib.shared.encoding import b64url, from_b64url
 from chalicelib.shared.problems import InvalidCursor
 
 _SIGNATURE_BYTES = 16
@@ -18,12 +18,12 @@ Position = dict[str, Any]  # where the next page of a listing starts (inside a c
 def encode(position: dict[str, Any], secret: str) -> str:
     payload = json.dumps(position, separators=(",", ":"), sort_keys=True).encode()
     signature = _sign(payload, secret)
-    return base64.urlsafe_b64encode(signature + payload).decode().rstrip("=")
+    return b64url(signature + payload)
 
 
 def decode(cursor: str, secret: str) -> dict[str, Any]:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        raw = from_b64url(cursor)
     except (ValueError, TypeError):
         raise InvalidCursor("The cursor is not one this API issued.") from None
     signature, payload = raw[:_SIGNATURE_BYTES], raw[_SIGNATURE_BYTES:]

@@ -13,13 +13,14 @@ opens as itself, and is sealed the next time the subscription's secret is writte
 
 from __future__ import annotations
 
-import base64
 import os
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from chalicelib.shared.encoding import b64url, from_b64url
 
 LOCAL_PREFIX = "local:"
 
@@ -28,14 +29,6 @@ class Sealer(Protocol):
     def seal(self, secret: str, webhook_id: str) -> str: ...
 
     def open(self, sealed: str, webhook_id: str) -> str: ...
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def _encrypt(key: bytes, secret: str, webhook_id: str) -> tuple[bytes, bytes]:
@@ -57,13 +50,13 @@ class LocalKeySealer:
 
     def seal(self, secret: str, webhook_id: str) -> str:
         nonce, ciphertext = _encrypt(self._key, secret, webhook_id)
-        return f"local:v1:{_b64(nonce)}:{_b64(ciphertext)}"
+        return f"local:v1:{b64url(nonce)}:{b64url(ciphertext)}"
 
     def open(self, sealed: str, webhook_id: str) -> str:
         if not sealed.startswith("local:v1:"):
             return sealed  # written before sealing existed
         _, _, nonce, ciphertext = sealed.split(":")
-        return _decrypt(self._key, _unb64(nonce), _unb64(ciphertext), webhook_id)
+        return _decrypt(self._key, from_b64url(nonce), from_b64url(ciphertext), webhook_id)
 
 
 class KmsEnvelopeSealer:
@@ -79,17 +72,19 @@ class KmsEnvelopeSealer:
             KeyId=self._key_id, KeySpec="AES_256", EncryptionContext={"webhookId": webhook_id}
         )
         nonce, ciphertext = _encrypt(data_key["Plaintext"], secret, webhook_id)
-        return f"kms:v1:{_b64(data_key['CiphertextBlob'])}:{_b64(nonce)}:{_b64(ciphertext)}"
+        return f"kms:v1:{b64url(data_key['CiphertextBlob'])}:{b64url(nonce)}:{b64url(ciphertext)}"
 
     def open(self, sealed: str, webhook_id: str) -> str:
         if not sealed.startswith("kms:v1:"):
             return sealed  # written before sealing existed
         _, _, wrapped, nonce, ciphertext = sealed.split(":")
         key = self._unwrap(wrapped, webhook_id)
-        return _decrypt(key, _unb64(nonce), _unb64(ciphertext), webhook_id)
+        return _decrypt(key, from_b64url(nonce), from_b64url(ciphertext), webhook_id)
 
     def _decrypt_data_key(self, wrapped: str, webhook_id: str) -> bytes:
-        found = self._kms.decrypt(CiphertextBlob=_unb64(wrapped), EncryptionContext={"webhookId": webhook_id})
+        found = self._kms.decrypt(
+            CiphertextBlob=from_b64url(wrapped), EncryptionContext={"webhookId": webhook_id}
+        )
         key: bytes = found["Plaintext"]
         return key
 
@@ -110,5 +105,5 @@ def sealer_for(setting: str, kms: Callable[[], Any]) -> Sealer:
     if not setting:
         return Unsealed()
     if setting.startswith(LOCAL_PREFIX):
-        return LocalKeySealer(_unb64(setting[len(LOCAL_PREFIX) :]))
+        return LocalKeySealer(from_b64url(setting[len(LOCAL_PREFIX) :]))
     return KmsEnvelopeSealer(kms(), setting)

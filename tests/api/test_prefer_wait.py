@@ -100,7 +100,7 @@ def test_get_request_long_polls_with_wait(event):
     assert "Retry-After" not in polled.headers
 
 
-@pytest.mark.parametrize("wait", ["11", "-1", "x", "²"])
+@pytest.mark.parametrize("wait", ["11", "-1", "x", "²", "1.5", "9" * 5000])
 def test_an_invalid_wait_parameter_is_422_naming_it(event, wait):
     response = event.request("GET", f"/requests/r-1?wait={wait}")
     assert response.status_code == 422
