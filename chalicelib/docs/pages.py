@@ -9,6 +9,7 @@ The asset versions are pinned in the Makefile (`DOCS_ASSETS`), which fetches the
 from __future__ import annotations
 
 import html
+from functools import cache
 from pathlib import Path
 
 ASSETS_DIR = Path(__file__).parent / "assets"
@@ -20,8 +21,10 @@ ASSETS = {
 }
 
 
+@cache
 def asset(name: str) -> bytes | None:
-    """The asset's bytes; None when it is not one of ours (or was never fetched)."""
+    """The asset's bytes (read once per process); None when it is not one of ours (or was never
+    fetched)."""
     if name not in ASSETS:
         return None
     path = ASSETS_DIR / name
