@@ -18,7 +18,6 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools import Logger
 
 from chalicelib.bootstrap import services
-from chalicelib.imports.domain import UPLOADS_PREFIX
 from chalicelib.imports.service import import_id_of_upload
 from chalicelib.shared import observability
 
@@ -53,7 +52,7 @@ def _messages(body: Any) -> list[dict[str, Any]]:
         return []
     if isinstance(body, dict) and isinstance(body.get("Records"), list):
         keys = [unquote_plus(r.get("s3", {}).get("object", {}).get("key", "")) for r in body["Records"]]
-        ids = [import_id_of_upload(key) for key in keys if key.startswith(UPLOADS_PREFIX)]
+        ids = [import_id_of_upload(key) for key in keys]
         return [{"action": "start", "importId": i} for i in ids if i]
     raise ValueError("no importId")
 

@@ -66,12 +66,16 @@ def request_id(import_id: str, row: int) -> str:
 def payload_key(import_id: str, kind: str, fingerprint: str) -> str:
     """Where an upload is kept: named by its content too, so two uploads racing for one import
     id (the same Idempotency-Key, different files) never overwrite each other's bytes."""
-    return f"imports/{import_id}/{fingerprint[:16]}.{'csv' if kind == CSV else 'json'}"
+    return f"imports/{import_id}/{fingerprint[:16]}.{_extension(kind)}"
 
 
 def upload_key(import_id: str, kind: str) -> str:
     """Where a presigned upload lands; its ObjectCreated event starts the import."""
-    return f"{UPLOADS_PREFIX}{import_id}.{'csv' if kind == CSV else 'json'}"
+    return f"{UPLOADS_PREFIX}{import_id}.{_extension(kind)}"
+
+
+def _extension(kind: str) -> str:
+    return "csv" if kind == CSV else "json"
 
 
 def import_id_of_upload(key: str) -> str | None:
@@ -115,10 +119,8 @@ class ImportService:
         if total == 0:
             raise ValidationFailed("The import has no rows.", [FieldError("rows", "must not be empty")])
         fingerprint = hashlib.sha256(f"{event_id}\n{kind}\n{dry_run}\n".encode() + body).hexdigest()
-        import_id = self.ids.new_id()
+        import_id = self._import_id(caller, idempotency_key)
         if idempotency_key is not None:
-            scoped = f"import\n{caller.subject}\n{idempotency_key}"  # two callers' keys never meet
-            import_id = hashlib.sha256(scoped.encode()).hexdigest()[:32]
             earlier = self.imports.get(import_id)
             if earlier is not None:
                 return self._repeat(earlier, fingerprint)
@@ -163,10 +165,7 @@ class ImportService:
         event = self.events.owned(caller, event_id)
         kind = rowcheck.media_type(content_type)
         fingerprint = hashlib.sha256(f"{event_id}\n{kind}\n{dry_run}\nupload".encode()).hexdigest()
-        import_id = self.ids.new_id()
-        if idempotency_key is not None:
-            scoped = f"import\n{caller.subject}\n{idempotency_key}"
-            import_id = hashlib.sha256(scoped.encode()).hexdigest()[:32]
+        import_id = self._import_id(caller, idempotency_key)
         record = self.imports.get(import_id)
         if record is not None:
             self._repeat(record, fingerprint)
@@ -193,6 +192,14 @@ class ImportService:
             record.payload_key, kind, rowcheck.MAX_UPLOAD_BYTES, UPLOAD_FORM_SECONDS
         )
         return record, form
+
+    def _import_id(self, caller: Caller, idempotency_key: str | None) -> str:
+        """A new id; or, with an Idempotency-Key, the one that key (scoped to the caller: two
+        callers' keys never meet) always names."""
+        if idempotency_key is None:
+            return self.ids.new_id()
+        scoped = f"import\n{caller.subject}\n{idempotency_key}"
+        return hashlib.sha256(scoped.encode()).hexdigest()[:32]
 
     @staticmethod
     def _repeat(earlier: ImportRecord, fingerprint: str) -> ImportRecord:

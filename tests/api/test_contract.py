@@ -96,3 +96,15 @@ def test_routes_that_queue_work_take_prefer_wait_and_may_answer_200(document):
 
 def test_the_server_is_where_the_api_is_mounted(document):
     assert document["servers"] == [{"url": "/"}]
+
+
+class _Request:
+    def __init__(self, path: str, called: str) -> None:
+        self.path, self.context = path, {"path": called}
+
+
+def test_behind_api_gateway_the_server_is_the_stage_prefix():
+    from chalicelib.docs.api import _base_path
+
+    assert _base_path(_Request("/openapi.json", "/api/openapi.json")) == "/api/"
+    assert _base_path(_Request("/openapi.json", "/openapi.json")) == "/"
