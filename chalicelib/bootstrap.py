@@ -26,7 +26,11 @@ from chalicelib.imports.s3 import S3PayloadStore
 from chalicelib.imports.service import ImportLimits, ImportProcessor, ImportService
 from chalicelib.imports.sqs import SqsImportQueue, SqsRegistrationFeed
 from chalicelib.registrations.decisions import DecisionService
-from chalicelib.registrations.dynamodb import DynamoRegistrationQueries, DynamoRequestRepository
+from chalicelib.registrations.dynamodb import (
+    DynamoOpenOffers,
+    DynamoRegistrationQueries,
+    DynamoRequestRepository,
+)
 from chalicelib.registrations.memory import (
     MemoryCommandQueue,
     MemoryDeadLetters,
@@ -34,9 +38,11 @@ from chalicelib.registrations.memory import (
     MemoryRequestRepository,
     MemorySeatStore,
 )
+from chalicelib.registrations.offers import OfferSweep
 from chalicelib.registrations.ports import (
     CommandQueue,
     DeadLetters,
+    OpenOffers,
     RegistrationQueries,
     RequestRepository,
     SeatStore,
@@ -95,6 +101,7 @@ class Services:
     registrations: RegistrationService
     seat_changes: SeatChanges
     decisions: DecisionService  # the registration worker
+    offer_sweep: OfferSweep  # queues the expiry of due waitlist offers (on a schedule)
     commands: CommandQueue  # registrations.fifo: the worker continues unfinished work there
     dead_letters: DeadLetters  # the registration worker's poison messages
     webhooks: WebhookService
@@ -115,6 +122,7 @@ class _Adapters:
     queries: RegistrationQueries
     commands: CommandQueue
     seats: SeatStore
+    open_offers: OpenOffers
     dead_letters: DeadLetters
     subscriptions: SubscriptionRepository
     deliveries: DeliveryRepository
@@ -143,6 +151,7 @@ def _wire(
         registrations=RegistrationService(events, a.users, a.requests, a.queries, submitter),
         seat_changes=SeatChanges(events, a.events, submitter, ids),
         decisions=DecisionService(a.seats, clock),
+        offer_sweep=OfferSweep(a.open_offers, a.commands, clock),
         commands=a.commands,
         dead_letters=a.dead_letters,
         webhooks=WebhookService(
@@ -194,6 +203,7 @@ def build(config: Settings, clients: Callable[[str], Any] = client) -> Services:
         queries=DynamoRegistrationQueries(dynamodb, table),
         commands=SqsCommandQueue(sqs, config.registrations_queue_url),
         seats=DynamoSeatStore(dynamodb, table, hooks=(ImportProgress(table),)),
+        open_offers=DynamoOpenOffers(dynamodb, table),
         dead_letters=SqsDeadLetters(sqs, config.registrations_dlq_url),
         subscriptions=DynamoSubscriptionRepository(
             dynamodb, table, sealer_for(config.webhook_secrets_key, lambda: clients("kms"))
@@ -220,13 +230,15 @@ def in_memory(
     resolver: Resolver | None = None,
 ) -> Services:
     """The same services on in-memory adapters (no network), for fast tests."""
+    seats = MemorySeatStore()
     adapters = _Adapters(
         events=MemoryEventRepository(),
         users=MemoryUserRepository(),
         requests=MemoryRequestRepository(),
         queries=MemoryRegistrationQueries(),
         commands=MemoryCommandQueue(),
-        seats=MemorySeatStore(),
+        seats=seats,
+        open_offers=seats,
         dead_letters=MemoryDeadLetters(),
         subscriptions=MemorySubscriptionRepository(),
         deliveries=MemoryDeliveryRepository(),

@@ -32,6 +32,8 @@ class Event:
     created_at: str = ""
     updated_at: str = ""
     owner_id: str = ""  # the organizer who created it; "" for events made before owners existed
+    waitlist_offer_ttl: int | None = None  # seconds an offered seat is held; None: promote at once
+    offered_count: int = 0  # seats held by open offers (taken, like confirmed ones)
 
     @property
     def is_draft(self) -> bool:
@@ -39,8 +41,9 @@ class Event:
 
     @property
     def available_seats(self) -> int:
-        """Seats free for new confirmations (never negative after a capacity cut)."""
-        return max(self.capacity - self.confirmed_count, 0)
+        """Seats free for new confirmations (never negative after a capacity cut): a seat held by
+        an open offer is taken."""
+        return max(self.capacity - self.confirmed_count - self.offered_count, 0)
 
     @property
     def is_open(self) -> bool:
@@ -57,7 +60,12 @@ EDITABLE_FIELDS = {
     "organizer": "organizer",
     "status": "status",
     "waitlistEnabled": "waitlist_enabled",
+    "waitlistOffer": "waitlist_offer_ttl",
 }
+
+# `waitlistOffer: {"ttlSeconds": N}`: how long a freed seat is held for the head of the waitlist.
+MIN_OFFER_TTL_SECONDS = 10
+MAX_OFFER_TTL_SECONDS = 7 * 24 * 3600
 
 
 _TEXT_FIELDS = ("title", "description", "location", "organizer")
@@ -75,6 +83,8 @@ def check_changes(changes: dict[str, Any]) -> str | None:
             return name
         if name == "status" and value not in {s.value for s in EventStatus}:
             return name
+        if name == "waitlistOffer" and not _is_offer_setting(value):
+            return name
         if name == "date":
             try:
                 date_sort_key(value)
@@ -88,7 +98,28 @@ def apply_changes(event: Event, changes: dict[str, Any], now: str) -> Event:
     updates = {EDITABLE_FIELDS[name]: value for name, value in changes.items()}
     if "status" in updates:
         updates["status"] = EventStatus(updates["status"])
+    if "waitlist_offer_ttl" in updates:
+        updates["waitlist_offer_ttl"] = offer_ttl(updates["waitlist_offer_ttl"])
     return replace(event, **updates, version=event.version + 1, updated_at=now)
+
+
+def offer_ttl(setting: dict[str, Any] | None) -> int | None:
+    """The seconds a `waitlistOffer` setting holds a seat for (None: offers are off)."""
+    return None if setting is None else int(setting["ttlSeconds"])
+
+
+def offer_setting(ttl: int | None) -> dict[str, int] | None:
+    """An event's `waitlistOffer` as shown and stored."""
+    return None if ttl is None else {"ttlSeconds": ttl}
+
+
+def _is_offer_setting(value: Any) -> bool:
+    if value is None:
+        return True
+    if not isinstance(value, dict) or set(value) != {"ttlSeconds"}:
+        return False
+    ttl = value["ttlSeconds"]
+    return type(ttl) is int and MIN_OFFER_TTL_SECONDS <= ttl <= MAX_OFFER_TTL_SECONDS
 
 
 def date_sort_key(value: str) -> str:

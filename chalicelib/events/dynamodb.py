@@ -8,7 +8,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.events.domain import EDITABLE_FIELDS, Event, EventStatus, date_sort_key
+from chalicelib.events.domain import (
+    EDITABLE_FIELDS,
+    Event,
+    EventStatus,
+    date_sort_key,
+    offer_setting,
+    offer_ttl,
+)
 from chalicelib.shared import table
 from chalicelib.shared.cursor import Position
 from chalicelib.shared.dynamo import (
@@ -44,8 +51,10 @@ def event_to_item(event: Event) -> dict[str, Any]:
         "organizer": event.organizer,
         "status": event.status.value,
         "waitlistEnabled": event.waitlist_enabled,
+        "waitlistOffer": offer_setting(event.waitlist_offer_ttl),
         "confirmedCount": event.confirmed_count,
         "waitlistCount": event.waitlist_count,
+        "offeredCount": event.offered_count,
         "version": event.version,
         "createdAt": event.created_at,
         "updatedAt": event.updated_at,
@@ -66,6 +75,8 @@ def event_from_item(item: dict[str, Any]) -> Event:
         waitlist_enabled=bool(item.get("waitlistEnabled", False)),
         confirmed_count=int(item.get("confirmedCount", 0)),
         waitlist_count=int(item.get("waitlistCount", 0)),
+        waitlist_offer_ttl=offer_ttl(item.get("waitlistOffer")),
+        offered_count=int(item.get("offeredCount", 0)),
         version=int(item.get("version", 1)),
         created_at=item.get("createdAt", ""),
         updated_at=item.get("updatedAt", ""),

@@ -53,6 +53,7 @@ class MemoryEventRepository:
                 event,
                 confirmed_count=current.confirmed_count,
                 waitlist_count=current.waitlist_count,
+                offered_count=current.offered_count,
             )
             return True
 

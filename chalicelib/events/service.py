@@ -29,6 +29,7 @@ class NewEvent:
     organizer: str = ""
     status: str = "active"
     waitlist_enabled: bool = False
+    waitlist_offer_ttl: int | None = None
 
 
 @dataclass
@@ -54,6 +55,7 @@ class EventService:
             organizer=new.organizer,
             status=EventStatus(new.status),
             waitlist_enabled=new.waitlist_enabled,
+            waitlist_offer_ttl=new.waitlist_offer_ttl,
             created_at=now,
             updated_at=now,
             owner_id=owner,

@@ -6,7 +6,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictBool, StrictStr
 
-from chalicelib.events.domain import Event
+from chalicelib.events.domain import (
+    MAX_OFFER_TTL_SECONDS,
+    MIN_OFFER_TTL_SECONDS,
+    Event,
+    offer_setting,
+    offer_ttl,
+)
 from chalicelib.events.service import NewEvent
 from chalicelib.shared.wire import Capacity, Identifier, IsoDate, PageQuery, Shown, WireModel
 
@@ -15,6 +21,12 @@ Title = Annotated[StrictStr, Field(min_length=1, max_length=200)]
 Description = Annotated[StrictStr, Field(max_length=5000)]
 Location = Annotated[StrictStr, Field(max_length=500)]
 Organizer = Annotated[StrictStr, Field(max_length=200)]
+
+
+class WaitlistOffer(WireModel):
+    """Hold each freed seat for the head of the waitlist this long, instead of promoting them."""
+
+    ttlSeconds: Annotated[int, Field(strict=True, ge=MIN_OFFER_TTL_SECONDS, le=MAX_OFFER_TTL_SECONDS)]
 
 
 class EventCreate(WireModel):
@@ -27,6 +39,7 @@ class EventCreate(WireModel):
     organizer: Organizer = ""
     status: Status = "active"
     waitlistEnabled: StrictBool = False
+    waitlistOffer: WaitlistOffer | None = None
 
     def new_event(self) -> NewEvent:
         return NewEvent(
@@ -39,6 +52,7 @@ class EventCreate(WireModel):
             organizer=self.organizer,
             status=self.status,
             waitlist_enabled=self.waitlistEnabled,
+            waitlist_offer_ttl=offer_ttl(self.waitlistOffer.model_dump() if self.waitlistOffer else None),
         )
 
 
@@ -51,6 +65,7 @@ class EventUpdate(WireModel):
     organizer: Organizer | None = None
     status: Status | None = None
     waitlistEnabled: StrictBool | None = None
+    waitlistOffer: WaitlistOffer | None = None  # null turns offers off
 
 
 class EventFilter(PageQuery):
@@ -67,8 +82,10 @@ class EventShown(Shown):
     organizer: str
     status: Status
     waitlistEnabled: bool
+    waitlistOffer: WaitlistOffer | None
     confirmedCount: int
     waitlistCount: int
+    offeredCount: int
     availableSeats: int
     version: int
     createdAt: str
@@ -101,8 +118,10 @@ def event_json(event: Event) -> dict[str, Any]:
         "organizer": event.organizer,
         "status": event.status.value,
         "waitlistEnabled": event.waitlist_enabled,
+        "waitlistOffer": offer_setting(event.waitlist_offer_ttl),
         "confirmedCount": event.confirmed_count,
         "waitlistCount": event.waitlist_count,
+        "offeredCount": event.offered_count,
         "availableSeats": event.available_seats,
         "version": event.version,
         "createdAt": event.created_at,

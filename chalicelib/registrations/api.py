@@ -16,6 +16,7 @@ from chalicelib.registrations.wire import (
     RegistrationFilter,
     RegistrationPage,
     RequestShown,
+    UserRegistrationFilter,
     WaitQuery,
     accepted_or_decided,
     idempotency,
@@ -76,10 +77,55 @@ def cancel(eventId: str, userId: str) -> Response:
 
 @api_route(
     blueprint,
+    "/events/{eventId}/registrations/{userId}/accept",
+    ["POST"],
+    Operation(
+        "Accept a waitlist offer (the user, the event's owner, admins)",
+        (ACCEPTED, DECIDED),
+        headers=(IDEMPOTENCY_KEY, PREFER),
+        description="Decided in the event's queue group: `confirmed` when asked before the offer's "
+        "`offerExpiresAt`; otherwise `rejected` with reason `offer_expired` (even if the expiry is "
+        "not processed yet) or `no_offer`.",
+    ),
+)
+def accept_offer(eventId: str, userId: str) -> Response:
+    request = blueprint.current_request
+    caller = caller_of(request)
+    record = services().registrations.accept_offer(
+        caller, eventId, userId, idempotency(request, None, caller)
+    )
+    return answer(request, record)
+
+
+@api_route(
+    blueprint,
+    "/events/{eventId}/registrations/{userId}/decline",
+    ["POST"],
+    Operation(
+        "Decline a waitlist offer (the user, the event's owner, admins)",
+        (ACCEPTED, DECIDED),
+        headers=(IDEMPOTENCY_KEY, PREFER),
+        description="Decided in the event's queue group: `declined`, and the seat is offered to "
+        "the next in line (`offeredUserId`); `rejected` with `offer_expired` or `no_offer` when "
+        "there is no open offer to decline.",
+    ),
+)
+def decline_offer(eventId: str, userId: str) -> Response:
+    request = blueprint.current_request
+    caller = caller_of(request)
+    record = services().registrations.decline_offer(
+        caller, eventId, userId, idempotency(request, None, caller)
+    )
+    return answer(request, record)
+
+
+@api_route(
+    blueprint,
     "/events/{eventId}/registrations",
     ["GET"],
     Operation(
-        "List an event's attendees or its waitlist, in order (the event's owner, admins)",
+        "List an event's attendees, its waitlist in order, or its open offers by expiry "
+        "(the event's owner, admins)",
         (Reply(200, "A page of registrations.", RegistrationPage),),
         query=RegistrationFilter,
     ),
@@ -101,13 +147,17 @@ def event_registrations(eventId: str) -> Response:
     "/users/{userId}/registrations",
     ["GET"],
     Operation(
-        "List a user's confirmed registrations (the user, admins)",
+        "List a user's registrations: confirmed, or open offers with their expiry (the user, admins)",
         (Reply(200, "A page of registrations.", RegistrationPage),),
-        query=PageQuery,
+        query=UserRegistrationFilter,
+        description="`?status=offered` lists the seats held for the user, each with "
+        "`offerExpiresAt`; `declined` and `offer_expired` list the offers that ended.",
     ),
 )
 def user_registrations(userId: str) -> Response:
-    return _user_listing(userId, "confirmed")
+    request = blueprint.current_request
+    status = parse(UserRegistrationFilter, {"status": query(request).get("status", "confirmed")}, "query")
+    return _user_listing(userId, status.status)
 
 
 @api_route(

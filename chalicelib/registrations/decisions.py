@@ -94,13 +94,14 @@ class DecisionService:
             if not pending:
                 break
             commands = [_command(m, rejected) for m in pending]
+            now = self.clock.now()
             try:
-                plan = decide(snapshot.seats, commands, self.promotion_budget)
+                plan = decide(snapshot.seats, commands, self.promotion_budget, now)
             except WaitlistNotLoaded:
                 waitlist_size = max(4 * waitlist_size, 16)
                 continue
             try:
-                self.store.commit(snapshot, plan, {m.requestId: m for m in pending}, self.clock.now())
+                self.store.commit(snapshot, plan, {m.requestId: m for m in pending}, now)
             except ConcurrentChange:
                 lost_races += 1
                 if lost_races >= self.max_attempts:

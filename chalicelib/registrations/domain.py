@@ -1,24 +1,36 @@
-"""Seat decisions for one event: register, cancel, change capacity. Pure and deterministic.
+"""Seat decisions for one event: register, cancel, change capacity, and answer, decline or
+lapse a waitlist offer. Pure and deterministic.
 
 The worker loads an `EventSeats` snapshot, `decide`s a batch of commands in queue order, and
 commits the resulting `Plan` in one conditional transaction. Invariants kept here:
 
-1. confirmed never exceeds capacity (a capacity cut below it bumps nobody);
+1. confirmed + offered never exceeds capacity (a capacity cut below it bumps nobody);
 2. a user holds at most one active registration per event;
-3. the waitlist is served first come, first served;
-4. a freed seat goes to the head of the waitlist in the same plan that frees it.
+3. the waitlist is served first come, first served (an offer goes to its head);
+4. a freed seat goes to the head of the waitlist in the same plan that frees it: promoted at
+   once, or (when the event has `waitlistOffer`) offered until `offer_expires_at`;
+5. an offer is decided once: accepted (only if asked before it expires), declined or lapsed.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 
 class Standing(StrEnum):
     CONFIRMED = "confirmed"
     WAITLISTED = "waitlisted"
+    OFFERED = "offered"  # holds a seat until the offer expires
+    DECLINED = "declined"  # an offer turned down: no seat, not waiting (kept as a record)
+    OFFER_EXPIRED = "offer_expired"  # an offer left to lapse: likewise
+
+    @property
+    def is_active(self) -> bool:
+        """Counts as the user's registration (an ended offer does not: they may register again)."""
+        return self in (Standing.CONFIRMED, Standing.WAITLISTED, Standing.OFFERED)
 
 
 @dataclass(frozen=True)
@@ -41,6 +53,8 @@ class ChangeCapacity:
     capacity: int
     is_open: bool | None = None
     waitlist_enabled: bool | None = None
+    sets_offer: bool = False  # the change sets `offer_ttl` (None: offers off)
+    offer_ttl: int | None = None
     expected_version: int | None = None  # If-Match: only to this version of the event
     accepted_at: str = ""  # when the API accepted it: an older one than the last applied is stale
 
@@ -54,7 +68,29 @@ class Reject:
     reason: str
 
 
-Command = Register | Cancel | ChangeCapacity | Reject
+@dataclass(frozen=True)
+class AcceptOffer:
+    request_id: str
+    user_id: str
+    accepted_at: str  # when the API accepted it: on time only if before the offer expires
+
+
+@dataclass(frozen=True)
+class DeclineOffer:
+    request_id: str
+    user_id: str
+
+
+@dataclass(frozen=True)
+class ExpireOffer:
+    """Queued by the sweep for an offer that is due: it lapses, unless it was answered first."""
+
+    request_id: str
+    user_id: str
+    expires_at: str  # names the offer: a later offer to the same user is not this one
+
+
+Command = Register | Cancel | ChangeCapacity | Reject | AcceptOffer | DeclineOffer | ExpireOffer
 
 
 @dataclass(frozen=True)
@@ -62,6 +98,7 @@ class Registration:
     user_id: str
     standing: Standing
     wait_seq: int | None = None
+    offer_expires_at: str | None = None  # offered (and ended offers): when the offer lapses
 
 
 @dataclass(frozen=True)
@@ -69,11 +106,13 @@ class Outcome:
     """The terminal answer to one request, as `GET /requests/{id}` shows it."""
 
     kind: str  # confirmed | waitlisted | rejected | already_registered | cancelled | not_registered
+    #            | capacity_changed | declined | offer_expired
     position: int | None = None  # waitlisted
     reason: str | None = None  # rejected: event_full | event_closed | invalid_change | invalid_request
-    #                            | precondition_failed | superseded
+    #                            | precondition_failed | superseded | offer_expired | no_offer
     current_status: str | None = None  # already_registered
     promoted_user_ids: tuple[str, ...] = ()  # cancelled: who took the freed seat
+    offered_user_ids: tuple[str, ...] = ()  # cancelled, declined, offer_expired: who was offered it
     capacity: int | None = None  # capacity_changed (promotions name it in `promotedBy`)
 
 
@@ -98,6 +137,8 @@ class EventSeats:
     waitlist_complete: bool = True
     version: int = 1  # the event's editable version (its ETag); capacity changes move it
     changed_at: str = ""  # accepted_at of the last capacity change applied
+    offered: int = 0  # seats held by open offers
+    offer_ttl: int | None = None  # the event's `waitlistOffer`: None promotes at once
 
 
 # --- what a plan asks the store to write ---------------------------------------------------
@@ -130,6 +171,33 @@ class Promote:
 
 
 @dataclass(frozen=True)
+class Offer:
+    """The head of the waitlist is offered a freed seat until `expires_at`."""
+
+    user_id: str
+    wait_seq: int
+    freed_by: str
+    expires_at: str
+
+
+@dataclass(frozen=True)
+class TakeOffer:
+    """An offer accepted in time: the seat is the user's (offered -> confirmed)."""
+
+    user_id: str
+    expires_at: str
+
+
+@dataclass(frozen=True)
+class EndOffer:
+    """An offer declined or lapsed (`standing` says which): its seat goes on to the next."""
+
+    user_id: str
+    expires_at: str
+    standing: Standing
+
+
+@dataclass(frozen=True)
 class SetCapacity:
     capacity: int
 
@@ -140,7 +208,7 @@ class Complete:
     outcome: Outcome
 
 
-Change = Confirm | JoinWaitlist | Release | Promote | SetCapacity | Complete
+Change = Confirm | JoinWaitlist | Release | Promote | Offer | TakeOffer | EndOffer | SetCapacity | Complete
 
 
 @dataclass
@@ -151,6 +219,7 @@ class Plan:
     capacity: int | None = None  # set when a capacity change applied
     confirmed: int = 0
     waitlisted: int = 0
+    offered: int = 0
     next_wait_seq: int = 0
     unfinished: list[Command] = field(default_factory=list)  # to decide in a next round
     version: int = 1  # the event's editable version after the plan
@@ -183,17 +252,24 @@ DEFAULT_PROMOTION_BUDGET = 40
 def waitlist_needed(commands: list[Command], budget: int = DEFAULT_PROMOTION_BUDGET) -> int:
     """How many head entries of the waitlist a batch can reach (cancellations may remove some).
 
-    Zero for a batch of registrations only: they append to the waitlist and never promote."""
-    cancels = sum(isinstance(c, Cancel) for c in commands)
+    Zero for a batch of registrations and accepts only: they never free a seat."""
+    frees = sum(isinstance(c, Cancel | DeclineOffer | ExpireOffer) for c in commands)
     raises = any(isinstance(c, ChangeCapacity) for c in commands)
-    return 2 * cancels + (budget if raises else 0)
+    return 2 * frees + (budget if raises else 0)
+
+
+def offer_expiry(now: str, ttl_seconds: int) -> str:
+    """When an offer made at `now` (ISO 8601, UTC) lapses, in the same format."""
+    moment = datetime.fromisoformat(now.replace("Z", "+00:00")) + timedelta(seconds=ttl_seconds)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class _Round:
     """One pass over a batch, mutating a private copy of the snapshot."""
 
-    def __init__(self, seats: EventSeats, promotion_budget: int) -> None:
+    def __init__(self, seats: EventSeats, promotion_budget: int, now: str) -> None:
         self.seats = seats
+        self.now = now
         self.registrations = dict(seats.registrations)
         self.head = deque(seats.waitlist)
         self.tail: deque[str] = deque()  # joined in this round, behind every loaded or unloaded entry
@@ -202,6 +278,7 @@ class _Round:
             capacity=None,
             confirmed=seats.confirmed,
             waitlisted=seats.waitlisted,
+            offered=seats.offered,
             next_wait_seq=seats.next_wait_seq,
             version=seats.version,
             changed_at=seats.changed_at,
@@ -209,6 +286,7 @@ class _Round:
         self.capacity = seats.capacity
         self.is_open = seats.is_open
         self.waitlist_enabled = seats.waitlist_enabled
+        self.offer_ttl = seats.offer_ttl
         self.budget = promotion_budget
         self.touched: set[str] = set()
         self.joined: dict[str, str] = {}  # user -> request: joined the waitlist in this round
@@ -232,19 +310,40 @@ class _Round:
         self.touched.add(user_id)
         self.plan.changes.append(change)
 
-    # a seat freed (or added): the head of the waitlist takes it, in this same plan
-    def _promote_into_free_seats(self, freed_by: str) -> list[str]:
-        promoted: list[str] = []
-        while self.plan.confirmed < self.capacity and self.plan.waitlisted > 0:
+    @property
+    def _taken(self) -> int:
+        return self.plan.confirmed + self.plan.offered
+
+    # a seat freed (or added): the head of the waitlist takes it, or is offered it, in this plan
+    def _fill_free_seats(self, freed_by: str) -> list[str]:
+        filled: list[str] = []
+        while self._taken < self.capacity and self.plan.waitlisted > 0:
             user_id = self._pop_head()
             registration = self.registrations[user_id]
             assert registration.wait_seq is not None
-            self.registrations[user_id] = Registration(user_id, Standing.CONFIRMED)
-            self._record(Promote(user_id, registration.wait_seq, freed_by), user_id)
-            self.plan.confirmed += 1
+            if self.offer_ttl is None:
+                self.registrations[user_id] = Registration(user_id, Standing.CONFIRMED)
+                self._record(Promote(user_id, registration.wait_seq, freed_by), user_id)
+                self.plan.confirmed += 1
+            else:
+                expires = offer_expiry(self.now, self.offer_ttl)
+                self.registrations[user_id] = Registration(
+                    user_id, Standing.OFFERED, offer_expires_at=expires
+                )
+                self._record(Offer(user_id, registration.wait_seq, freed_by, expires), user_id)
+                self.plan.offered += 1
             self.plan.waitlisted -= 1
-            promoted.append(user_id)
-        return promoted
+            filled.append(user_id)
+        return filled
+
+    def _freed(self, kind: str, freed_by: str) -> Outcome:
+        """The outcome of a command that freed a seat, naming who was promoted into it or
+        offered it."""
+        offering = self.offer_ttl is not None
+        filled = tuple(self._fill_free_seats(freed_by))
+        if offering:
+            return Outcome(kind, offered_user_ids=filled)
+        return Outcome(kind, promoted_user_ids=filled)
 
     def _pop_head(self) -> str:
         if self.head:
@@ -260,15 +359,19 @@ class _Round:
                 return
         self.unloaded -= 1  # it was in the unloaded middle
 
+    def _active(self, user_id: str) -> Registration | None:
+        current = self.registrations.get(user_id)
+        return current if current is not None and current.standing.is_active else None
+
     def register(self, command: Register) -> Outcome:
         if not self.seats.exists:
             return Outcome("rejected", reason="event_closed")
-        current = self.registrations.get(command.user_id)
+        current = self._active(command.user_id)
         if current is not None:
             return Outcome("already_registered", current_status=current.standing.value)
         if not self.is_open:
             return Outcome("rejected", reason="event_closed")
-        if self.plan.confirmed < self.capacity and self.plan.waitlisted == 0:
+        if self._taken < self.capacity and self.plan.waitlisted == 0:
             self.registrations[command.user_id] = Registration(command.user_id, Standing.CONFIRMED)
             self._record(Confirm(command.user_id, command.request_id), command.user_id)
             self.plan.confirmed += 1
@@ -285,7 +388,7 @@ class _Round:
         return Outcome("waitlisted", position=self.plan.waitlisted)  # until settle_positions
 
     def cancel(self, command: Cancel) -> Outcome:
-        current = self.registrations.get(command.user_id)
+        current = self._active(command.user_id)
         if current is None or not self.seats.exists:
             return Outcome("not_registered")
         del self.registrations[command.user_id]
@@ -294,9 +397,54 @@ class _Round:
             self._leave_waitlist(command.user_id)
             self.plan.waitlisted -= 1
             return Outcome("cancelled")
-        self.plan.confirmed -= 1
-        promoted = self._promote_into_free_seats(freed_by=command.request_id)
-        return Outcome("cancelled", promoted_user_ids=tuple(promoted))
+        if current.standing is Standing.OFFERED:
+            self.plan.offered -= 1
+        else:
+            self.plan.confirmed -= 1
+        return self._freed("cancelled", freed_by=command.request_id)
+
+    def _open_offer(self, user_id: str) -> Registration | Outcome:
+        """The user's open offer, or why there is none to answer: `offer_expired` when their
+        last offer lapsed, `no_offer` otherwise (never offered, declined, already answered)."""
+        current = self.registrations.get(user_id)
+        if self.seats.exists and current is not None and current.standing is Standing.OFFERED:
+            return current
+        lapsed = current is not None and current.standing is Standing.OFFER_EXPIRED
+        return Outcome("rejected", reason="offer_expired" if lapsed else "no_offer")
+
+    def accept_offer(self, command: AcceptOffer) -> Outcome:
+        offer = self._open_offer(command.user_id)
+        if isinstance(offer, Outcome):
+            return offer
+        assert offer.offer_expires_at is not None
+        if command.accepted_at >= offer.offer_expires_at:
+            return Outcome("rejected", reason="offer_expired")  # the sweep has not lapsed it yet
+        self.registrations[command.user_id] = Registration(command.user_id, Standing.CONFIRMED)
+        self._record(TakeOffer(command.user_id, offer.offer_expires_at), command.user_id)
+        self.plan.offered -= 1
+        self.plan.confirmed += 1
+        return Outcome("confirmed")
+
+    def decline_offer(self, command: DeclineOffer) -> Outcome:
+        offer = self._open_offer(command.user_id)
+        if isinstance(offer, Outcome):
+            return offer
+        return self._end_offer(offer, Standing.DECLINED, command.request_id)
+
+    def expire_offer(self, command: ExpireOffer) -> Outcome:
+        offer = self._open_offer(command.user_id)
+        if isinstance(offer, Outcome) or offer.offer_expires_at != command.expires_at:
+            return Outcome("rejected", reason="no_offer")  # answered first, or a later offer
+        return self._end_offer(offer, Standing.OFFER_EXPIRED, command.request_id)
+
+    def _end_offer(self, offer: Registration, ending: Standing, request_id: str) -> Outcome:
+        assert offer.offer_expires_at is not None
+        self.registrations[offer.user_id] = Registration(
+            offer.user_id, ending, offer_expires_at=offer.offer_expires_at
+        )
+        self._record(EndOffer(offer.user_id, offer.offer_expires_at, ending), offer.user_id)
+        self.plan.offered -= 1
+        return self._freed(ending.value, freed_by=request_id)
 
     def apply(self, command: Command) -> Outcome | None:
         if isinstance(command, Reject):
@@ -305,6 +453,12 @@ class _Round:
             return self.register(command)
         if isinstance(command, Cancel):
             return self.cancel(command)
+        if isinstance(command, AcceptOffer):
+            return self.accept_offer(command)
+        if isinstance(command, DeclineOffer):
+            return self.decline_offer(command)
+        if isinstance(command, ExpireOffer):
+            return self.expire_offer(command)
         return self.change_capacity(command)
 
     def change_capacity(self, command: ChangeCapacity) -> Outcome | None:
@@ -322,17 +476,19 @@ class _Round:
             self.is_open = command.is_open
         if command.waitlist_enabled is not None:
             self.waitlist_enabled = command.waitlist_enabled
+        if command.sets_offer:
+            self.offer_ttl = command.offer_ttl
         target = command.capacity
         step = target
         if target > self.capacity:
-            reachable = self.plan.confirmed + min(self.plan.waitlisted, self.budget)
+            reachable = self._taken + min(self.plan.waitlisted, self.budget)
             if self.plan.waitlisted > self.budget:
                 step = min(target, max(reachable, self.capacity))
         self.capacity = step
         self.plan.capacity = step
         self.plan.changes.append(SetCapacity(step))
-        promoted = self._promote_into_free_seats(freed_by=command.request_id)
-        self.budget -= len(promoted)
+        filled = self._fill_free_seats(freed_by=command.request_id)
+        self.budget -= len(filled)
         if step != target:
             return None  # the version moves when the change is complete, so its steps all match
         self.plan.version += 1
@@ -351,9 +507,13 @@ class _Round:
 
 
 def decide(
-    seats: EventSeats, commands: list[Command], promotion_budget: int = DEFAULT_PROMOTION_BUDGET
+    seats: EventSeats,
+    commands: list[Command],
+    promotion_budget: int = DEFAULT_PROMOTION_BUDGET,
+    now: str = "",
 ) -> Plan:
-    """Decide `commands` in order against `seats`. Each command completes or is left unfinished.
+    """Decide `commands` in order against `seats` at `now` (ISO 8601: the time offers made in
+    this plan count their expiry from). Each command completes or is left unfinished.
 
     A capacity change that needs more promotions than `promotion_budget` allows is partly
     applied and returned in `plan.unfinished` with every command after it, to decide in the
@@ -362,17 +522,17 @@ def decide(
     operation per item in a transaction).
     """
     try:
-        return _decide_round(seats, commands, promotion_budget)
+        return _decide_round(seats, commands, promotion_budget, now)
     except _SecondTouch as collision:
         index = collision.args[1]
         assert index > 0, "a single command never writes one registration twice"
-        plan = _decide_round(seats, commands[:index], promotion_budget)
+        plan = _decide_round(seats, commands[:index], promotion_budget, now)
         plan.unfinished += commands[index:]
         return plan
 
 
-def _decide_round(seats: EventSeats, commands: list[Command], promotion_budget: int) -> Plan:
-    round_ = _Round(seats, promotion_budget)
+def _decide_round(seats: EventSeats, commands: list[Command], promotion_budget: int, now: str) -> Plan:
+    round_ = _Round(seats, promotion_budget, now)
     for index, command in enumerate(commands):
         try:
             outcome = round_.apply(command)

@@ -1,8 +1,10 @@
 """Registrations and request records in the single table, and the listings over them.
 
 registration     EVENT#{eventId} / REG#{userId}   GSI1 a user's events by status,
-                                                  GSI2 an event's confirmed list (confirmed only),
-                                                  LSI1 the event's waitlist order (waitSeq)
+                                                  GSI2 an event's confirmed list, or its open
+                                                  offers by expiry (offered ones),
+                                                  LSI1 the event's waitlist order (waitSeq),
+                                                  GSI3 every open offer by expiry (the sweep)
 request          REQUEST#{requestId} / META       TTL expiresAt
 idempotency key  IDEMPOTENCY#{key} / META         TTL expiresAt
 """
@@ -16,7 +18,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.registrations.domain import Standing
-from chalicelib.registrations.ports import IdempotencyKeyTaken, RequestRecord
+from chalicelib.registrations.ports import DueOffer, IdempotencyKeyTaken, RequestRecord
 from chalicelib.shared import table
 from chalicelib.shared.cursor import Position
 from chalicelib.shared.dynamo import (
@@ -187,7 +189,8 @@ class DynamoRequestRepository:
 
 
 class DynamoRegistrationQueries:
-    """An event's confirmed list (GSI2) and waitlist (LSI1, in order); a user's events (GSI1)."""
+    """An event's confirmed list and open offers (GSI2), its waitlist (LSI1, in order); a user's
+    events by status (GSI1)."""
 
     def __init__(self, client: Any, table_name: str, count_page: int | None = None) -> None:
         self._client = client
@@ -199,7 +202,8 @@ class DynamoRegistrationQueries:
     ) -> tuple[list[dict[str, Any]], Position | None]:
         if status == "waitlisted":
             return self._waitlist(event_id, limit, after)
-        request = self._query(table.GSI2, "GSI2PK", table.event_confirmed(event_id), limit, after)
+        partition = table.event_offered(event_id) if status == "offered" else table.event_confirmed(event_id)
+        request = self._query(table.GSI2, "GSI2PK", partition, limit, after)
         rows, last = self._run(request)
         return [_entry(r) for r in rows], last
 
@@ -262,6 +266,22 @@ class DynamoRegistrationQueries:
         return rows, plain_key(response.get("LastEvaluatedKey"))
 
 
+class DynamoOpenOffers:
+    """Open offers by expiry: the sparse index GSI3 (one partition, `OPEN_OFFERS`), which only
+    offered registrations are in (accepting or ending an offer removes its keys)."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def due(self, now: str, limit: int) -> list[DueOffer]:
+        request = index_query(self._table, table.GSI3, "GSI3PK", table.OPEN_OFFERS, limit)
+        request["KeyConditionExpression"] += " AND GSI3SK < :after"
+        request["ExpressionAttributeValues"][":after"] = {"S": f"{now}$"}  # '$' sorts after '#'
+        items = [from_item(i) for i in self._client.query(**request).get("Items", [])]
+        return [DueOffer(i["eventId"], i["userId"], i["offerExpiresAt"]) for i in items]
+
+
 def _start_key(after: Position) -> dict[str, Any]:
     if not after or not all(isinstance(v, (str, int)) for v in after.values()):
         raise InvalidCursor("The cursor does not belong to this listing.")
@@ -279,4 +299,6 @@ def _entry(row: dict[str, Any]) -> dict[str, Any]:
         entry["confirmedAt"] = row["confirmedAt"]
     if row.get("promotedBy"):
         entry["promotedBy"] = row["promotedBy"]
+    if row.get("offerExpiresAt"):
+        entry["offerExpiresAt"] = row["offerExpiresAt"]  # offered: the seat is held until then
     return entry

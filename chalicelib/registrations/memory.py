@@ -8,22 +8,27 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from chalicelib.events.domain import offer_ttl
 from chalicelib.registrations.domain import (
     Change,
     Complete,
     Confirm,
+    EndOffer,
     EventSeats,
     JoinWaitlist,
+    Offer,
     Outcome,
     Plan,
     Promote,
     Registration,
     Release,
     Standing,
+    TakeOffer,
 )
 from chalicelib.registrations.messages import CommandMessage
 from chalicelib.registrations.ports import (
     ConcurrentChange,
+    DueOffer,
     IdempotencyKeyTaken,
     QueueUnavailable,
     RequestRecord,
@@ -121,8 +126,17 @@ class MemorySeatStore:
         self.outcomes: dict[str, Outcome] = {}
         self.commits = 0
 
-    def add_event(self, event_id: str, capacity: int, waitlist_enabled: bool, is_open: bool = True) -> None:
+    def add_event(
+        self,
+        event_id: str,
+        capacity: int,
+        waitlist_enabled: bool,
+        is_open: bool = True,
+        offer_ttl: int | None = None,
+    ) -> None:
         self.events[event_id] = {
+            "offer_ttl": offer_ttl,
+            "offered": 0,
             "capacity": capacity,
             "is_open": is_open,
             "waitlist_enabled": waitlist_enabled,
@@ -162,14 +176,16 @@ class MemorySeatStore:
             waitlist_complete=len(waiting) <= waitlist_size,
             version=event["edit_version"],
             changed_at=event["changed_at"],
+            offered=event["offered"],
+            offer_ttl=event["offer_ttl"],
         )
         return Snapshot(seats, event["version"], statuses)
 
-    def edit(self, event_id: str, is_open: bool) -> None:
-        """What an organizer's edit through the API does to the event: applied at once, and it
-        moves the event's (editable) version."""
+    def edit(self, event_id: str, **changes: Any) -> None:
+        """What an organizer's edit through the API does to the event (`is_open`, `offer_ttl`):
+        applied at once, and it moves the event's (editable) version."""
         event = self.events[event_id]
-        event.update(is_open=is_open, edit_version=event["edit_version"] + 1)
+        event.update(**changes, edit_version=event["edit_version"] + 1)
 
     def commit(self, snapshot: Snapshot, plan: Plan, messages: dict[str, CommandMessage], now: str) -> None:
         event_id = snapshot.seats.event_id
@@ -187,6 +203,7 @@ class MemorySeatStore:
             event.update(
                 confirmed=plan.confirmed,
                 waitlisted=plan.waitlisted,
+                offered=plan.offered,
                 next_wait_seq=plan.next_wait_seq,
                 version=event["version"] + 1,
                 edit_version=plan.version,
@@ -201,6 +218,8 @@ class MemorySeatStore:
                     event["is_open"] = changes["status"] == "active"
                 if "waitlistEnabled" in changes and message.requestId in applied:
                     event["waitlist_enabled"] = changes["waitlistEnabled"]
+                if "waitlistOffer" in changes and message.requestId in applied:
+                    event["offer_ttl"] = offer_ttl(changes["waitlistOffer"])
 
     def _apply(self, event_id: str, change: Change) -> None:
         registrations = self.registrations.setdefault(event_id, {})
@@ -210,10 +229,28 @@ class MemorySeatStore:
             registrations[change.user_id] = Registration(change.user_id, Standing.WAITLISTED, change.wait_seq)
         elif isinstance(change, Release):
             del registrations[change.user_id]
-        elif isinstance(change, Promote):
+        elif isinstance(change, Promote | TakeOffer):
             registrations[change.user_id] = Registration(change.user_id, Standing.CONFIRMED)
+        elif isinstance(change, Offer):
+            registrations[change.user_id] = Registration(
+                change.user_id, Standing.OFFERED, offer_expires_at=change.expires_at
+            )
+        elif isinstance(change, EndOffer):
+            registrations[change.user_id] = Registration(
+                change.user_id, change.standing, offer_expires_at=change.expires_at
+            )
         elif isinstance(change, Complete):
             self.outcomes[change.request_id] = change.outcome
+
+    def due(self, now: str, limit: int) -> list[DueOffer]:
+        """The open offers due by `now`, as the sweep's index lists them (oldest first)."""
+        offers = [
+            DueOffer(event_id, r.user_id, r.offer_expires_at)
+            for event_id, registrations in self.registrations.items()
+            for r in registrations.values()
+            if r.standing is Standing.OFFERED and r.offer_expires_at and r.offer_expires_at <= now
+        ]
+        return sorted(offers, key=lambda o: (o.expires_at, o.event_id, o.user_id))[:limit]
 
     def purge(self, event_id: str, time_left: Callable[[], float] | None = None) -> tuple[int, bool]:
         self.events.pop(event_id, None)

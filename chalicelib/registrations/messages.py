@@ -1,7 +1,8 @@
 """The commands on `registrations.fifo`: one JSON body per message, one group per event.
 
-Senders: the API (register, cancel, change_capacity, purge_event) and the import worker
-(register, with `importId` and `row`). The registration worker is the only consumer.
+Senders: the API (register, cancel, accept_offer, decline_offer, change_capacity, purge_event),
+the import worker (register, with `importId` and `row`) and the offer sweep (expire_offer, with
+`offerExpiresAt`). The registration worker is the only consumer.
 """
 
 from __future__ import annotations
@@ -11,13 +12,25 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from chalicelib.events.domain import check_changes
-from chalicelib.registrations.domain import Cancel, ChangeCapacity, Command, Register, Reject
+from chalicelib.events.domain import check_changes, offer_ttl
+from chalicelib.registrations.domain import (
+    AcceptOffer,
+    Cancel,
+    ChangeCapacity,
+    Command,
+    DeclineOffer,
+    ExpireOffer,
+    Register,
+    Reject,
+)
 
 REGISTER: Final = "register"
 CANCEL: Final = "cancel"
 CHANGE_CAPACITY: Final = "change_capacity"
 PURGE_EVENT: Final = "purge_event"
+ACCEPT_OFFER: Final = "accept_offer"
+DECLINE_OFFER: Final = "decline_offer"
+EXPIRE_OFFER: Final = "expire_offer"
 INVALID_CHANGE: Final = (
     "invalid_change"  # a rejected change_capacity whose other fields the event cannot take
 )
@@ -27,7 +40,15 @@ INVALID_REQUEST: Final = "invalid_request"  # a command whose own data made its 
 class CommandMessage(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    type: Literal["register", "cancel", "change_capacity", "purge_event"]
+    type: Literal[
+        "register",
+        "cancel",
+        "change_capacity",
+        "purge_event",
+        "accept_offer",
+        "decline_offer",
+        "expire_offer",
+    ]
     requestId: Annotated[str, Field(min_length=1, max_length=200)]
     eventId: Annotated[str, Field(min_length=1, max_length=64)]
     userId: str | None = None
@@ -38,6 +59,7 @@ class CommandMessage(BaseModel):
     createdAt: str | None = None  # when the request was accepted (kept on its record)
     requestedBy: str | None = None  # who made it (kept on its record: they may read it)
     expectedVersion: int | None = None  # change_capacity: the If-Match it was made with
+    offerExpiresAt: str | None = None  # expire_offer: the offer it lapses
     continuation: int = 0  # re-queued this many times to finish work an invocation had no time for
 
     def to_command(self) -> Command:
@@ -45,6 +67,12 @@ class CommandMessage(BaseModel):
             return Register(self.requestId, self.userId)
         if self.type == CANCEL and self.userId:
             return Cancel(self.requestId, self.userId)
+        if self.type == ACCEPT_OFFER and self.userId and self.createdAt:
+            return AcceptOffer(self.requestId, self.userId, self.createdAt)
+        if self.type == DECLINE_OFFER and self.userId:
+            return DeclineOffer(self.requestId, self.userId)
+        if self.type == EXPIRE_OFFER and self.userId and self.offerExpiresAt:
+            return ExpireOffer(self.requestId, self.userId, self.offerExpiresAt)
         if self.type == CHANGE_CAPACITY and self.capacity is not None:
             changes = self.changes or {}
             if check_changes(changes) is not None:
@@ -55,6 +83,8 @@ class CommandMessage(BaseModel):
                 self.capacity,
                 is_open=None if status is None else status == "active",
                 waitlist_enabled=changes.get("waitlistEnabled"),
+                sets_offer="waitlistOffer" in changes,
+                offer_ttl=offer_ttl(changes.get("waitlistOffer")),
                 expected_version=self.expectedVersion,
                 accepted_at=self.createdAt or "",
             )

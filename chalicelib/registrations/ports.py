@@ -100,6 +100,19 @@ class Snapshot:
         return self.request_status.get(request_id) in (None, "pending")
 
 
+@dataclass(frozen=True)
+class DueOffer:
+    event_id: str
+    user_id: str
+    expires_at: str
+
+
+class OpenOffers(Protocol):
+    def due(self, now: str, limit: int) -> list[DueOffer]:
+        """Open waitlist offers that expire at or before `now`, the oldest first."""
+        ...
+
+
 class SeatStore(Protocol):
     def load(self, event_id: str, user_ids: set[str], request_ids: set[str], waitlist_size: int) -> Snapshot:
         """The event's seats, the registrations of `user_ids`, the head of the waitlist

@@ -11,6 +11,7 @@ exactly as committed as the decisions they count.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -22,8 +23,10 @@ from chalicelib.registrations.domain import (
     Change,
     Complete,
     Confirm,
+    EndOffer,
     EventSeats,
     JoinWaitlist,
+    Offer,
     Outcome,
     Plan,
     Promote,
@@ -31,6 +34,7 @@ from chalicelib.registrations.domain import (
     Release,
     SetCapacity,
     Standing,
+    TakeOffer,
 )
 from chalicelib.registrations.dynamodb import PENDING_REQUEST, PENDING_VALUES, registration_item, request_item
 from chalicelib.registrations.messages import CommandMessage
@@ -38,7 +42,6 @@ from chalicelib.registrations.ports import ConcurrentChange, Snapshot
 from chalicelib.registrations.wire import outcome_json
 from chalicelib.shared import table
 from chalicelib.shared.dynamo import (
-    ITEM_ABSENT,
     applied,
     batch_get,
     batch_write,
@@ -51,6 +54,9 @@ from chalicelib.shared.dynamo import (
 MAX_TRANSACTION_ITEMS = 100
 PURGE_PAGE = 250  # registrations deleted between two looks at the clock
 PURGE_RESERVE_SECONDS = 1.5
+# A registration may be written over only if there is none, or only the record of an ended offer.
+NO_ACTIVE_REGISTRATION = "attribute_not_exists(PK) OR #status IN (:declined, :lapsed)"
+ENDED_OFFERS = {":declined": {"S": Standing.DECLINED.value}, ":lapsed": {"S": Standing.OFFER_EXPIRED.value}}
 
 
 class CommitHook(Protocol):
@@ -105,6 +111,8 @@ class DynamoSeatStore:
             waitlist_complete=complete,
             version=event.version,
             changed_at=meta.get("capacityChangedAt", ""),
+            offered=event.offered_count,
+            offer_ttl=event.waitlist_offer_ttl,
         )
         return Snapshot(seats, int(meta.get("seatVersion", 0)), statuses, loaded=event)
 
@@ -124,7 +132,11 @@ class DynamoSeatStore:
 
     def commit(self, snapshot: Snapshot, plan: Plan, messages: dict[str, CommandMessage], now: str) -> None:
         event_id = snapshot.seats.event_id
-        counts = {"confirmedCount": plan.confirmed, "waitlistCount": plan.waitlisted}
+        counts = {
+            "confirmedCount": plan.confirmed,
+            "waitlistCount": plan.waitlisted,
+            "offeredCount": plan.offered,
+        }
         owner = snapshot.loaded.owner_id if snapshot.loaded is not None else ""
         writes = [self._event_write(snapshot, plan, messages, now)]
         for change in plan.changes:
@@ -167,6 +179,7 @@ class DynamoSeatStore:
         values: dict[str, Any] = {
             "confirmedCount": plan.confirmed,
             "waitlistCount": plan.waitlisted,
+            "offeredCount": plan.offered,
             "nextWaitSeq": plan.next_wait_seq,
             "seatVersion": snapshot.seat_version + 1,
         }
@@ -214,15 +227,16 @@ class DynamoSeatStore:
         owner: str,
     ) -> dict[str, Any]:
         """One change of the plan as a transaction item. Items the webhook relay reads (promotions,
-        completed requests) carry the event's counts after the plan and the event's owner."""
+        offers and their answers, completed requests) carry the event's counts after the plan and
+        the event's owner."""
         if isinstance(change, Confirm):
             item = registration_item(event_id, change.user_id, Standing.CONFIRMED, change.request_id, now)
-            return self._put(item, ITEM_ABSENT)
+            return self._put_registration(item)
         if isinstance(change, JoinWaitlist):
             item = registration_item(
                 event_id, change.user_id, Standing.WAITLISTED, change.request_id, now, change.wait_seq
             )
-            return self._put(item, ITEM_ABSENT)
+            return self._put_registration(item)
         if isinstance(change, Release):
             return {
                 "Delete": {
@@ -233,39 +247,45 @@ class DynamoSeatStore:
                     "ExpressionAttributeValues": {":status": {"S": change.previous.standing.value}},
                 }
             }
-        if isinstance(change, Promote):
-            return self._promote(event_id, change, now, counts, owner)
-        assert isinstance(change, Complete)
-        return self._complete(change, messages[change.request_id], now, counts, owner)
+        if isinstance(change, Complete):
+            return self._complete(change, messages[change.request_id], now, counts, owner)
+        assert not isinstance(change, SetCapacity)  # the event item's update carries it
+        return self._registration_update(
+            event_id, change, now, {"countsAfter": counts, "eventOwnerId": owner}
+        )
 
-    def _put(self, item: dict[str, Any], condition: str) -> dict[str, Any]:
-        return {"Put": {"TableName": self._table, "Item": to_item(item), "ConditionExpression": condition}}
+    def _put_registration(self, item: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": to_item(item),
+                "ConditionExpression": NO_ACTIVE_REGISTRATION,
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": ENDED_OFFERS,
+            }
+        }
 
-    def _promote(
-        self, event_id: str, change: Promote, now: str, counts: dict[str, int], owner: str
+    def _registration_update(
+        self, event_id: str, change: Promote | Offer | TakeOffer | EndOffer, now: str, stamp: dict[str, Any]
     ) -> dict[str, Any]:
-        promoted = registration_item(event_id, change.user_id, Standing.CONFIRMED, "", now)
+        """A waitlisted or offered registration moving on. Every such item carries the event's
+        counts after the plan and its owner (`stamp`): the webhook relay reads them."""
+        sets, removes, condition = _transition(event_id, change, now)
+        values = {**sets, **stamp}
+        update = "SET " + ", ".join(f"#{n} = :{n}" for n in values)
+        if isinstance(change, TakeOffer):
+            update += ", #promotedBy = #offeredBy"  # the request that freed the seat offered
+        if removes:
+            update += " REMOVE " + ", ".join(f"#{n}" for n in removes)
+        names = set(re.findall(r"#(\w+)", f"{update} {condition[0]}"))
         return {
             "Update": {
                 "TableName": self._table,
                 "Key": table.registration_key(event_id, change.user_id),
-                "UpdateExpression": "SET #status = :confirmed, confirmedAt = :now, promotedBy = :by, "
-                "GSI1PK = :gsi1pk, GSI2PK = :gsi2pk, GSI2SK = :gsi2sk, countsAfter = :counts, "
-                "eventOwnerId = :owner REMOVE waitSeq",
-                "ConditionExpression": "#status = :waitlisted AND waitSeq = :seq",
-                "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": {
-                    ":confirmed": {"S": "confirmed"},
-                    ":waitlisted": {"S": "waitlisted"},
-                    ":now": {"S": now},
-                    ":by": {"S": change.freed_by},
-                    ":seq": {"N": str(change.wait_seq)},
-                    ":gsi1pk": {"S": promoted["GSI1PK"]},
-                    ":gsi2pk": {"S": promoted["GSI2PK"]},
-                    ":gsi2sk": {"S": promoted["GSI2SK"]},
-                    ":counts": to_value(counts),
-                    ":owner": to_value(owner),
-                },
+                "UpdateExpression": update,
+                "ConditionExpression": condition[0],
+                "ExpressionAttributeNames": {f"#{n}": n for n in sorted(names)},
+                "ExpressionAttributeValues": {f":{n}": to_value(v) for n, v in values.items()} | condition[1],
             }
         }
 
@@ -360,6 +380,58 @@ class DynamoSeatStore:
         return removed, True
 
 
+def _transition(
+    event_id: str, change: Promote | Offer | TakeOffer | EndOffer, now: str
+) -> tuple[dict[str, Any], tuple[str, ...], tuple[str, dict[str, Any]]]:
+    """What a registration's move writes: (attributes set, attributes removed, (condition, its
+    values)). Only the registration as the plan read it may move: a waitlisted one at its
+    `waitSeq`, an offered one with this offer's expiry."""
+    user = change.user_id
+    if isinstance(change, Promote | Offer):
+        waiting = (
+            "#status = :waitlisted AND #waitSeq = :seq",
+            {":waitlisted": {"S": "waitlisted"}, ":seq": {"N": str(change.wait_seq)}},
+        )
+        if isinstance(change, Promote):
+            return _confirmed(event_id, user, now) | {"promotedBy": change.freed_by}, ("waitSeq",), waiting
+        expires = change.expires_at
+        offered = {
+            "status": Standing.OFFERED.value,
+            "offeredAt": now,
+            "offeredBy": change.freed_by,
+            "offerExpiresAt": expires,
+            "GSI1PK": table.user_registrations(user, Standing.OFFERED.value),
+            "GSI2PK": table.event_offered(event_id),
+            "GSI2SK": f"{expires}#{user}",
+            "GSI3PK": table.OPEN_OFFERS,
+            "GSI3SK": table.open_offer_sk(expires, event_id, user),
+        }
+        return offered, ("waitSeq",), waiting
+    this_offer = (
+        "#status = :offered AND #offerExpiresAt = :expires",
+        {":offered": {"S": Standing.OFFERED.value}, ":expires": {"S": change.expires_at}},
+    )
+    if isinstance(change, TakeOffer):
+        return _confirmed(event_id, user, now), ("offerExpiresAt", "GSI3PK", "GSI3SK"), this_offer
+    ended = {
+        "status": change.standing.value,
+        "offerEndedAt": now,
+        "GSI1PK": table.user_registrations(user, change.standing.value),
+    }
+    return ended, ("GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK"), this_offer
+
+
+def _confirmed(event_id: str, user_id: str, now: str) -> dict[str, Any]:
+    item = registration_item(event_id, user_id, Standing.CONFIRMED, "", now)
+    names = ("status", "confirmedAt", "GSI1PK", "GSI2PK", "GSI2SK")
+    return {name: item[name] for name in names}
+
+
 def _registration(item: dict[str, Any]) -> Registration:
     wait_seq = item.get("waitSeq")
-    return Registration(item["userId"], Standing(item["status"]), None if wait_seq is None else int(wait_seq))
+    return Registration(
+        item["userId"],
+        Standing(item["status"]),
+        None if wait_seq is None else int(wait_seq),
+        item.get("offerExpiresAt"),
+    )

@@ -14,7 +14,15 @@ from typing import Any
 
 from chalicelib.events.ports import EventRepository
 from chalicelib.events.service import EventService
-from chalicelib.registrations.messages import CANCEL, CHANGE_CAPACITY, PURGE_EVENT, REGISTER, CommandMessage
+from chalicelib.registrations.messages import (
+    ACCEPT_OFFER,
+    CANCEL,
+    CHANGE_CAPACITY,
+    DECLINE_OFFER,
+    PURGE_EVENT,
+    REGISTER,
+    CommandMessage,
+)
 from chalicelib.registrations.ports import (
     CommandQueue,
     IdempotencyKeyTaken,
@@ -153,12 +161,30 @@ class RegistrationService:
     def cancel(
         self, caller: Caller, event_id: str, user_id: str, idempotency: Idempotency | None
     ) -> RequestRecord:
+        return self._for_registration(CANCEL, caller, event_id, user_id, idempotency)
+
+    def accept_offer(
+        self, caller: Caller, event_id: str, user_id: str, idempotency: Idempotency | None
+    ) -> RequestRecord:
+        """Take the seat offered to `user_id`: confirmed if asked before the offer expires."""
+        return self._for_registration(ACCEPT_OFFER, caller, event_id, user_id, idempotency)
+
+    def decline_offer(
+        self, caller: Caller, event_id: str, user_id: str, idempotency: Idempotency | None
+    ) -> RequestRecord:
+        """Turn the offered seat down: it is offered to the next in line."""
+        return self._for_registration(DECLINE_OFFER, caller, event_id, user_id, idempotency)
+
+    def _for_registration(
+        self, type_: str, caller: Caller, event_id: str, user_id: str, idempotency: Idempotency | None
+    ) -> RequestRecord:
+        """A request about one user's registration: theirs to make, or the event's owner's."""
         subject = caller.require()
         event = self.events.get(caller, event_id)
         if not (caller.is_user(user_id) or caller.owns(event.owner_id)):
             raise NotFound(f"No user with userId '{user_id}'.")  # not theirs to know about
         self._user(user_id)
-        fields = {"type": CANCEL, "eventId": event_id, "userId": user_id, "requestedBy": subject}
+        fields = {"type": type_, "eventId": event_id, "userId": user_id, "requestedBy": subject}
         return self.submitter.submit(fields, idempotency)
 
     def request(self, caller: Caller, request_id: str, wait: float = 0) -> RequestRecord:

@@ -27,7 +27,11 @@ class RegistrationCreate(WireModel):
 
 
 class RegistrationFilter(PageQuery):
-    status: Literal["confirmed", "waitlisted"] = "confirmed"
+    status: Literal["confirmed", "waitlisted", "offered"] = "confirmed"
+
+
+class UserRegistrationFilter(PageQuery):
+    status: Literal["confirmed", "offered", "declined", "offer_expired"] = "confirmed"
 
 
 class OutcomeShown(Shown):
@@ -41,11 +45,14 @@ class OutcomeShown(Shown):
         "cancelled",
         "not_registered",
         "capacity_changed",
+        "declined",
+        "offer_expired",
     ]
     position: int | None = None  # waitlisted: the place in line after the decision
-    reason: str | None = None  # rejected: event_full, event_closed, precondition_failed...
-    currentStatus: str | None = None  # already_registered: confirmed or waitlisted
+    reason: str | None = None  # rejected: event_full, event_closed, offer_expired, no_offer...
+    currentStatus: str | None = None  # already_registered: confirmed, waitlisted or offered
     promotedUserId: str | None = None  # cancelled: who got the freed seat
+    offeredUserId: str | None = None  # cancelled, declined, offer_expired: who is offered it
     capacity: int | None = None  # capacity_changed
 
 
@@ -66,10 +73,11 @@ class RequestShown(Shown):
 class RegistrationShown(Shown):
     eventId: str
     userId: str
-    status: Literal["confirmed", "waitlisted"]
+    status: Literal["confirmed", "waitlisted", "offered", "declined", "offer_expired"]
     registeredAt: str | None
     confirmedAt: str | None = None
     promotedBy: str | None = None  # the request that freed the seat
+    offerExpiresAt: str | None = None  # offered: held until then (and when an ended offer lapsed)
     position: int | None = None  # waitlisted: the place in line
     name: str | None = None  # an event's attendee list (its owner, admins): who the user is
     email: str | None = None
@@ -125,8 +133,10 @@ def outcome_json(outcome: Outcome) -> dict[str, Any]:
         body["reason"] = outcome.reason
     if outcome.current_status is not None:
         body["currentStatus"] = outcome.current_status
-    if outcome.kind == "cancelled" and outcome.promoted_user_ids:
+    if outcome.promoted_user_ids:  # the first: a cancellation frees one seat
         body["promotedUserId"] = outcome.promoted_user_ids[0]
+    if outcome.offered_user_ids:
+        body["offeredUserId"] = outcome.offered_user_ids[0]
     if outcome.kind == "capacity_changed":
         body["capacity"] = outcome.capacity
     return body

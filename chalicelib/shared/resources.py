@@ -9,8 +9,10 @@ Single-table design (partition key `PK`, sort key `SK`):
     event              EVENT#{eventId}        META                GSI1 by date, GSI2 by status+date
     user               USER#{userId}          META
     registration       EVENT#{eventId}        REG#{userId}        GSI1 user's events by status,
-                                                                  GSI2 event's confirmed list,
-                                                                  LSI1 waitlist order (waitSeq)
+                                                                  GSI2 event's confirmed list
+                                                                  (or offered list, by expiry),
+                                                                  LSI1 waitlist order (waitSeq),
+                                                                  GSI3 open offers by expiry
     request            REQUEST#{requestId}    META                TTL expiresAt
     idempotency key    IDEMPOTENCY#{key}      META                TTL expiresAt
 """
@@ -65,6 +67,7 @@ TABLE = TableDefinition(
         Index("GSI1", "GSI1PK", "GSI1SK"),
         Index("GSI2", "GSI2PK", "GSI2SK"),
         Index("LSI1", "PK", "waitSeq", sort_key_type="N", local=True),
+        Index("GSI3", "GSI3PK", "GSI3SK"),
     ),
 )
 

@@ -13,6 +13,7 @@ META = "META"  # the sort key of every item that is alone in its partition
 GSI1 = "GSI1"  # events by date; a user's registrations by status; webhooks; a webhook's deliveries
 GSI2 = "GSI2"  # events by status and date; an event's confirmed list
 LSI1 = "LSI1"  # an event's waitlist in order (waitSeq)
+GSI3 = "GSI3"  # open waitlist offers by expiry (the offer sweep)
 
 REGISTRATION_PREFIX = "REG#"
 IMPORT_ERROR_PREFIX = "ERROR#"
@@ -82,6 +83,7 @@ def delivery_key(delivery_id: str) -> dict[str, Any]:
 
 ALL_EVENTS = "EVENTS"  # GSI1PK of every event
 ALL_WEBHOOKS = "WEBHOOKS"  # GSI1PK of every subscription
+OPEN_OFFERS = "OFFERS"  # GSI3PK of every open waitlist offer (GSI3SK: expiry#event#user)
 
 
 def events_with_status(status: str) -> str:  # GSI2PK of an event
@@ -94,6 +96,14 @@ def user_registrations(user_id: str, status: str) -> str:  # GSI1PK of a registr
 
 def event_confirmed(event_id: str) -> str:  # GSI2PK of a confirmed registration
     return f"EVENTREG#{event_id}#confirmed"
+
+
+def event_offered(event_id: str) -> str:  # GSI2PK of an offered registration
+    return f"EVENTREG#{event_id}#offered"
+
+
+def open_offer_sk(expires_at: str, event_id: str, user_id: str) -> str:  # GSI3SK of an open offer
+    return f"{expires_at}#{event_id}#{user_id}"
 
 
 def webhook_deliveries(webhook_id: str) -> str:  # GSI1PK of a delivery

@@ -69,7 +69,7 @@ def test_every_operation_says_who_may_call_it_and_what_a_bad_token_gets(document
 
 def test_every_202_sends_location_and_retry_after(document):
     accepted = [op["responses"]["202"] for op in _operations(document).values() if "202" in op["responses"]]
-    assert len(accepted) == 5  # register, cancel, capacity change, import, delivery retry
+    assert len(accepted) == 7  # register, cancel, accept, decline, capacity change, import, delivery retry
     for response in accepted:
         assert {"Location", "Retry-After"} <= set(response["headers"])
 
