@@ -195,6 +195,7 @@ class EndOffer:
     user_id: str
     expires_at: str
     standing: Standing
+    ended_by: str  # the request: a decline, or the sweep's expiry
 
 
 @dataclass(frozen=True)
@@ -442,7 +443,7 @@ class _Round:
         self.registrations[offer.user_id] = Registration(
             offer.user_id, ending, offer_expires_at=offer.offer_expires_at
         )
-        self._record(EndOffer(offer.user_id, offer.offer_expires_at, ending), offer.user_id)
+        self._record(EndOffer(offer.user_id, offer.offer_expires_at, ending, request_id), offer.user_id)
         self.plan.offered -= 1
         return self._freed(ending.value, freed_by=request_id)
 

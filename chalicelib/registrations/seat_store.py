@@ -416,6 +416,7 @@ def _transition(
     ended = {
         "status": change.standing.value,
         "offerEndedAt": now,
+        "offerEndedBy": change.ended_by,
         "GSI1PK": table.user_registrations(user, change.standing.value),
     }
     return ended, ("GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK"), this_offer

@@ -1,10 +1,11 @@
 """Which table changes become which notifications (pure: plain dicts in, values out).
 
 The outbox is the decision itself: the registration worker writes a request's outcome, a
-promotion or an import's completion in its transaction, and DynamoDB Streams carries that change
-here. Each notification's id is derived from the change's natural key, so a redelivered stream
-record (or a relay that crashed and ran again) yields the same id, the same delivery records and
-the same `webhook-id`.
+registration's move (promoted, offered a seat, the offer accepted, declined or lapsed) or an
+import's completion in its transaction, and DynamoDB Streams carries that change here. Each
+notification's id is derived from the change's natural key, so a redelivered stream record (or a
+relay that crashed and ran again) yields the same id, the same delivery records and the same
+`webhook-id`.
 """
 
 from __future__ import annotations
@@ -19,9 +20,22 @@ CONFIRMED = "registration.confirmed"
 WAITLISTED = "registration.waitlisted"
 REJECTED = "registration.rejected"
 CANCELLED = "registration.cancelled"
+OFFERED = "registration.offered"
+OFFER_DECLINED = "registration.offer_declined"
+OFFER_EXPIRED = "registration.offer_expired"
 IMPORT_COMPLETED = "import.completed"
 
-EVENT_TYPES: tuple[str, ...] = (PROMOTED, CONFIRMED, WAITLISTED, REJECTED, CANCELLED, IMPORT_COMPLETED)
+EVENT_TYPES: tuple[str, ...] = (
+    PROMOTED,
+    CONFIRMED,
+    WAITLISTED,
+    REJECTED,
+    CANCELLED,
+    OFFERED,
+    OFFER_DECLINED,
+    OFFER_EXPIRED,
+    IMPORT_COMPLETED,
+)
 
 _OUTCOME_TYPES = {
     "confirmed": CONFIRMED,
@@ -78,7 +92,7 @@ def from_change(old: dict[str, Any] | None, new: dict[str, Any] | None) -> Notif
     if entity == "request":
         return _request(old, new)
     if entity == "registration":
-        return _promotion(old, new)
+        return _registration(old, new)
     if entity == "import":
         return _import(old, new)
     return None
@@ -91,7 +105,7 @@ def _request(old: dict[str, Any] | None, new: dict[str, Any]) -> Notification | 
         return None  # already completed before this change: notified then
     outcome = new.get("outcome") or {}
     event_type = _OUTCOME_TYPES.get(outcome.get("type", ""))
-    if event_type is None:
+    if event_type is None or not _told_by_request(new.get("type", ""), event_type):
         return None
     data: dict[str, Any] = {
         "eventId": new.get("eventId"),
@@ -107,16 +121,51 @@ def _request(old: dict[str, Any] | None, new: dict[str, Any]) -> Notification | 
     return Notification(key, event_type, timestamp, data, new.get("eventOwnerId", ""))
 
 
-def _promotion(old: dict[str, Any] | None, new: dict[str, Any]) -> Notification | None:
-    if old is None or old.get("status") != "waitlisted" or new.get("status") != "confirmed":
-        return None
+def _told_by_request(request_type: str, event_type: str) -> bool:
+    """Whether a completed request is announced itself. An offer's expiry and an accepted or
+    declined offer are announced by the registration's move instead (offer_expired, promoted,
+    offer_declined); a rejected accept or decline is announced as `registration.rejected`."""
+    if request_type == "expire_offer":
+        return False
+    return not (request_type == "accept_offer" and event_type == CONFIRMED)
+
+
+def _registration(old: dict[str, Any] | None, new: dict[str, Any]) -> Notification | None:
+    """A registration's move: promoted (from the waitlist, or by accepting an offer), offered a
+    seat, or its offer declined or lapsed."""
+    was, now = (old or {}).get("status"), new.get("status")
+    if now == "confirmed" and was in ("waitlisted", "offered"):
+        return _promotion(new, accepted_offer=was == "offered")
+    if was == "waitlisted" and now == "offered":
+        by = new.get("offeredBy", "")
+        data = {"requestId": by, "expiresAt": new.get("offerExpiresAt")}
+        return _move(OFFERED, f"{by}:{new['eventId']}:{new['userId']}", new, new.get("offeredAt", ""), data)
+    ended = {"declined": OFFER_DECLINED, "offer_expired": OFFER_EXPIRED}.get(now or "")
+    if was == "offered" and ended is not None:
+        data = {"requestId": new.get("offerEndedBy", ""), "expiresAt": new.get("offerExpiresAt")}
+        offer = f"{new['eventId']}:{new['userId']}:{new.get('offerExpiresAt')}"
+        return _move(ended, offer, new, new.get("offerEndedAt", ""), data)
+    return None
+
+
+def _promotion(new: dict[str, Any], accepted_offer: bool) -> Notification:
     freed_by = new.get("promotedBy", "")
-    data: dict[str, Any] = {"eventId": new["eventId"], "userId": new["userId"], "requestId": freed_by}
-    data.update(_counts(new))
-    key = f"{PROMOTED}:{freed_by}:{new['eventId']}:{new['userId']}"
-    return Notification(
-        notification_id(key), PROMOTED, new.get("confirmedAt", ""), data, new.get("eventOwnerId", "")
+    data: dict[str, Any] = {"requestId": freed_by}
+    if accepted_offer:
+        data["acceptedOffer"] = True
+    return _move(
+        PROMOTED, f"{freed_by}:{new['eventId']}:{new['userId']}", new, new.get("confirmedAt", ""), data
     )
+
+
+def _move(
+    event_type: str, natural_key: str, new: dict[str, Any], timestamp: str, extra: dict[str, Any]
+) -> Notification:
+    """A notification of a registration's move: its event, user, the event's counts after it."""
+    data: dict[str, Any] = {"eventId": new["eventId"], "userId": new["userId"], **extra}
+    data.update(_counts(new))
+    key = notification_id(f"{event_type}:{natural_key}")
+    return Notification(key, event_type, timestamp, data, new.get("eventOwnerId", ""))
 
 
 def _import(old: dict[str, Any] | None, new: dict[str, Any]) -> Notification | None:
@@ -134,4 +183,5 @@ def _import(old: dict[str, Any] | None, new: dict[str, Any]) -> Notification | N
 
 def _counts(item: dict[str, Any]) -> dict[str, int]:
     counts = item.get("countsAfter") or {}
-    return {name: int(counts[name]) for name in ("confirmedCount", "waitlistCount") if name in counts}
+    names = ("confirmedCount", "waitlistCount", "offeredCount")
+    return {name: int(counts[name]) for name in names if name in counts}

@@ -33,7 +33,10 @@ def seats(request) -> Seats:
     if request.param == "memory":
         store = MemorySeatStore()
         return Seats(
-            store, lambda e, c: store.add_event(e, c, True), lambda e: None, lambda e: store.edit(e, is_open=False)
+            store,
+            lambda e, c: store.add_event(e, c, True),
+            lambda e: None,
+            lambda e: store.edit(e, is_open=False),
         )
     real = request.getfixturevalue("real")
     events = DynamoEventRepository(real.dynamodb, real.table)

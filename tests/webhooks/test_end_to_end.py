@@ -88,6 +88,7 @@ def test_a_promotion_reaches_the_event_owners_receiver_signed_and_no_one_elses(e
                 "requestId": cancel["requestId"],
                 "confirmedCount": 1,
                 "waitlistCount": 0,
+                "offeredCount": 0,
             }
             status, listed = call(OLGA, "get", f"/webhooks/{hook['webhookId']}/deliveries")
             assert [d["status"] for d in listed["items"]] == ["delivered"]
