@@ -19,6 +19,9 @@ class StoredSeats:
     waitlist_count: int
     confirmed: frozenset[str]
     waitlist: tuple[str, ...]  # in waitlist order
+    offered_count: int = 0
+    offers: frozenset[tuple[str, str]] = frozenset()  # (user, offer expires at)
+    ended: frozenset[tuple[str, str]] = frozenset()  # (user, declined | offer_expired)
 
 
 def read_memory(store: MemorySeatStore, event_id: str) -> StoredSeats:
@@ -34,6 +37,11 @@ def read_memory(store: MemorySeatStore, event_id: str) -> StoredSeats:
         waitlist_count=event["waitlisted"],
         confirmed=frozenset(r.user_id for r in registrations if r.standing is Standing.CONFIRMED),
         waitlist=tuple(r.user_id for r in waiting),
+        offered_count=event["offered"],
+        offers=frozenset(
+            (r.user_id, r.offer_expires_at or "") for r in registrations if r.standing is Standing.OFFERED
+        ),
+        ended=frozenset((r.user_id, r.standing.value) for r in registrations if not r.standing.is_active),
     )
 
 
@@ -57,6 +65,11 @@ def read_dynamo(client: Any, table: str, event_id: str) -> StoredSeats:
         waitlist_count=meta["waitlistCount"],
         confirmed=frozenset(r["userId"] for r in rows if r["status"] == "confirmed"),
         waitlist=tuple(r["userId"] for r in waiting),
+        offered_count=meta.get("offeredCount", 0),
+        offers=frozenset((r["userId"], r["offerExpiresAt"]) for r in rows if r["status"] == "offered"),
+        ended=frozenset(
+            (r["userId"], r["status"]) for r in rows if r["status"] in ("declined", "offer_expired")
+        ),
     )
 
 

@@ -3,6 +3,10 @@
 One machine, two stores: the in-memory store (many examples, fast) and DynamoDB Local through
 the real adapter (few examples). After every step the stored state must equal the model's and
 every invariant of docs/architecture.md must hold.
+
+The machine owns the clock: it moves forward only when a rule says so, so waitlist offers made
+in one step can be accepted, declined or left to lapse (the real offer sweep finds them) in
+later ones, before or after their expiry.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -19,25 +24,51 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from chalicelib.events.domain import Event, EventStatus
 from chalicelib.events.dynamodb import DynamoEventRepository
 from chalicelib.registrations.decisions import DecisionService
-from chalicelib.registrations.memory import MemorySeatStore
+from chalicelib.registrations.dynamodb import DynamoOpenOffers
+from chalicelib.registrations.memory import MemoryCommandQueue, MemorySeatStore
 from chalicelib.registrations.messages import CommandMessage
+from chalicelib.registrations.offers import OfferSweep
 from chalicelib.registrations.seat_store import DynamoSeatStore
-from tests.fakes import FixedClock
+from chalicelib.shared.clock import iso
 from tests.property.model import SeatModel
 from tests.property.stores import StoredSeats, dynamo_reader, read_memory
 
 USERS = [f"u{i}" for i in range(10)]
 PROMOTION_BUDGET = 2  # small, so capacity raises are split over several rounds
+OFFER_TTL = 30  # seconds; the clock moves 1-45 s at a time, so offers lapse now and then
+START = datetime(2026, 1, 1, tzinfo=UTC)
 
 register = st.tuples(st.just("register"), st.sampled_from(USERS))
 cancel = st.tuples(st.just("cancel"), st.sampled_from(USERS))
+accept = st.tuples(st.just("accept_offer"), st.sampled_from(USERS))
+decline = st.tuples(st.just("decline_offer"), st.sampled_from(USERS))
 change = st.tuples(
     st.just("change_capacity"),
     st.integers(0, 9),
     st.sampled_from([None, "active", "closed"]),
     st.sampled_from([None, True, False]),  # waitlistEnabled, sent with the capacity
+    st.sampled_from(["keep", "keep", None, OFFER_TTL]),  # waitlistOffer: unchanged, off, on
 )
-commands = st.one_of(register, register, cancel, change)
+commands = st.one_of(register, register, register, cancel, change, accept, decline)
+
+
+class MachineClock:
+    """Moves only when told: `seconds` by the machine's rules, and a microsecond per message so
+    that requests accepted in one step keep their order."""
+
+    def __init__(self) -> None:
+        self.seconds = 0
+        self.micros = 0
+
+    def tick(self) -> str:
+        self.micros += 1
+        return self.now()
+
+    def now(self) -> str:
+        return iso(START + timedelta(seconds=self.seconds, microseconds=self.micros))
+
+    def epoch_seconds(self) -> int:
+        return int((START + timedelta(seconds=self.seconds)).timestamp())
 
 
 class SeatMachine(RuleBasedStateMachine):
@@ -49,21 +80,32 @@ class SeatMachine(RuleBasedStateMachine):
         self.counter = itertools.count(1)
         self.processed: list[CommandMessage] = []
         self.outcomes: dict[str, object] = {}
+        self.clock = MachineClock()
+        self.late: list[CommandMessage] = []  # expiries a slow sweep has yet to queue
 
-    @initialize(capacity=st.integers(0, 4), waitlist=st.booleans())
-    def create_event(self, capacity: int, waitlist: bool) -> None:
-        self.model = SeatModel(capacity, waitlist)
-        self.store = self.make_store(self.event_id, capacity, waitlist)
-        self.service = DecisionService(self.store, FixedClock(), promotion_budget=PROMOTION_BUDGET)
+    @initialize(
+        capacity=st.integers(0, 4),
+        waitlist=st.sampled_from([True, True, False]),
+        offer_ttl=st.sampled_from([None, OFFER_TTL, OFFER_TTL]),
+    )
+    def create_event(self, capacity: int, waitlist: bool, offer_ttl: int | None) -> None:
+        self.open_event(capacity, waitlist, offer_ttl)
+
+    def open_event(self, capacity: int, waitlist: bool, offer_ttl: int | None) -> None:
+        self.model = SeatModel(capacity, waitlist, offer_ttl=offer_ttl)
+        self.store = self.make_store(self.event_id, capacity, waitlist, offer_ttl)
+        self.service = DecisionService(self.store, self.clock, promotion_budget=PROMOTION_BUDGET)
 
     def message(self, command: tuple, accepted_at: str | None = None) -> CommandMessage:
         number = next(self.counter)
         request_id = f"{self.event_id}-r{number}"
-        created = accepted_at or f"2026-01-01T00:00:00.{number:06d}Z"  # the order they were accepted
+        created = accepted_at or self.clock.tick()  # the order they were accepted
         if command[0] == "change_capacity":
-            changes = {"status": command[2]} if command[2] else {}
+            changes: dict = {"status": command[2]} if command[2] else {}
             if command[3] is not None:
                 changes["waitlistEnabled"] = command[3]
+            if command[4] != "keep":
+                changes["waitlistOffer"] = None if command[4] is None else {"ttlSeconds": command[4]}
             return CommandMessage(
                 type=command[0],
                 requestId=request_id,
@@ -76,16 +118,28 @@ class SeatMachine(RuleBasedStateMachine):
             type=command[0], requestId=request_id, eventId=self.event_id, userId=command[1], createdAt=created
         )
 
-    def expected(self, command: tuple, message: CommandMessage):
+    def expected(self, command: tuple, message: CommandMessage, now: str):
         if command[0] == "register":
             return self.model.register(command[1])
         if command[0] == "cancel":
-            return self.model.cancel(command[1])
+            return self.model.cancel(command[1], now)
+        if command[0] == "accept_offer":
+            return self.model.accept(command[1], message.createdAt or "")
+        if command[0] == "decline_offer":
+            return self.model.decline(command[1], now)
         is_open = None if command[2] is None else command[2] == "active"
-        return self.model.change(command[1], is_open, command[3], message.createdAt or "")
+        return self.model.change(command[1], is_open, command[3], message.createdAt or "", now, command[4])
 
     def edit(self, is_open: bool) -> None:
         """An organizer opens or closes the event through the API: applied at once."""
+        raise NotImplementedError
+
+    def edit_offers(self, ttl: int | None) -> None:
+        """An organizer turns waitlist offers on or off through the API: applied at once."""
+        raise NotImplementedError
+
+    def open_offers(self):
+        """The sweep's view of the open offers (every event's)."""
         raise NotImplementedError
 
     def commits(self) -> int | None:
@@ -95,6 +149,91 @@ class SeatMachine(RuleBasedStateMachine):
     @rule(batch=st.lists(commands, min_size=1, max_size=6))
     def process_batch(self, batch: list[tuple]) -> None:
         self.decide(batch, [self.message(c) for c in batch])
+
+    @rule(seconds=st.integers(1, 45))
+    def time_passes(self, seconds: int) -> None:
+        self.clock.seconds += seconds
+
+    @rule()
+    def sweep(self) -> None:
+        """The offer sweep runs: every due offer (and only those) lapses, in its event's group."""
+        queue = MemoryCommandQueue()
+        OfferSweep(self.open_offers(), queue, self.clock).run()
+        mine = [m for m in queue.sent if m.eventId == self.event_id]
+        now = self.clock.now()
+        assert {(m.userId, m.offerExpiresAt) for m in mine} == self.model.due(now)
+        outcomes = self.service.process(self.event_id, mine).outcomes
+        for message in mine:
+            assert message.userId and message.offerExpiresAt
+            wanted = self.model.expire(message.userId, message.offerExpiresAt, now)
+            assert outcomes[message.requestId] == wanted
+        self.outcomes.update(outcomes)
+        self.processed += mine
+
+    @precondition(lambda self: hasattr(self, "model") and self.model.offers)
+    @rule(data=st.data(), answer=st.sampled_from(["accept_offer", "decline_offer"]))
+    def answer_an_offer(self, data: st.DataObject, answer: str) -> None:
+        """Someone offered a seat answers (random commands rarely name them), maybe too late."""
+        batch = [(answer, data.draw(st.sampled_from(sorted(self.model.offers))))]
+        self.decide(batch, [self.message(c) for c in batch])
+
+    @rule(users=st.lists(st.sampled_from(USERS), min_size=3, max_size=8, unique=True))
+    def crowd_arrives(self, users: list[str]) -> None:
+        """Many register at once: the event fills and a waitlist forms (so seats get offered)."""
+        batch = [("register", user) for user in users]
+        self.decide(batch, [self.message(c) for c in batch])
+
+    @precondition(lambda self: hasattr(self, "model") and (self.model.confirmed or self.model.offers))
+    @rule(data=st.data())
+    def free_a_seat(self, data: st.DataObject) -> None:
+        """Someone holding a seat (or an offer of one) cancels: the seat goes to the waitlist."""
+        holders = sorted({*self.model.confirmed, *self.model.offers})
+        batch = [("cancel", data.draw(st.sampled_from(holders)))]
+        self.decide(batch, [self.message(c) for c in batch])
+
+    @rule()
+    def a_sweep_is_slow(self) -> None:
+        """A sweep finds the due offers now, but its commands reach the queue only later."""
+        queue = MemoryCommandQueue()
+        OfferSweep(self.open_offers(), queue, self.clock).run()
+        self.late += [m for m in queue.sent if m.eventId == self.event_id]
+
+    @precondition(lambda self: self.late)
+    @rule()
+    def late_expiries_arrive(self) -> None:
+        """Expiries that arrive after their offer was answered, lapsed by another sweep, or
+        followed by a new offer to the same user: each is decided once, and only for its own
+        offer."""
+        late = list({m.requestId: m for m in self.late}.values())
+        self.late = []
+        now = self.clock.now()
+        outcomes = self.service.process(self.event_id, late).outcomes
+        for message in late:
+            if message.requestId in self.outcomes:
+                assert message.requestId not in outcomes  # decided already: never again
+                continue
+            assert message.userId and message.offerExpiresAt
+            wanted = self.model.expire(message.userId, message.offerExpiresAt, now)
+            assert outcomes[message.requestId] == wanted
+        self.outcomes.update(outcomes)
+        self.processed += late
+
+    @precondition(lambda self: hasattr(self, "model") and self.model.offers)
+    @rule(late=st.integers(0, 5))
+    def an_offer_lapses(self, late: int) -> None:
+        """Time passes to just after the first open offer's expiry (plus `late` s), then the
+        sweep runs."""
+        first = min(self.model.offers.values())
+        while self.clock.now() < first:
+            self.clock.seconds += 1
+        self.clock.seconds += late
+        self.sweep()
+
+    @rule(ttl=st.sampled_from([None, OFFER_TTL]))
+    def edit_offer_setting(self, ttl: int | None) -> None:
+        """`PUT {"waitlistOffer": ...}` alone: offers already made keep their expiry."""
+        self.edit_offers(ttl)
+        self.model.offer_ttl = ttl
 
     @rule(is_open=st.booleans())
     def edit_status(self, is_open: bool) -> None:
@@ -155,9 +294,12 @@ class SeatMachine(RuleBasedStateMachine):
 
     def decide(self, batch: list[tuple], messages: list[CommandMessage]) -> None:
         before = self.commits()
+        now = self.clock.now()
         outcomes = self.service.process(self.event_id, messages).outcomes
         one_commit = before is not None and self.commits() == before + 1
-        expected = [self.expected(command, message) for command, message in zip(batch, messages, strict=True)]
+        expected = [
+            self.expected(command, message, now) for command, message in zip(batch, messages, strict=True)
+        ]
         for index, (command, outcome) in enumerate(zip(batch, expected, strict=True)):
             if outcome.kind == "waitlisted" and command[1] in self.model.waitlist:
                 # the position after the commit: later promotions in the batch move it up
@@ -188,22 +330,29 @@ class SeatMachine(RuleBasedStateMachine):
         stored: StoredSeats = self.read(self.event_id)
         assert stored.confirmed == frozenset(self.model.confirmed)
         assert stored.waitlist == tuple(self.model.waitlist)  # 3: first come, first served
+        assert stored.offers == frozenset(self.model.offers.items())  # 3: offers went to the head
+        assert stored.ended == frozenset(self.model.ended.items())
         assert stored.capacity == self.model.capacity
+        offered = {user for user, _ in stored.offers}
         assert not stored.confirmed & set(stored.waitlist)  # 2: one active registration per user
-        assert (stored.confirmed_count, stored.waitlist_count) == (
+        assert not offered & (stored.confirmed | set(stored.waitlist))
+        assert (stored.confirmed_count, stored.waitlist_count, stored.offered_count) == (
             len(stored.confirmed),
             len(stored.waitlist),
+            len(offered),
         )  # 7
-        if stored.confirmed_count < stored.capacity:  # 4: no empty seat while someone waits
-            assert stored.waitlist_count == 0
-        # 1 (never overbooked) holds because the model only seats while seats remain; each
-        # single decision is checked seat by seat in test_decide_properties.py.
+        if stored.confirmed_count + stored.offered_count < stored.capacity:
+            assert stored.waitlist_count == 0  # 4: no free seat while someone waits
+        # 1 (never overbooked: confirmed + offered <= capacity) holds because the model only
+        # seats or offers while seats remain; each single decision is checked seat by seat in
+        # test_decide_properties.py. 8 (no offer accepted after it expires) and 9 (an offer is
+        # decided once) are checked by the outcomes against the model and by `redeliver`.
 
 
 class MemorySeatMachine(SeatMachine):
-    def make_store(self, event_id: str, capacity: int, waitlist: bool):
+    def make_store(self, event_id: str, capacity: int, waitlist: bool, offer_ttl: int | None):
         store = MemorySeatStore()
-        store.add_event(event_id, capacity, waitlist)
+        store.add_event(event_id, capacity, waitlist, offer_ttl=offer_ttl)
         self.read = lambda e: read_memory(store, e)
         return store
 
@@ -212,6 +361,12 @@ class MemorySeatMachine(SeatMachine):
 
     def edit(self, is_open: bool) -> None:
         self.store.edit(self.event_id, is_open=is_open)
+
+    def edit_offers(self, ttl: int | None) -> None:
+        self.store.edit(self.event_id, offer_ttl=ttl)
+
+    def open_offers(self):
+        return self.store
 
 
 MemorySeatMachine.TestCase.settings = settings(
@@ -223,13 +378,28 @@ MemorySeatMachine.TestCase.settings = settings(
 TestDecisionsInMemory = MemorySeatMachine.TestCase
 
 
+class MemoryOfferMachine(MemorySeatMachine):
+    """The same machine on an event that offers freed seats, from the start: most steps then
+    make, answer or lapse offers."""
+
+    @initialize(capacity=st.integers(1, 3))
+    def create_event(self, capacity: int) -> None:  # type: ignore[override]
+        self.open_event(capacity, True, OFFER_TTL)
+
+
+MemoryOfferMachine.TestCase.settings = settings(MemorySeatMachine.TestCase.settings, max_examples=1000)
+TestOffersInMemory = MemoryOfferMachine.TestCase
+
+
 @pytest.fixture
 def dynamo_machine(emulators):
     client, table = emulators.client("dynamodb"), emulators.environment["TURNSTILE_TABLE"]
 
     class DynamoSeatMachine(SeatMachine):
-        def make_store(self, event_id: str, capacity: int, waitlist: bool):
-            event = Event(event_id, "t", "2026-01-01", capacity, waitlist_enabled=waitlist)
+        def make_store(self, event_id: str, capacity: int, waitlist: bool, offer_ttl: int | None):
+            event = Event(
+                event_id, "t", "2026-01-01", capacity, waitlist_enabled=waitlist, waitlist_offer_ttl=offer_ttl
+            )
             DynamoEventRepository(client, table).add(replace(event, created_at="c", updated_at="c"))
             store = DynamoSeatStore(client, table)
             self.read = dynamo_reader(store)
@@ -242,6 +412,15 @@ def dynamo_machine(emulators):
             assert events.update(
                 replace(current, status=status, version=current.version + 1), current.version
             )
+
+        def edit_offers(self, ttl: int | None) -> None:
+            events = DynamoEventRepository(client, table)
+            current = events.get(self.event_id)
+            changed = replace(current, waitlist_offer_ttl=ttl, version=current.version + 1)
+            assert events.update(changed, current.version)
+
+        def open_offers(self):
+            return DynamoOpenOffers(client, table)
 
     DynamoSeatMachine.TestCase.settings = settings(
         max_examples=6,
