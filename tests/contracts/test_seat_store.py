@@ -10,10 +10,20 @@ import pytest
 
 from chalicelib.events.domain import Event, EventStatus
 from chalicelib.events.dynamodb import DynamoEventRepository
-from chalicelib.registrations.domain import Cancel, Command, Register, decide
+from chalicelib.registrations.domain import (
+    AcceptOffer,
+    Cancel,
+    Command,
+    DeclineOffer,
+    Register,
+    Registration,
+    Standing,
+    decide,
+)
+from chalicelib.registrations.dynamodb import DynamoOpenOffers
 from chalicelib.registrations.memory import MemorySeatStore
 from chalicelib.registrations.messages import CommandMessage
-from chalicelib.registrations.ports import ConcurrentChange, SeatStore, Snapshot
+from chalicelib.registrations.ports import ConcurrentChange, DueOffer, OpenOffers, SeatStore, Snapshot
 from chalicelib.registrations.seat_store import DynamoSeatStore
 from tests.contracts.conftest import unique
 
@@ -23,9 +33,10 @@ NOW = "2026-01-01T00:00:00.000000Z"
 @dataclass
 class Seats:
     store: SeatStore
-    add_event: Callable[[str, int], None]  # event id, capacity (waitlist enabled)
+    add_event: Callable[..., None]  # event id, capacity (waitlist enabled)[, offer ttl]
     delete_event: Callable[[str], None]  # what DELETE /events/{id} does before the purge
     close_event: Callable[[str], None]  # what PUT /events/{id} {"status": "closed"} does
+    offers: OpenOffers  # what the offer sweep reads
 
 
 @pytest.fixture(params=["memory", "dynamodb"])
@@ -34,15 +45,17 @@ def seats(request) -> Seats:
         store = MemorySeatStore()
         return Seats(
             store,
-            lambda e, c: store.add_event(e, c, True),
+            lambda e, c, ttl=None: store.add_event(e, c, True, offer_ttl=ttl),
             lambda e: None,
             lambda e: store.edit(e, is_open=False),
+            store,
         )
     real = request.getfixturevalue("real")
     events = DynamoEventRepository(real.dynamodb, real.table)
 
-    def add(event_id: str, capacity: int) -> None:
-        events.add(Event(event_id, "t", "2026-01-01", capacity, waitlist_enabled=True, created_at="c"))
+    def add(event_id: str, capacity: int, ttl: int | None = None) -> None:
+        event = Event(event_id, "t", "2026-01-01", capacity, waitlist_enabled=True, waitlist_offer_ttl=ttl)
+        events.add(replace(event, created_at="c"))
 
     def close(event_id: str) -> None:
         current = events.get(event_id)
@@ -51,12 +64,22 @@ def seats(request) -> Seats:
             replace(current, status=EventStatus.CLOSED, version=current.version + 1), current.version
         )
 
-    return Seats(DynamoSeatStore(real.dynamodb, real.table), add, events.mark_deleting, close)
+    store = DynamoSeatStore(real.dynamodb, real.table)
+    return Seats(store, add, events.mark_deleting, close, DynamoOpenOffers(real.dynamodb, real.table))
+
+
+KINDS = {Register: "register", Cancel: "cancel", AcceptOffer: "accept_offer", DeclineOffer: "decline_offer"}
 
 
 def message(command: Command, event_id: str) -> CommandMessage:
-    kind = "register" if isinstance(command, Register) else "cancel"
-    return CommandMessage(type=kind, requestId=command.request_id, eventId=event_id, userId=command.user_id)
+    assert isinstance(command, Register | Cancel | AcceptOffer | DeclineOffer)
+    return CommandMessage(
+        type=KINDS[type(command)],
+        requestId=command.request_id,
+        eventId=event_id,
+        userId=command.user_id,
+        createdAt=NOW,
+    )
 
 
 def load(
@@ -72,7 +95,7 @@ def load(
 def apply(seats: Seats, event_id: str, commands: list[Command], snapshot: Snapshot | None = None) -> None:
     users = {c.user_id for c in commands}
     snapshot = snapshot or load(seats, event_id, users, head=10)
-    plan = decide(snapshot.seats, commands)
+    plan = decide(snapshot.seats, commands, now=NOW)
     seats.store.commit(snapshot, plan, {c.request_id: message(c, event_id) for c in commands}, NOW)
 
 
@@ -146,3 +169,36 @@ def test_an_edit_between_load_and_commit_is_a_concurrent_change(seats):
     with pytest.raises(ConcurrentChange):
         apply(seats, event, [Register(f"{event}-r1", "ada")], snapshot=loaded)
     assert not load(seats, event).seats.is_open
+
+
+EXPIRES = "2026-01-01T00:01:00.000000Z"  # offers made at NOW, with a 60 s hold
+
+
+def test_an_offer_holds_a_seat_is_found_due_and_ends_as_answered(seats):
+    event_id = unique("offers")
+    seats.add_event(event_id, 1, 60)
+    apply(seats, event_id, [Register("r1", "ada"), Register("r2", "bob"), Register("r3", "cy")])
+    apply(seats, event_id, [Cancel("c", "ada")])
+    snapshot = load(seats, event_id, {"bob"})
+    assert snapshot.seats.registrations["bob"] == Registration(
+        "bob", Standing.OFFERED, offer_expires_at=EXPIRES
+    )
+    assert (snapshot.seats.offered, snapshot.seats.waitlisted, snapshot.seats.offer_ttl) == (1, 1, 60)
+
+    def due(now: str) -> list[DueOffer]:
+        return [offer for offer in seats.offers.due(now, 1000) if offer.event_id == event_id]
+
+    assert due("2026-01-01T00:00:59.999999Z") == []
+    assert due(EXPIRES) == [DueOffer(event_id, "bob", EXPIRES)]
+
+    apply(seats, event_id, [DeclineOffer("d", "bob")])  # cy is offered the seat
+    apply(seats, event_id, [AcceptOffer("a", "cy", NOW)])
+    snapshot = load(seats, event_id, {"bob", "cy"})
+    assert snapshot.seats.registrations["bob"].standing is Standing.DECLINED
+    assert snapshot.seats.registrations["cy"] == Registration("cy", Standing.CONFIRMED)
+    assert (snapshot.seats.confirmed, snapshot.seats.offered, snapshot.seats.waitlisted) == (1, 0, 0)
+    assert due("2099-01-01T00:00:00.000000Z") == []  # no open offer is left to sweep
+
+    apply(seats, event_id, [Register("r4", "bob")])  # over the record of the declined offer
+    bob = load(seats, event_id, {"bob"}).seats.registrations["bob"]
+    assert (bob.standing, bob.wait_seq) == (Standing.WAITLISTED, 3)

@@ -434,3 +434,16 @@ def dynamo_machine(emulators):
 @pytest.mark.emulators
 def test_decisions_on_dynamodb_local(dynamo_machine):
     dynamo_machine.TestCase().runTest()
+
+
+@pytest.mark.emulators
+def test_offers_on_dynamodb_local(dynamo_machine):
+    class DynamoOfferMachine(dynamo_machine):
+        @initialize(capacity=st.integers(1, 3))
+        def create_event(self, capacity: int) -> None:  # type: ignore[override]
+            self.open_event(capacity, True, OFFER_TTL)
+
+    DynamoOfferMachine.TestCase.settings = settings(
+        dynamo_machine.TestCase.settings, max_examples=15, stateful_step_count=20
+    )
+    DynamoOfferMachine.TestCase().runTest()
