@@ -1,4 +1,4 @@
-"""The local stand-in for Lambda's SQS event source mappings.
+"""The local stand-in for Lambda's SQS event source mappings, and for EventBridge schedules.
 
 For each queue it long-polls, hands the worker handler a Lambda-shaped SQS event (with the FIFO
 attributes: MessageGroupId, SequenceNumber, MessageDeduplicationId), and deletes only the
@@ -29,6 +29,12 @@ LOCAL_MAPPINGS: tuple[tuple[str, str], ...] = (
     ("TURNSTILE_WEBHOOKS_QUEUE_URL", "workers.webhooks.handler"),
     ("TURNSTILE_WEBHOOK_RELAY_QUEUE_URL", "workers.webhook_relay.handler"),  # its parked changes
     ("TURNSTILE_IMPORTS_QUEUE_URL", "workers.imports.handler"),
+)
+
+# EventBridge schedules (infrastructure/): the handler, and the variable with the local period
+# in seconds (AWS runs them every minute; locally sooner, so that offers lapse on time).
+LOCAL_SCHEDULES: tuple[tuple[str, str, float], ...] = (
+    ("workers.offer_sweep.handler", "TURNSTILE_OFFER_SWEEP_SECONDS", 2.0),
 )
 
 
@@ -154,6 +160,43 @@ class QueueRunner:
             except Exception:
                 logger.exception("polling %s failed; retrying", poller.name)
                 time.sleep(1)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=10)
+
+
+class ScheduleRunner:
+    """One thread per schedule, invoking its handler every `period` seconds until stopped."""
+
+    def __init__(self, schedules: list[tuple[Handler, str, float]]) -> None:
+        self.schedules = schedules
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    @classmethod
+    def for_local_stack(cls) -> ScheduleRunner:
+        return cls(
+            [
+                (load_handler(handler), handler, float(os.environ.get(variable, default)))
+                for handler, variable, default in LOCAL_SCHEDULES
+            ]
+        )
+
+    def start(self) -> None:
+        for handler, name, period in self.schedules:
+            thread = threading.Thread(target=self._run, args=(handler, name, period), name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _run(self, handler: Handler, name: str, period: float) -> None:
+        event = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+        while not self._stop.wait(period):
+            try:
+                handler(event, LambdaContext(name))
+            except Exception:
+                logger.exception("scheduled %s failed; it runs again in %s s", name, period)
 
     def stop(self) -> None:
         self._stop.set()

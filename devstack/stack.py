@@ -1,4 +1,5 @@
-"""The running local stack: environment, tables and queues, API server and queue runner."""
+"""The running local stack: environment, tables and queues, API server, queue runner, the
+table's stream relay and the schedules."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from devstack import keys
 from devstack.api import api_server, serve_in_thread
 from devstack.bootstrap import bootstrap
 from devstack.emulators import Emulators
-from devstack.runner import QueueRunner
+from devstack.runner import QueueRunner, ScheduleRunner
 from devstack.streams import StreamRunner
 
 
@@ -51,6 +52,7 @@ class LocalStack:
     _server: Any = field(repr=False)
     _runner: Any = field(default=None, repr=False)
     _streams: Any = field(default=None, repr=False)
+    _schedules: Any = field(default=None, repr=False)
 
     @classmethod
     def start(cls, emulators: Emulators, host: str, port: int) -> LocalStack:
@@ -60,9 +62,13 @@ class LocalStack:
         runner = _start_runner()
         streams = StreamRunner.for_local_stack(resources.TABLE.name)  # webhook outbox relay
         streams.start()
-        return cls(f"http://{host}:{port}", environment, server, runner, streams)
+        schedules = ScheduleRunner.for_local_stack()  # the offer sweep
+        schedules.start()
+        return cls(f"http://{host}:{port}", environment, server, runner, streams, schedules)
 
     def stop(self) -> None:
+        if self._schedules is not None:
+            self._schedules.stop()
         if self._streams is not None:
             self._streams.stop()
         if self._runner is not None:

@@ -19,6 +19,8 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -47,6 +49,7 @@ RUNTIME = lambda_.Runtime.PYTHON_3_12
 assert RUNTIME.name == f"python{LAMBDA_PYTHON}"
 METRICS_NAMESPACE = "Turnstile"
 TABLE_STREAM = "table-stream"  # a worker fed by the table's DynamoDB stream, not a queue
+SCHEDULE = "schedule"  # a worker run by an EventBridge schedule
 # Stream batches the relay gave up on (after retries and bisection) are described here. It only
 # exists in AWS (the local stack has no stream mappings), so it is not in chalicelib.resources.
 RELAY_FAILURES = "webhook-relay-failures"
@@ -110,7 +113,7 @@ class Worker:
     construct_id: str
     handler: str
     service: str  # POWERTOOLS_SERVICE_NAME
-    source: str  # the queue it consumes (a name in resources.QUEUES), or TABLE_STREAM
+    source: str  # the queue it consumes (a name in resources.QUEUES), TABLE_STREAM or SCHEDULE
     retries: str | None = None  # a queue of its own failures it parks and consumes as well
     batch_size: int = 10  # records per invocation (SQS sources)
     budget: AwsBudget = WORKER_BUDGET  # how long one AWS call may take, retries included
@@ -118,7 +121,7 @@ class Worker:
     @property
     def timeout_seconds(self) -> int:
         """The queue's visibility timeout is six times the function timeout (AWS's advice)."""
-        if self.source == TABLE_STREAM:
+        if self.source in (TABLE_STREAM, SCHEDULE):
             return resources.WORKER_TIMEOUT_SECONDS
         return resources.queue_named(self.source).visibility_timeout // 6
 
@@ -149,6 +152,8 @@ WORKERS: tuple[Worker, ...] = (
         resources.IMPORTS.name,
         batch_size=1,
     ),
+    # every minute: queues the expiry of each waitlist offer that is due into its event's group
+    Worker("OfferSweep", "workers.offer_sweep.handler", "turnstile-offer-sweep", SCHEDULE),
 )
 
 WORKER_PACKAGE = ROOT / ".cache" / "lambda" / "worker-package"
@@ -460,6 +465,18 @@ class TurnstileStack(cdk.Stack):
                 actions=["s3:GetObject", "s3:PutObject"], resources=[self.bucket.arn_for_objects("*")]
             )
         )
+
+        sweep = functions["OfferSweep"]
+        events.Rule(
+            self,
+            "OfferSweepSchedule",
+            rule_name=self._name("offer-sweep"),
+            description="Queue the expiry of every waitlist offer that is due (Turnstile)",
+            schedule=events.Schedule.rate(cdk.Duration.minutes(resources.OFFER_SWEEP_MINUTES)),
+            targets=[targets.LambdaFunction(sweep, retry_attempts=0)],  # the next run retries
+        )
+        table.grant_read_data(sweep)  # the open-offers index (GSI3)
+        q[resources.REGISTRATIONS.name].grant_send_messages(sweep)
 
     def _api(self) -> Chalice:
         role = iam.Role(

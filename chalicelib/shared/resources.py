@@ -79,6 +79,10 @@ WORKER_TIMEOUT_SECONDS = 30
 # time and continues in a new message in the same group (registrations.decisions).
 REGISTRATION_WORKER_TIMEOUT_SECONDS = 5
 
+# The offer sweep (workers/offer_sweep.py) runs this often on AWS (an EventBridge schedule's
+# shortest rate): a lapsed offer is queued for expiry at most this long after `offerExpiresAt`.
+OFFER_SWEEP_MINUTES = 1
+
 REGISTRATIONS_DLQ = QueueDefinition(name="registrations-dlq.fifo", fifo=True)
 REGISTRATIONS = QueueDefinition(
     name="registrations.fifo",

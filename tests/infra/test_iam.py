@@ -114,6 +114,16 @@ def test_each_function_has_only_its_own_rights(dev) -> None:
     )  # payload in, plan of valid rows out
 
 
+def test_the_offer_sweep_reads_the_table_and_queues_expiries_only(dev) -> None:
+    q = {name: dev.logical_id(queue) for name, queue in dev.stack.queues.items()}
+    table = dev.logical_id(dev.stack.table)
+    sweep = _grants(dev, dev.stack.functions["OfferSweep"].role)
+    assert sweep["sqs:SendMessage"] == {q[resources.REGISTRATIONS.name]}
+    assert table in sweep["dynamodb:Query"]
+    assert not {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"} & set(sweep)
+    assert "sqs:ReceiveMessage" not in sweep
+
+
 def test_only_who_seals_or_opens_webhook_secrets_may_use_their_key(dev) -> None:
     """The API seals (GenerateDataKey) and opens; the dispatcher and the relay only open."""
     key = dev.logical_id(dev.stack.secrets_key)
@@ -130,6 +140,7 @@ def test_only_who_seals_or_opens_webhook_secrets_may_use_their_key(dev) -> None:
         "WebhooksWorker": {"kms:Decrypt"},
         "WebhookRelay": {"kms:Decrypt"},
         "ImportsWorker": set(),
+        "OfferSweep": set(),
     }
     [secrets_key] = dev.resources("AWS::KMS::Key").values()
     assert secrets_key["Properties"]["EnableKeyRotation"] is True

@@ -9,7 +9,7 @@ from typing import Any
 from aws_cdk.assertions import Match
 
 from chalicelib.shared import resources
-from infrastructure.stack import RELAY_FAILURES, TABLE_STREAM, WORKERS
+from infrastructure.stack import RELAY_FAILURES, SCHEDULE, TABLE_STREAM, WORKERS
 
 DEAD_LETTERS = [q.dead_letter for q in resources.QUEUES if q.dead_letter]
 
@@ -120,8 +120,9 @@ def test_a_relay_failure_is_parked_on_a_queue_the_relay_consumes(dev) -> None:
 
 def test_every_worker_has_one_mapping_with_partial_batch_failures(dev, prod) -> None:
     retry_mappings = sum(1 for w in WORKERS if w.retries)
-    assert len(dev.resources("AWS::Lambda::EventSourceMapping")) == len(WORKERS) + retry_mappings
-    for worker in WORKERS:
+    fed = [w for w in WORKERS if w.source != SCHEDULE]
+    assert len(dev.resources("AWS::Lambda::EventSourceMapping")) == len(fed) + retry_mappings
+    for worker in fed:
         mapping = _mapping_of(dev, worker)
         assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         if worker.source == TABLE_STREAM:
@@ -138,6 +139,20 @@ def test_every_worker_has_one_mapping_with_partial_batch_failures(dev, prod) -> 
         assert _mapping_of(prod, worker)["ScalingConfig"] == {"MaximumConcurrency": 20}
 
 
+def test_the_offer_sweep_runs_every_minute_and_reads_open_offers_by_expiry(dev) -> None:
+    [sweep] = [w for w in WORKERS if w.source == SCHEDULE]
+    assert sweep.handler == "workers.offer_sweep.handler"
+    [rule] = dev.resources("AWS::Events::Rule").values()
+    assert rule["Properties"]["ScheduleExpression"] == f"rate({resources.OFFER_SWEEP_MINUTES} minute)"
+    [target] = rule["Properties"]["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [_function_id(dev, sweep.construct_id), "Arn"]}
+    permissions = dev.resources("AWS::Lambda::Permission").values()
+    assert any(p["Properties"]["Principal"] == "events.amazonaws.com" for p in permissions)
+    table = dev.resources("AWS::DynamoDB::Table")[dev.logical_id(dev.stack.table)]["Properties"]
+    [offers] = [i for i in table["GlobalSecondaryIndexes"] if i["IndexName"] == "GSI3"]
+    assert [k["AttributeName"] for k in offers["KeySchema"]] == ["GSI3PK", "GSI3SK"]
+
+
 def test_visibility_timeout_is_at_least_six_times_the_worker_timeout(dev) -> None:
     functions = dev.resources("AWS::Lambda::Function")
     queues = dev.resources("AWS::SQS::Queue")
@@ -148,7 +163,7 @@ def test_visibility_timeout_is_at_least_six_times_the_worker_timeout(dev) -> Non
         if worker.source == resources.REGISTRATIONS.name:
             assert function["Timeout"] == resources.REGISTRATION_WORKER_TIMEOUT_SECONDS
         for queue in [worker.source, worker.retries]:
-            if queue and queue != TABLE_STREAM:
+            if queue and queue not in (TABLE_STREAM, SCHEDULE):
                 visibility = queues[_queue_id(dev, queue)]["Properties"]["VisibilityTimeout"]
                 assert visibility >= 6 * function["Timeout"]
 
