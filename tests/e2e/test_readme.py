@@ -55,3 +55,15 @@ def test_the_readme_walkthrough_runs_as_written():
     assert '"errors":[' in compact, "the validation error names its fields"
     assert compact.count('"title":"Forbidden"') == 1, "ada may not edit olga's event"
     assert '"email":"ada@example.org"' in compact, "olga sees her attendees' emails"
+    # waitlist offers: offered, declined (offered on), lapsed, a late accept refused, accepted
+    assert '"outcome":{"type":"cancelled","offeredUserId":"grace"}' in compact, output
+    assert '"status":"offered"' in compact and '"offerExpiresAt":' in compact, output
+    assert '"outcome":{"type":"declined","offeredUserId":"alan"}' in compact, output
+    accepted = (
+        r'"type":"accept_offer","eventId":"sprints","status":"completed","createdAt":"[^"]+","userId":"%s"'
+    )
+    assert re.search(
+        accepted % "alan" + r',"outcome":\{"type":"rejected","reason":"offer_expired"\}', compact
+    )
+    assert re.search(accepted % "ada" + r',"outcome":\{"type":"confirmed"\}', compact), output
+    assert '"confirmedCount":1,"waitlistCount":1,"offeredCount":0' in compact, output
