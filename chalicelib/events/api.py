@@ -40,6 +40,8 @@ from chalicelib.shared.openapi import (
 from chalicelib.shared.problems import Conflict
 from chalicelib.shared.wire import parse, reject_nulls
 
+NULLABLE = frozenset({"waitlistOffer"})  # null turns waitlist offers off
+
 blueprint = Blueprint(__name__)
 
 
@@ -133,7 +135,7 @@ def update_event(eventId: str) -> Response:
     request = blueprint.current_request
     payload = read_json(request)
     parse(EventUpdate, payload)
-    reject_nulls(payload)
+    reject_nulls(payload, nullable=NULLABLE)
     if_match = parse_if_match(request.headers.get("if-match"))
     caller = caller_of(request)
     if "capacity" in payload:  # touches seats: decided in the event's queue group

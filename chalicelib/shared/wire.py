@@ -97,9 +97,14 @@ def parse(model: type[Model], payload: Any, where: str = "body") -> Model:
         ) from None
 
 
-def reject_nulls(payload: dict[str, Any]) -> None:
-    """An update may omit a field but not null it: null is not a value of any field."""
-    nulls = [FieldError(name, "must not be null") for name, value in payload.items() if value is None]
+def reject_nulls(payload: dict[str, Any], nullable: frozenset[str] = frozenset()) -> None:
+    """An update may omit a field but not null it: null is not a value of any field but those
+    `nullable` (where null means "none", as `waitlistOffer: null` turns offers off)."""
+    nulls = [
+        FieldError(name, "must not be null")
+        for name, value in payload.items()
+        if value is None and name not in nullable
+    ]
     if nulls:
         raise ValidationFailed("The request body has invalid fields.", nulls)
 

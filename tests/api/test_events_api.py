@@ -253,3 +253,52 @@ def test_a_capacity_change_keeps_its_if_match_until_it_is_decided(api):
     assert (with_match.capacity, with_match.expectedVersion) == (4, 1)
     assert (without.capacity, without.expectedVersion) == (6, None)
     assert api.request("PUT", "/events/e", {"capacity": 4}, headers={"If-Match": '"7"'}).status_code == 412
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"ttlSeconds": 9},
+        {"ttlSeconds": 604_801},
+        {"ttlSeconds": True},
+        {"ttlSeconds": "60"},
+        {"ttlSeconds": 60.5},
+        {},
+        {"ttlSeconds": 60, "extra": 1},
+        60,
+    ],
+)
+def test_a_waitlist_offer_setting_out_of_bounds_is_422_naming_it(api, setting):
+    for method, path, body in [
+        ("POST", "/events", {**EVENT, "waitlistOffer": setting}),
+        ("PUT", "/events/held", {"waitlistOffer": setting}),
+    ]:
+        if method == "PUT":
+            api.request("POST", "/events", {**EVENT, "eventId": "held"})
+        response = api.request(method, path, body)
+        assert response.status_code == 422, (method, setting)
+        assert any(field.startswith("waitlistOffer") for field in problem_fields(api, response))
+
+
+def test_waitlist_offers_are_set_shown_changed_and_turned_off(api):
+    created = api.request(
+        "POST", "/events", {**EVENT, "eventId": "held", "waitlistOffer": {"ttlSeconds": 10}}
+    )
+    body = api.json(created)
+    assert body["waitlistOffer"] == {"ttlSeconds": 10} and body["offeredCount"] == 0
+    longest = api.json(api.request("PUT", "/events/held", {"waitlistOffer": {"ttlSeconds": 604_800}}))
+    assert longest["waitlistOffer"] == {"ttlSeconds": 604_800} and longest["version"] == 2
+    off = api.json(api.request("PUT", "/events/held", {"waitlistOffer": None}))
+    assert off["waitlistOffer"] is None and off["version"] == 3
+    plain = api.json(api.request("POST", "/events", EVENT))
+    assert plain["waitlistOffer"] is None  # the default: freed seats are given at once
+
+
+def test_a_capacity_change_carries_the_offer_setting_to_the_worker(api):
+    api.request("POST", "/events", {**EVENT, "eventId": "held"})
+    response = api.request("PUT", "/events/held", {"capacity": 5, "waitlistOffer": {"ttlSeconds": 60}})
+    assert response.status_code == 202
+    [message] = bootstrap.services().registrations.submitter.queue.sent
+    assert message.changes == {"waitlistOffer": {"ttlSeconds": 60}}
+    command = message.to_command()
+    assert (command.sets_offer, command.offer_ttl) == (True, 60)

@@ -208,3 +208,33 @@ def test_idempotency_keys_are_scoped_to_the_caller(seeded):
     assert ada.status_code == bob.status_code == 202
     assert seeded.json(ada)["requestId"] != seeded.json(bob)["requestId"]
     assert sorted(m.userId for m in sent()) == ["ada", "bob"]
+
+
+@pytest.mark.parametrize("answer", ["accept", "decline"])
+def test_accepting_or_declining_an_offer_is_queued_in_the_events_group(seeded, answer):
+    response = seeded.request("POST", f"/events/e1/registrations/ada/{answer}", headers=bearer("ada"))
+    assert response.status_code == 202
+    body = seeded.json(response)
+    assert body["type"] == f"{answer}_offer" and body["status"] == "pending" and body["userId"] == "ada"
+    assert response.headers["Location"] == f"/requests/{body['requestId']}"
+    [message] = sent()
+    assert (message.type, message.eventId, message.userId) == (f"{answer}_offer", "e1", "ada")
+    assert message.createdAt == body["createdAt"]  # an accept is on time by when it was made
+
+
+@pytest.mark.parametrize(
+    "path", ["/events/nope/registrations/ada/accept", "/events/e1/registrations/nobody/decline"]
+)
+def test_answering_for_an_unknown_event_or_user_is_404_and_nothing_is_queued(seeded, path):
+    response = seeded.request("POST", path)
+    assert response.status_code == 404
+    assert sent() == []
+
+
+def test_offer_listings_take_their_status_and_refuse_others(seeded):
+    assert seeded.request("GET", "/events/e1/registrations?status=offered").status_code == 200
+    assert seeded.request("GET", "/users/ada/registrations?status=offer_expired").status_code == 200
+    for path in ["/events/e1/registrations?status=declined", "/users/ada/registrations?status=waiting"]:
+        response = seeded.request("GET", path)
+        assert response.status_code == 422
+        assert seeded.json(response)["errors"][0]["field"] == "status"
