@@ -220,3 +220,63 @@ def test_import_completion():
     assert notification.type == n.IMPORT_COMPLETED
     assert notification.data["total"] == 3 and notification.data["alreadyRegistered"] == 0
     assert n.from_change(new, {**new, "decided": 3}) is None
+
+
+def _registration(status: str, **extra) -> dict:
+    item = {"entity": "registration", "eventId": "e1", "userId": "u9", "status": status}
+    return {**item, "countsAfter": {"confirmedCount": 1, "waitlistCount": 2, "offeredCount": 1}, **extra}
+
+
+OFFER = {
+    "offeredBy": "cancel-1",
+    "offeredAt": "2026-01-01T00:00:00Z",
+    "offerExpiresAt": "2026-01-01T00:01:00Z",
+}
+
+
+def test_an_offer_made_is_announced_with_its_expiry_and_the_request_that_freed_the_seat():
+    made = n.from_change(_registration("waitlisted", waitSeq=3), _registration("offered", **OFFER))
+    assert made.type == n.OFFERED and made.timestamp == "2026-01-01T00:00:00Z"
+    assert made.data == {
+        "eventId": "e1",
+        "userId": "u9",
+        "requestId": "cancel-1",
+        "expiresAt": "2026-01-01T00:01:00Z",
+        "confirmedCount": 1,
+        "waitlistCount": 2,
+        "offeredCount": 1,
+    }
+    assert made == n.from_change(_registration("waitlisted"), _registration("offered", **OFFER))  # stable id
+
+
+@pytest.mark.parametrize(
+    ("ended", "event_type"), [("declined", n.OFFER_DECLINED), ("offer_expired", n.OFFER_EXPIRED)]
+)
+def test_an_offer_that_ends_unanswered_is_announced_once_per_offer(ended, event_type):
+    end = {"offerEndedBy": "d-1", "offerEndedAt": "2026-01-01T00:00:30Z"}
+    notification = n.from_change(_registration("offered", **OFFER), _registration(ended, **OFFER, **end))
+    assert notification.type == event_type and notification.timestamp == end["offerEndedAt"]
+    assert (
+        notification.data["requestId"] == "d-1" and notification.data["expiresAt"] == OFFER["offerExpiresAt"]
+    )
+    later = {**OFFER, "offerExpiresAt": "2026-01-02T00:00:00Z"}  # a later offer to the same user
+    again = n.from_change(_registration("offered", **later), _registration(ended, **later, **end))
+    assert again.id != notification.id
+
+
+def test_an_accepted_offer_is_a_promotion_and_its_request_announces_nothing_more():
+    accepted = n.from_change(
+        _registration("offered", **OFFER),
+        _registration("confirmed", promotedBy="cancel-1", confirmedAt="2026-01-01T00:00:10Z"),
+    )
+    assert accepted.type == n.PROMOTED and accepted.data["acceptedOffer"] is True
+    assert accepted.data["requestId"] == "cancel-1"
+    accept = _request("completed", "confirmed", type="accept_offer")
+    assert n.from_change(_request("pending", type="accept_offer"), accept) is None
+
+
+def test_a_refused_answer_is_a_rejection_and_an_expiry_request_is_silent():
+    refused = _request("completed", "rejected", type="decline_offer")
+    assert n.from_change(_request("pending", type="decline_offer"), refused).type == n.REJECTED
+    for outcome in ("offer_expired", "rejected"):
+        assert n.from_change(None, _request("completed", outcome, type="expire_offer")) is None
