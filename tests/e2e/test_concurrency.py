@@ -90,3 +90,60 @@ def test_200_concurrent_registrations_for_50_seats_then_10_cancellations(stack, 
     remaining = all_pages(http, f"{api}/events/{event}/registrations?status=waitlisted")
     assert [w["userId"] for w in remaining] == [w["userId"] for w in waitlist[10:]]
     assert [w["position"] for w in remaining] == list(range(1, 141))
+
+
+def test_offers_under_concurrent_cancels_accepts_declines_and_newcomers(stack, http):
+    """With offers on, a freed seat is held for the head of the line: however the answers and
+    cancellations interleave, confirmed + offered stays at capacity and each offer goes to the
+    next in line."""
+    api, event = stack.api, f"offers-{uuid.uuid4().hex[:8]}"
+    offers = {"waitlistEnabled": True, "waitlistOffer": {"ttlSeconds": 600}}  # none lapses here
+    body = {"eventId": event, "title": "Offers", "date": "2026-09-01", "capacity": 20, **offers}
+    http.post(f"{api}/events", json=body).raise_for_status()
+
+    def as_user(user: str, method: str, path: str) -> str:
+        with session(user) as own:
+            if not path:  # registering: their profile first
+                own.post(f"{api}/users", json={"name": user}).raise_for_status()
+            response = own.request(method, f"{api}/events/{event}/registrations{path}", json={})
+            assert response.status_code == 202, response.text
+            return response.json()["requestId"]
+
+    def concurrently(calls: list[tuple[str, str, str]]) -> dict[str, dict]:
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            request_ids = list(pool.map(lambda call: as_user(*call), calls))
+        return wait_for_outcomes(api, request_ids)
+
+    users = [f"{event}-u{i:02d}" for i in range(60)]
+    concurrently([(user, "POST", "") for user in users])
+    confirmed = [c["userId"] for c in all_pages(http, f"{api}/events/{event}/registrations")]
+    waitlist = [w["userId"] for w in all_pages(http, f"{api}/events/{event}/registrations?status=waitlisted")]
+    assert len(confirmed) == 20 and len(waitlist) == 40
+
+    freed = concurrently([(user, "DELETE", f"/{user}") for user in confirmed[:10]])
+    assert {o["outcome"]["offeredUserId"] for o in freed.values()} == set(waitlist[:10])
+
+    newcomers = [f"{event}-late{i}" for i in range(10)]
+    answers = concurrently(
+        [(user, "POST", f"/{user}/accept") for user in waitlist[:5]]
+        + [(user, "POST", f"/{user}/decline") for user in waitlist[5:10]]
+        + [(user, "DELETE", f"/{user}") for user in confirmed[10:15]]
+        + [(user, "POST", "") for user in newcomers]
+    )
+    kinds = sorted(o["outcome"]["type"] for o in answers.values())
+    assert kinds == sorted(["confirmed"] * 5 + ["declined"] * 5 + ["cancelled"] * 5 + ["waitlisted"] * 10)
+    offered_on = [o["outcome"]["offeredUserId"] for o in answers.values() if "offeredUserId" in o["outcome"]]
+    assert sorted(offered_on) == sorted(waitlist[10:20])  # each freed seat to the next in line
+
+    counts = http.get(f"{api}/events/{event}").json()
+    assert (counts["confirmedCount"], counts["offeredCount"], counts["waitlistCount"]) == (10, 10, 30)
+    assert counts["availableSeats"] == 0
+    holding = all_pages(http, f"{api}/events/{event}/registrations?status=offered")
+    assert {h["userId"] for h in holding} == set(waitlist[10:20])
+    assert all(h["offerExpiresAt"] > h["registeredAt"] for h in holding)
+    now_confirmed = {c["userId"] for c in all_pages(http, f"{api}/events/{event}/registrations")}
+    assert now_confirmed == set(confirmed[15:]) | set(waitlist[:5])
+    still_waiting = [
+        w["userId"] for w in all_pages(http, f"{api}/events/{event}/registrations?status=waitlisted")
+    ]
+    assert still_waiting[:20] == waitlist[20:] and set(still_waiting[20:]) == set(newcomers)
