@@ -287,6 +287,41 @@ def measure_baseline(per_event: int, capacity: int) -> Measured:
     return Measured("baseline (per request)", per_event, recorder.ledger, 0, 0, 0)
 
 
+def measure_freed_seats(offers: bool, seats: int = 50) -> Measured:
+    """Seats freed and taken again, per seat: a cancellation that promotes the head of the
+    waitlist; or, with waitlist offers on, a cancellation that offers the head the seat and the
+    offer's accept (two requests, each queued and polled)."""
+    from bench.worker import BATCH, _store, create_event, registrations
+    from chalicelib.shared.aws import client as aws_client
+    from chalicelib.shared.clock import SystemClock
+    from workers.registration import handler
+
+    store = _store()
+    event_id = f"cost-freed-{uuid.uuid4().hex[:6]}"
+    create_event(store._client, store._table, event_id, seats, offer_ttl=600 if offers else None)
+
+    def decide(messages: list[dict[str, Any]]) -> None:
+        for sequence, start in enumerate(range(0, len(messages), BATCH)):
+            batch = messages[start : start + BATCH]
+            result = handler({"Records": [fifo_record(m, sequence) for m in batch]}, None)
+            assert not result["batchItemFailures"], result
+
+    decide(registrations(event_id, 2 * seats))  # seats taken, as many waiting (not counted)
+
+    def command(kind: str, user: int) -> dict[str, Any]:
+        request = {"type": kind, "requestId": uuid.uuid4().hex, "eventId": event_id}
+        return {**request, "userId": f"user-{user}", "createdAt": SystemClock().now()}
+
+    requests = [command("cancel", i) for i in range(seats)]
+    if offers:
+        requests += [command("accept_offer", seats + i) for i in range(seats)]
+    with Recorder(store._client, aws_client("dynamodb"), store._table) as recorder:
+        decide(requests)
+    per_seat = len(requests) / seats  # requests per freed seat: each sent, received, polled
+    name = "offered, then accepted" if offers else "promoted at once"
+    return Measured(name, seats, recorder.ledger, per_seat * (1 + 2 / BATCH), per_seat / BATCH, per_seat)
+
+
 def main() -> Summary:
     emulators, _ = start_emulators()
     try:
@@ -310,6 +345,13 @@ def main() -> Summary:
         ours, theirs = results
         print(f"write units ratio turnstile/baseline: {ours.write_units / theirs.write_units:.2f}")
         print("requests recorded:", {r.name: r.ledger.requests for r in results})
+        freed = [measure_freed_seats(offers=False), measure_freed_seats(offers=True)]
+        print("a freed seat taken again (per seat: the cancellation, and the accept with offers)")
+        rows = [("freed seat", "write units/seat", "read units/seat", "USD per 1M freed seats")]
+        for result in freed:
+            usd = sum(result.monthly_price().values())
+            rows.append((result.name, f"{result.write_units:.2f}", f"{result.read_units:.2f}", f"{usd:.2f}"))
+        print(table(rows))
     finally:
         emulators.stop()
     units = f"{ours.write_units / theirs.write_units:.2f}x"
@@ -321,6 +363,11 @@ def main() -> Summary:
             units,
         ),
         ("cost: a million registrations a month (model)", monthly, ""),
+        (
+            "cost: a freed seat offered+accepted vs promoted (model)",
+            f"{freed[1].write_units:.2f} vs {freed[0].write_units:.2f} write units",
+            f"{freed[1].write_units / freed[0].write_units:.2f}x",
+        ),
     ]
 
 

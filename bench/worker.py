@@ -46,12 +46,21 @@ class Result:
         return self.write_units / self.decisions
 
 
-def create_event(client: Any, table_name: str, event_id: str, capacity: int) -> None:
+def create_event(
+    client: Any, table_name: str, event_id: str, capacity: int, offer_ttl: int | None = None
+) -> None:
     from chalicelib.events.domain import Event
     from chalicelib.events.dynamodb import DynamoEventRepository
 
     event = Event(
-        event_id, "bench", "2026-01-01", capacity, waitlist_enabled=True, created_at="c", updated_at="c"
+        event_id,
+        "bench",
+        "2026-01-01",
+        capacity,
+        waitlist_enabled=True,
+        created_at="c",
+        updated_at="c",
+        waitlist_offer_ttl=offer_ttl,
     )
     DynamoEventRepository(client, table_name).add(event)
 
