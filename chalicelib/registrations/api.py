@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from chalice import Blueprint, Response
 
 from chalicelib.bootstrap import caller_of, services
 from chalicelib.registrations.ports import RequestRecord
+from chalicelib.registrations.service import Idempotency
 from chalicelib.registrations.wire import (
     ACCEPTED,
     DECIDED,
@@ -23,12 +25,15 @@ from chalicelib.registrations.wire import (
     request_json,
     retry_after,
 )
+from chalicelib.shared.caller import Caller
 from chalicelib.shared.http import api_route, json_response, listing, query, read_json, time_to_wait
 from chalicelib.shared.openapi import IDEMPOTENCY_KEY, PREFER, RETRY_AFTER, Operation, Reply
 from chalicelib.shared.problems import EventNotOpen
 from chalicelib.shared.wire import PageQuery, parse
 
 blueprint = Blueprint(__name__)
+
+RegistrationUseCase = Callable[[Caller, str, str, Idempotency | None], RequestRecord]
 
 
 @api_route(
@@ -65,14 +70,13 @@ def register(eventId: str) -> Response:
         "Cancel a registration (the user, the event's owner, admins)",
         (ACCEPTED, DECIDED),
         headers=(IDEMPOTENCY_KEY, PREFER),
-        description="The freed seat goes to the head of the waitlist in the same transaction.",
+        description="The freed seat goes to the head of the waitlist in the same transaction: "
+        "promoted (`promotedUserId`), or offered the seat when the event has `waitlistOffer` "
+        "(`offeredUserId`).",
     ),
 )
 def cancel(eventId: str, userId: str) -> Response:
-    request = blueprint.current_request
-    caller = caller_of(request)
-    record = services().registrations.cancel(caller, eventId, userId, idempotency(request, None, caller))
-    return answer(request, record)
+    return _about_registration(services().registrations.cancel, eventId, userId)
 
 
 @api_route(
@@ -89,12 +93,7 @@ def cancel(eventId: str, userId: str) -> Response:
     ),
 )
 def accept_offer(eventId: str, userId: str) -> Response:
-    request = blueprint.current_request
-    caller = caller_of(request)
-    record = services().registrations.accept_offer(
-        caller, eventId, userId, idempotency(request, None, caller)
-    )
-    return answer(request, record)
+    return _about_registration(services().registrations.accept_offer, eventId, userId)
 
 
 @api_route(
@@ -111,12 +110,15 @@ def accept_offer(eventId: str, userId: str) -> Response:
     ),
 )
 def decline_offer(eventId: str, userId: str) -> Response:
+    return _about_registration(services().registrations.decline_offer, eventId, userId)
+
+
+def _about_registration(use_case: RegistrationUseCase, event_id: str, user_id: str) -> Response:
+    """A bodiless request about one user's registration (cancel, accept, decline): 202 or,
+    with `Prefer: wait`, 200 once decided."""
     request = blueprint.current_request
     caller = caller_of(request)
-    record = services().registrations.decline_offer(
-        caller, eventId, userId, idempotency(request, None, caller)
-    )
-    return answer(request, record)
+    return answer(request, use_case(caller, event_id, user_id, idempotency(request, None, caller)))
 
 
 @api_route(

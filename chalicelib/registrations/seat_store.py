@@ -277,6 +277,7 @@ class DynamoSeatStore:
             update += ", #promotedBy = #offeredBy"  # the request that freed the seat offered
         if removes:
             update += " REMOVE " + ", ".join(f"#{n}" for n in removes)
+        # every #name the two expressions use, and only those (DynamoDB refuses unused ones)
         names = set(re.findall(r"#(\w+)", f"{update} {condition[0]}"))
         return {
             "Update": {
