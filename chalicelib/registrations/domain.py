@@ -261,7 +261,7 @@ def waitlist_needed(commands: list[Command], budget: int = DEFAULT_PROMOTION_BUD
 
 def offer_expiry(now: str, ttl_seconds: int) -> str:
     """When an offer made at `now` (ISO 8601, UTC) lapses, in the same format."""
-    moment = datetime.fromisoformat(now.replace("Z", "+00:00")) + timedelta(seconds=ttl_seconds)
+    moment = datetime.fromisoformat(now) + timedelta(seconds=ttl_seconds)  # 3.11+ reads the Z
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -440,9 +440,7 @@ class _Round:
 
     def _end_offer(self, offer: Registration, ending: Standing, request_id: str) -> Outcome:
         assert offer.offer_expires_at is not None
-        self.registrations[offer.user_id] = Registration(
-            offer.user_id, ending, offer_expires_at=offer.offer_expires_at
-        )
+        self.registrations[offer.user_id] = Registration(offer.user_id, ending)
         self._record(EndOffer(offer.user_id, offer.offer_expires_at, ending, request_id), offer.user_id)
         self.plan.offered -= 1
         return self._freed(ending.value, freed_by=request_id)

@@ -6,7 +6,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.events.domain import Event, EventStatus, apply_changes, check_changes, date_sort_key
+from chalicelib.events.domain import (
+    Event,
+    EventStatus,
+    apply_changes,
+    check_changes,
+    date_sort_key,
+    offer_setting,
+    offer_ttl,
+)
 
 
 def test_available_seats_never_negative_after_a_capacity_cut():
@@ -69,6 +77,14 @@ def test_date_sort_key_orders_as_the_utc_instants_do(moments):
         ({"title": 5}, "title"),
         ({"ownerId": "me"}, "ownerId"),
         ({"capacity": 5}, "capacity"),
+        ({"waitlistOffer": {"ttlSeconds": 9}}, "waitlistOffer"),
+        ({"waitlistOffer": {"ttlSeconds": 604_801}}, "waitlistOffer"),
+        ({"waitlistOffer": {"ttlSeconds": True}}, "waitlistOffer"),
+        ({"waitlistOffer": {"ttlSeconds": 60.0}}, "waitlistOffer"),
+        ({"waitlistOffer": {"ttlSeconds": 60, "x": 1}}, "waitlistOffer"),
+        ({"waitlistOffer": {}}, "waitlistOffer"),
+        ({"waitlistOffer": ["ttlSeconds"]}, "waitlistOffer"),
+        ({"waitlistOffer": 60}, "waitlistOffer"),
     ],
 )
 def test_check_changes_names_the_first_field_the_event_cannot_take(changes, field):
@@ -79,3 +95,14 @@ def test_check_changes_accepts_what_the_api_accepts():
     changes = {"title": "t", "description": "", "date": "2026-06-01T10:00:00+02:00", "location": "x",
                "organizer": "o", "status": "closed", "waitlistEnabled": False}  # fmt: skip
     assert check_changes(changes) is None
+    for offers in (None, {"ttlSeconds": 10}, {"ttlSeconds": 604_800}):
+        assert check_changes({"waitlistOffer": offers}) is None
+
+
+def test_a_waitlist_offer_setting_is_stored_as_its_seconds_and_shown_again():
+    event = Event("e", "t", "2026-01-01", capacity=2, offered_count=1)
+    held = apply_changes(event, {"waitlistOffer": {"ttlSeconds": 90}}, "now")
+    assert held.waitlist_offer_ttl == 90 and offer_setting(held.waitlist_offer_ttl) == {"ttlSeconds": 90}
+    assert apply_changes(held, {"waitlistOffer": None}, "now").waitlist_offer_ttl is None
+    assert offer_setting(None) is None and offer_ttl(None) is None
+    assert held.available_seats == 1  # the offered seat is taken

@@ -89,10 +89,31 @@ def test_an_offered_seat_is_taken_so_a_newcomer_waits():
 
 
 def test_accepting_before_the_expiry_confirms():
-    plan = decide(seats([], [], {"bob": LATER}), [AcceptOffer("a", "bob", NOW)], now=LATER)
+    plan = decide(seats(["ada"], [], {"bob": LATER}), [AcceptOffer("a", "bob", NOW)], now=LATER)
     assert plan.outcomes == {"a": Outcome("confirmed")}
     assert TakeOffer("bob", LATER) in plan.changes
-    assert (plan.confirmed, plan.offered) == (1, 0)
+    assert (plan.confirmed, plan.offered) == (2, 0)
+
+
+def test_later_commands_of_a_batch_see_how_an_offer_ended():
+    """Within one round: after an accept bob is confirmed; after a lapse, a late accept names the
+    lapse; after an answer, a command that writes bob's registration again (a new registration
+    after a decline, a cancellation after an accept) is left to the next round (one write per
+    item per transaction)."""
+    accepted = decide(seats([], [], {"bob": LATER}), [AcceptOffer("a", "bob", NOW), Register("r", "bob")])
+    assert accepted.outcomes["r"] == Outcome("already_registered", current_status="confirmed")
+    lapsed = decide(
+        seats([], [], {"bob": LATER}),
+        [ExpireOffer("x", "bob", LATER), AcceptOffer("a", "bob", NOW)],
+        now=LATER,
+    )
+    assert lapsed.outcomes["a"] == Outcome("rejected", reason="offer_expired")
+    for answer, again in [
+        (DeclineOffer("d", "bob"), Register("r", "bob")),
+        (AcceptOffer("a", "bob", NOW), Cancel("c", "bob")),
+    ]:
+        plan = decide(seats([], [], {"bob": LATER}), [answer, again], now=NOW)
+        assert list(plan.outcomes) == [answer.request_id] and plan.unfinished == [again]
 
 
 @pytest.mark.parametrize("asked_at", [LATER, "2026-05-01T10:05:00.000001Z"])
