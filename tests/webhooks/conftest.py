@@ -134,6 +134,21 @@ def emulator_settings(**overrides: Any) -> Settings:
     return replace(config, **overrides)
 
 
+def caller(client: Any) -> Callable[..., tuple[int, Any]]:
+    """`call(who, method, path, body=None)` on a chalice test client, as `who` (their headers):
+    (status code, JSON body or None)."""
+
+    def call(who: dict[str, str], method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        response = getattr(client.http, method)(
+            path,
+            headers={"Content-Type": "application/json", **who},
+            body=json.dumps(body) if body is not None else b"",
+        )
+        return response.status_code, json.loads(response.body) if response.body else None
+
+    return call
+
+
 def wait_for(condition: Callable[[], Any], step: Callable[[], Any], timeout: float = 20.0) -> Any:
     """Run `step` until `condition()` is truthy (returns it) or the timeout passes."""
     deadline = time.monotonic() + timeout

@@ -4,7 +4,6 @@ organizer's."""
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 
@@ -20,7 +19,7 @@ from chalicelib.webhooks import signing
 from devstack.runner import QueuePoller
 from devstack.streams import StreamPoller
 from tests.fakes import bearer
-from tests.webhooks.conftest import Receiver, emulator_settings, wait_for
+from tests.webhooks.conftest import Receiver, caller, emulator_settings, wait_for
 
 pytestmark = pytest.mark.emulators
 
@@ -40,14 +39,7 @@ def test_a_promotion_reaches_the_event_owners_receiver_signed_and_no_one_elses(e
     elsewhere = Receiver().start()  # oscar's: another organizer, not the event's owner
     try:
         with Client(app) as client:
-
-            def call(who: dict[str, str], method: str, path: str, body=None):
-                response = getattr(client.http, method)(
-                    path,
-                    headers={"Content-Type": "application/json", **who},
-                    body=json.dumps(body) if body is not None else b"",
-                )
-                return response.status_code, json.loads(response.body) if response.body else None
+            call = caller(client)
 
             promoted = {"events": ["registration.promoted"]}
             status, hook = call(OLGA, "post", "/webhooks", {"url": receiver.url, **promoted})

@@ -4,7 +4,6 @@ signed webhook: offered (with `expiresAt`), declined, lapsed, and accepted (a pr
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from dataclasses import replace
@@ -23,7 +22,7 @@ from chalicelib.webhooks import signing
 from devstack.runner import QueuePoller
 from devstack.streams import StreamPoller
 from tests.fakes import FixedClock, bearer
-from tests.webhooks.conftest import emulator_settings, wait_for
+from tests.webhooks.conftest import caller, emulator_settings, wait_for
 
 pytestmark = pytest.mark.emulators
 
@@ -48,14 +47,7 @@ def test_every_step_of_an_offer_reaches_the_owner_signed(emulators, receiver):
     deliveries = QueuePoller(config.webhooks_queue_url, dispatcher_worker.handler, "webhooks", sqs=sqs)
     try:
         with Client(app) as client:
-
-            def call(who: dict[str, str], method: str, path: str, body: Any = None) -> tuple[int, Any]:
-                response = getattr(client.http, method)(
-                    path,
-                    headers={"Content-Type": "application/json", **who},
-                    body=json.dumps(body) if body is not None else b"",
-                )
-                return response.status_code, json.loads(response.body) if response.body else None
+            call = caller(client)
 
             def settle(request: dict[str, Any]) -> dict[str, Any]:
                 def done() -> Any:
