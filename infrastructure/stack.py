@@ -40,6 +40,7 @@ from constructs import Construct
 
 from chalicelib.imports.domain import UPLOADS_PREFIX
 from chalicelib.shared import resources
+from chalicelib.shared import table as keys
 from chalicelib.shared.caller import ADMINS, ORGANIZERS
 from chalicelib.shared.http import UNKNOWN_ROUTE
 from infrastructure.packaging import LAMBDA_PYTHON, ROOT, build_worker_package
@@ -475,7 +476,11 @@ class TurnstileStack(cdk.Stack):
             schedule=events.Schedule.rate(cdk.Duration.minutes(resources.OFFER_SWEEP_MINUTES)),
             targets=[targets.LambdaFunction(sweep, retry_attempts=0)],  # the next run retries
         )
-        table.grant_read_data(sweep)  # the open-offers index (GSI3)
+        sweep.add_to_role_policy(  # reads the open-offers index, and nothing else of the table
+            iam.PolicyStatement(
+                actions=["dynamodb:Query"], resources=[f"{table.table_arn}/index/{keys.GSI3}"]
+            )
+        )
         q[resources.REGISTRATIONS.name].grant_send_messages(sweep)
 
     def _api(self) -> Chalice:

@@ -300,5 +300,5 @@ def _entry(row: dict[str, Any]) -> dict[str, Any]:
     if row.get("promotedBy"):
         entry["promotedBy"] = row["promotedBy"]
     if row.get("offerExpiresAt"):
-        entry["offerExpiresAt"] = row["offerExpiresAt"]  # offered: the seat is held until then
+        entry["offerExpiresAt"] = row["offerExpiresAt"]  # offered: held until then; ended: its offer
     return entry

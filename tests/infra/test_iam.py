@@ -114,13 +114,14 @@ def test_each_function_has_only_its_own_rights(dev) -> None:
     )  # payload in, plan of valid rows out
 
 
-def test_the_offer_sweep_reads_the_table_and_queues_expiries_only(dev) -> None:
+def test_the_offer_sweep_may_only_query_the_open_offers_index_and_queue_expiries(dev) -> None:
     q = {name: dev.logical_id(queue) for name, queue in dev.stack.queues.items()}
     table = dev.logical_id(dev.stack.table)
     sweep = _grants(dev, dev.stack.functions["OfferSweep"].role)
     assert sweep["sqs:SendMessage"] == {q[resources.REGISTRATIONS.name]}
-    assert table in sweep["dynamodb:Query"]
-    assert not {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"} & set(sweep)
+    assert {a for a in sweep if a.startswith("dynamodb:")} == {"dynamodb:Query"}
+    [query] = [statement for _, statement in _statements(dev) if _actions(statement) == ["dynamodb:Query"]]
+    assert query["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [table, "Arn"]}, "/index/GSI3"]]}
     assert "sqs:ReceiveMessage" not in sweep
 
 
