@@ -11,7 +11,6 @@ from chalicelib.events.domain import (
     MIN_OFFER_TTL_SECONDS,
     Event,
     offer_setting,
-    offer_ttl,
 )
 from chalicelib.events.service import NewEvent
 from chalicelib.shared.wire import Capacity, Identifier, IsoDate, PageQuery, Shown, WireModel
@@ -52,7 +51,7 @@ class EventCreate(WireModel):
             organizer=self.organizer,
             status=self.status,
             waitlist_enabled=self.waitlistEnabled,
-            waitlist_offer_ttl=offer_ttl(self.waitlistOffer.model_dump() if self.waitlistOffer else None),
+            waitlist_offer_ttl=self.waitlistOffer.ttlSeconds if self.waitlistOffer else None,
         )
 
 
