@@ -9,8 +9,11 @@ DYNAMODB_LOCAL_DIR := .cache/dynamodb-local
 SWAGGER_UI_PACKAGE := swagger-ui-dist@5.35.0
 REDOC_PACKAGE := redoc@2.5.4
 DOCS_ASSETS := chalicelib/docs/assets
+# LocalStack (SQS, S3) runs from its own virtual environment: it needs Python 3.13+, the service 3.11+.
+LOCALSTACK_VENV := .cache/localstack-venv
+PYTHON313 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) $(shell command -v python3.13))
 
-.PHONY: dev test check lint token bench dlq mutation dynamodb-local browser install clean synth deploy destroy
+.PHONY: dev test check lint token bench dlq mutation dynamodb-local localstack browser install clean synth deploy destroy
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-infra.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is needed"; exit 1; }
@@ -44,16 +47,25 @@ $(DYNAMODB_LOCAL_DIR)/DynamoDBLocal.jar:
 
 dynamodb-local: $(DYNAMODB_LOCAL_DIR)/DynamoDBLocal.jar
 
+$(LOCALSTACK_VENV)/.installed: requirements-localstack.txt
+	@test -n "$(PYTHON313)" && $(PYTHON313) -c 'import sys; sys.exit(sys.version_info < (3, 13))' || { \
+		echo "Python 3.13+ is needed for LocalStack: put python3.13 on PATH or set PYTHON313"; exit 1; }
+	rm -rf $(LOCALSTACK_VENV) && $(PYTHON313) -m venv $(LOCALSTACK_VENV)
+	$(LOCALSTACK_VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -r requirements-localstack.txt
+	touch $@
+
+localstack: $(LOCALSTACK_VENV)/.installed
+
 # The browser test drives /docs and /redoc in headless Chromium (Debian's packages; needs root).
 browser:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
 		command -v apt-get >/dev/null || { echo "install chromium and chromedriver to run the browser test"; exit 1; }; \
 		{ apt-get update -q || true; } && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; }
 
-dev: install dynamodb-local
+dev: install dynamodb-local localstack
 	@$(PY) -m devstack
 
-test: install dynamodb-local browser
+test: install dynamodb-local localstack browser
 	$(PY) -m pytest
 
 # Static checks, as CI runs them: lint and format (ruff), the dependency rules (import-linter,
@@ -75,7 +87,7 @@ token: install
 
 comma := ,
 
-bench: install dynamodb-local
+bench: install dynamodb-local localstack
 	$(PY) -m bench
 
 dlq: install  ## ARGS="list" or ARGS="redrive" (add --queue webhooks-dlq|webhook-relay-dlq|imports-dlq)

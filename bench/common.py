@@ -12,12 +12,13 @@ from devstack.emulators import ROOT, Emulators, free_port
 
 
 def start_emulators() -> tuple[Emulators, dict[str, str]]:
-    """DynamoDB Local and moto server on free ports, with the resources created and the env set."""
+    """DynamoDB Local and LocalStack on free ports, with the resources created and the env set."""
     from chalicelib import bootstrap
     from devstack.stack import configure_environment
 
-    emulators = Emulators.on_ports(free_port(), free_port())
-    emulators.start(ROOT / ".cache" / "logs" / f"bench-{os.getpid()}-{uuid.uuid4().hex[:6]}")
+    logs = ROOT / ".cache" / "logs" / f"bench-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    emulators = Emulators.on_ports(free_port(), free_port(), logs / "localstack")
+    emulators.start(logs)
     environment = configure_environment(emulators)
     bootstrap.reset()  # an earlier benchmark's emulators are gone: use the new endpoints
     return emulators, environment

@@ -1,4 +1,9 @@
-"""`python -m devstack` (`make dev`): the whole service on this machine, until Ctrl-C."""
+"""`python -m devstack` (`make dev`): the whole service on this machine, until Ctrl-C.
+
+On SIGINT or SIGTERM it stops everything it started within 10 s, also mid-work: the API server,
+queue pollers, stream relay and schedules get one 4 s deadline together, then both emulators get
+5 s (SIGTERM, then SIGKILL). An emulator also dies with this process if it is killed outright.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
     parser.add_argument("--api-port", type=int, default=int(os.environ.get("API_PORT", 8000)))
     parser.add_argument("--dynamodb-port", type=int, default=int(os.environ.get("DYNAMODB_PORT", 8001)))
-    parser.add_argument("--moto-port", type=int, default=int(os.environ.get("MOTO_PORT", 8002)))
+    parser.add_argument("--localstack-port", type=int, default=int(os.environ.get("LOCALSTACK_PORT", 8002)))
     parser.add_argument("--log-dir", type=Path, help="default .cache/logs/stack-<API port>/ (one per stack)")
     args = parser.parse_args(argv)
     args.log_dir = args.log_dir or ROOT / ".cache" / "logs" / f"stack-{args.api_port}"
@@ -31,18 +36,21 @@ def main(argv: list[str]) -> int:
     emulators = None
     try:
         ensure_port_free(args.api_port, "the API")
-        emulators = Emulators.on_ports(args.dynamodb_port, args.moto_port)
+        emulators = Emulators.on_ports(args.dynamodb_port, args.localstack_port, args.log_dir / "localstack")
         emulators.start(args.log_dir)
         from devstack.stack import LocalStack  # imports app code only once the env is set
 
         stack = LocalStack.start(emulators, LOOPBACK, args.api_port)
         print(f"Turnstile API     {stack.api_url}", flush=True)
         print(f"DynamoDB Local    {emulators.dynamodb.url}", flush=True)
-        print(f"moto (SQS, S3)    {emulators.moto.url}", flush=True)
+        print(f"LocalStack (SQS, S3) {emulators.localstack.url}", flush=True)
         print(f"logs              {args.log_dir}", flush=True)
         print("ready; Ctrl-C stops everything", flush=True)
         stop.wait()
-        stack.stop()
+        print("stopping", flush=True)
+        unfinished = stack.stop()
+        if unfinished:
+            print(f"left unfinished at the deadline: {', '.join(unfinished)}", flush=True)
         return 0
     except StackError as error:
         print(f"make dev: {error}", file=sys.stderr)
@@ -56,4 +64,9 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    code = main(sys.argv[1:])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Everything is stopped or past its deadline: leave now rather than wait at exit for a thread
+    # a library started (a connection pool, an executor), so the stack is gone within 10 s.
+    os._exit(code)

@@ -1,7 +1,7 @@
 """`make dlq ARGS="list|redrive [--queue NAME]"`: inspect and redrive a dead-letter queue.
 
-Talks to whatever `AWS_ENDPOINT_URL_SQS` points at (default: the `make dev` stack's moto server
-on 127.0.0.1:$MOTO_PORT, 8002 unless set, as `make dev` uses); set it to a deployed stage's SQS
+Talks to whatever `AWS_ENDPOINT_URL_SQS` points at (default: the `make dev` stack's LocalStack
+on 127.0.0.1:$LOCALSTACK_PORT, 8002 unless set, as `make dev` uses); set it to a deployed stage's SQS
 endpoint, with AWS credentials, to use that stage's queues.
 A redriven message goes back to its source queue in its original message group, with a fresh
 deduplication id; the worker skips any request that already completed, so a redrive is safe.
@@ -23,7 +23,9 @@ SOURCES = {q.dead_letter: q.name for q in resources.QUEUES if q.dead_letter}
 
 
 def sqs_client() -> Any:
-    os.environ.setdefault("AWS_ENDPOINT_URL_SQS", f"http://127.0.0.1:{os.environ.get('MOTO_PORT', '8002')}")
+    os.environ.setdefault(
+        "AWS_ENDPOINT_URL_SQS", f"http://127.0.0.1:{os.environ.get('LOCALSTACK_PORT', '8002')}"
+    )
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     return boto3.client("sqs", region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))

@@ -11,13 +11,13 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+
+from devstack.background import Background
 
 logger = logging.getLogger("turnstile.runner")
 
@@ -130,13 +130,12 @@ def _chunks(messages: list[dict[str, Any]], size: int = 10) -> list[list[dict[st
     return [messages[i : i + size] for i in range(0, len(messages), size)]
 
 
-class QueueRunner:
+class QueueRunner(Background):
     """One thread per queue, polling until stopped."""
 
     def __init__(self, pollers: list[QueuePoller]) -> None:
+        super().__init__()
         self.pollers = pollers
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
 
     @classmethod
     def for_local_stack(cls) -> QueueRunner:
@@ -149,31 +148,23 @@ class QueueRunner:
 
     def start(self) -> None:
         for poller in self.pollers:
-            thread = threading.Thread(target=self._run, args=(poller,), name=poller.name, daemon=True)
-            thread.start()
-            self._threads.append(thread)
+            self.spawn(poller.name, self._run, poller)
 
     def _run(self, poller: QueuePoller) -> None:
-        while not self._stop.is_set():
+        while not self.stopping:
             try:
                 poller.poll_once()
             except Exception:
                 logger.exception("polling %s failed; retrying", poller.name)
-                time.sleep(1)
-
-    def stop(self) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout=10)
+                self.pause(1)
 
 
-class ScheduleRunner:
+class ScheduleRunner(Background):
     """One thread per schedule, invoking its handler every `period` seconds until stopped."""
 
     def __init__(self, schedules: list[tuple[Handler, str, float]]) -> None:
+        super().__init__()
         self.schedules = schedules
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
 
     @classmethod
     def for_local_stack(cls) -> ScheduleRunner:
@@ -186,19 +177,12 @@ class ScheduleRunner:
 
     def start(self) -> None:
         for handler, name, period in self.schedules:
-            thread = threading.Thread(target=self._run, args=(handler, name, period), name=name, daemon=True)
-            thread.start()
-            self._threads.append(thread)
+            self.spawn(name, self._run, handler, name, period)
 
     def _run(self, handler: Handler, name: str, period: float) -> None:
         event = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
-        while not self._stop.wait(period):
+        while not self.pause(period):
             try:
                 handler(event, LambdaContext(name))
             except Exception:
                 logger.exception("scheduled %s failed; it runs again in %s s", name, period)
-
-    def stop(self) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout=10)

@@ -4,6 +4,7 @@ table's stream relay and the schedules."""
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,14 +67,16 @@ class LocalStack:
         schedules.start()
         return cls(f"http://{host}:{port}", environment, server, runner, streams, schedules)
 
-    def stop(self) -> None:
-        if self._schedules is not None:
-            self._schedules.stop()
-        if self._streams is not None:
-            self._streams.stop()
-        if self._runner is not None:
-            self._runner.stop()
+    def stop(self, seconds: float = 4.0) -> list[str]:
+        """Ask every background part to stop at once, then wait for them all until one deadline
+        (a queue poll, a handler call, a webhook delivery in flight). Returns what was still
+        running at the deadline; those are daemon threads and end with the process."""
+        parts = [part for part in (self._schedules, self._streams, self._runner) if part is not None]
+        for part in parts:
+            part.request_stop()
+        deadline = time.monotonic() + seconds
         self._server.shutdown()
+        return [name for part in parts for name in part.join(deadline)]
 
 
 def _start_runner() -> QueueRunner:

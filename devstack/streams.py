@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +19,7 @@ from typing import Any
 
 import boto3
 
+from devstack.background import Background
 from devstack.runner import LambdaContext, load_handler
 
 logger = logging.getLogger("turnstile.streams")
@@ -124,33 +123,26 @@ class StreamPoller:
         return len(records)
 
 
-class StreamRunner:
+class StreamRunner(Background):
     """Polls the stream in a thread until stopped."""
 
     def __init__(self, poller: StreamPoller, interval: float = 0.2) -> None:
+        super().__init__()
         self.poller = poller
         self._interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     @classmethod
     def for_local_stack(cls, table_name: str, start: str = "LATEST") -> StreamRunner:
         return cls(StreamPoller(table_name, load_handler(RELAY_HANDLER), start=start))
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="stream-poller", daemon=True)
-        self._thread.start()
+        self.spawn("stream-poller", self._run)
 
     def _run(self) -> None:
-        while not self._stop.is_set():
+        while not self.stopping:
             try:
                 if self.poller.poll_once() == 0:
-                    self._stop.wait(self._interval)
+                    self.pause(self._interval)
             except Exception:
                 logger.exception("polling the stream failed; retrying")
-                time.sleep(1)
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+                self.pause(1)

@@ -24,7 +24,7 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 
 class RunningEmulators:
-    """DynamoDB Local and moto server for this test session, with the resources created."""
+    """DynamoDB Local and LocalStack (SQS, S3) for this test session, with the resources created."""
 
     def __init__(self, emulators: Emulators) -> None:
         self.emulators = emulators
@@ -38,8 +38,8 @@ class RunningEmulators:
 
 @pytest.fixture(scope="session")
 def emulators() -> Iterator[RunningEmulators]:
-    stack = Emulators.on_ports(free_port(), free_port())
     logs = Path(tempfile.mkdtemp(prefix="turnstile-test-logs-"))
+    stack = Emulators.on_ports(free_port(), free_port(), logs / "localstack")
     stack.start(logs)
     try:
         yield RunningEmulators(stack)

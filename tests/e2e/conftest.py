@@ -54,7 +54,7 @@ def start_stack(extra_env: dict[str, str] | None = None) -> RunningStack:
         str(ports[0]),
         "--dynamodb-port",
         str(ports[1]),
-        "--moto-port",
+        "--localstack-port",
         str(ports[2]),
         "--log-dir",
         str(log_dir),

@@ -1,4 +1,4 @@
-"""`make dlq`: list a dead-letter queue and redrive it to its source, on moto server."""
+"""`make dlq`: list a dead-letter queue and redrive it to its source, on LocalStack."""
 
 from __future__ import annotations
 
@@ -38,10 +38,10 @@ def test_list_then_redrive_returns_messages_to_their_group(emulators, capsys):
     assert dlq.main(["list"]) == 0 and "0 message(s)" in capsys.readouterr().out
 
 
-def test_make_dlq_finds_the_stack_by_moto_port_like_make_dev(emulators, monkeypatch, capsys):
+def test_make_dlq_finds_the_stack_by_localstack_port_like_make_dev(emulators, monkeypatch, capsys):
     url = emulators.environment["AWS_ENDPOINT_URL_SQS"]
     monkeypatch.delenv("AWS_ENDPOINT_URL_SQS")
-    monkeypatch.setenv("MOTO_PORT", url.rsplit(":", 1)[1])
+    monkeypatch.setenv("LOCALSTACK_PORT", url.rsplit(":", 1)[1])
     assert dlq.main(["list"]) == 0
     assert "message(s)" in capsys.readouterr().out
     assert dlq.sqs_client().meta.endpoint_url == url
