@@ -97,9 +97,8 @@ def run(api: str) -> Summary:
     print(f"registrations              {REGISTRATIONS} from {CLIENTS} concurrent clients, one event")
     print(f"event                      {CAPACITY} seats, waitlist on; decided in {decided:.1f} s of waiting")
     print(f"accept latency (ms)        p50 {accept_p50:.0f}  p99 {accept_p99:.0f}")
-    print(
-        f"202 to outcome (ms)        p50 {percentile(to_outcome, 50):.0f}  p99 {percentile(to_outcome, 99):.0f}"
-    )
+    outcome_p50, outcome_p99 = percentile(to_outcome, 50), percentile(to_outcome, 99)
+    print(f"202 to outcome (ms)        p50 {outcome_p50:.0f}  p99 {outcome_p99:.0f}")
     print(f"first accept to last decision  {span:.1f} s")
     print(f"confirmed, waitlisted      {confirmed}, {len(registered) - confirmed}")
     print(f"overbooked, lost, duplicated  {overbooked}, {lost}, {duplicated}")

@@ -164,6 +164,11 @@ def dynamodb_local(port: int) -> Emulator:
     command = [
         "java",
         "-Xmx1g",
+        # Measured (bench/README "The local stack at volume"): C2's compile threads and the
+        # parallel collector cost more CPU than they save in a short-lived emulator on 2 cores;
+        # the client compiler alone halves the CPU per call.
+        "-XX:TieredStopAtLevel=1",
+        "-XX:+UseSerialGC",
         f"-Djava.library.path={DYNAMODB_LOCAL_DIR / 'DynamoDBLocal_lib'}",
         "-jar",
         str(jar),

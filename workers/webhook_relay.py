@@ -25,6 +25,7 @@ from aws_lambda_powertools import Logger
 from chalicelib.bootstrap import services
 from chalicelib.shared import observability
 from chalicelib.shared.dynamo import from_item
+from chalicelib.webhooks.domain import Subscription
 from chalicelib.webhooks.notifications import from_change
 
 logger = Logger(service="turnstile-webhook-relay")
@@ -39,6 +40,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def _relay_stream(records: list[dict[str, Any]]) -> dict[str, Any]:
+    subscriptions = _Subscriptions()  # one read for the whole batch of changes
     for record in records:
         change = record.get("dynamodb", {})
         parked = {
@@ -47,7 +49,7 @@ def _relay_stream(records: list[dict[str, Any]]) -> dict[str, Any]:
             "sequenceNumber": change.get("SequenceNumber"),
         }
         try:
-            _relay(parked)
+            _relay(parked, subscriptions)
         except Exception:
             logger.exception(
                 "relay failed; parking the change", extra={"sequenceNumber": parked["sequenceNumber"]}
@@ -71,13 +73,27 @@ def _replay_parked(records: list[dict[str, Any]]) -> dict[str, Any]:
     return {"batchItemFailures": failures}
 
 
-def _relay(change: dict[str, Any]) -> None:
+class _Subscriptions:
+    """Every subscription, read on the first change of a batch that notifies anything and kept
+    for the rest of the batch: a batch of 100 decisions costs one read of the subscriptions, not
+    100. (One created meanwhile is seen from the next batch on, as it would be a moment later.)"""
+
+    def __init__(self) -> None:
+        self._read: list[Subscription] | None = None
+
+    def __call__(self) -> list[Subscription]:
+        if self._read is None:
+            self._read = services().relay.subscriptions.all()
+        return self._read
+
+
+def _relay(change: dict[str, Any], subscriptions: _Subscriptions | None = None) -> None:
     old = from_item(change["old"]) if change.get("old") else None
     new = from_item(change["new"]) if change.get("new") else None
     notification = from_change(old, new)
     if notification is None:
         return
-    queued = services().relay.relay(notification)
+    queued = services().relay.relay(notification, subscriptions() if subscriptions else None)
     logger.info(
         "relayed",
         extra={"notificationId": notification.id, "type": notification.type, "deliveries": queued},

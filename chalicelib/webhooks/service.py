@@ -22,6 +22,7 @@ from __future__ import annotations
 import builtins
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -233,11 +234,15 @@ class Relay:
     queue: DeliveryQueue
     clock: Clock
 
-    def relay(self, notification: Notification) -> list[str]:
-        """Returns the delivery ids queued. Safe to repeat for the same notification."""
+    def relay(
+        self, notification: Notification, subscriptions: Sequence[Subscription] | None = None
+    ) -> list[str]:
+        """Returns the delivery ids queued. Safe to repeat for the same notification.
+        `subscriptions`: every subscription, when the caller has read them already (the relay
+        reads them once per stream batch, not once per change)."""
         queued = []
         body = notification.body()
-        for subscription in self.subscriptions.all():
+        for subscription in self.subscriptions.all() if subscriptions is None else subscriptions:
             if not subscription.enabled or not wants(subscription.events, notification.type):
                 continue
             if not reaches(subscription.owner_id, subscription.covers_all, notification):

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from devstack.emulators import port_holder
 from tests.e2e.conftest import ROOT, start_stack
@@ -71,9 +72,12 @@ def keep_registering(api: str, event: str, stop: threading.Event) -> None:
         user = f"{event}-u{i:05d}"
         with session(user) as http:
             while not stop.is_set():
-                http.post(f"{api}/users", json={"name": user})
-                http.post(f"{api}/events/{event}/registrations", json={})
-                http.delete(f"{api}/events/{event}/registrations/{user}")
+                try:
+                    http.post(f"{api}/users", json={"name": user})
+                    http.post(f"{api}/events/{event}/registrations", json={})
+                    http.delete(f"{api}/events/{event}/registrations/{user}")
+                except requests.ConnectionError:
+                    return  # the stack has stopped
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(one, range(8)))
@@ -89,7 +93,8 @@ def test_sigterm_mid_work_stops_every_process_within_10_seconds():
         emulator_pids = [port_holder(port) for port in running.ports[1:]]
         assert all(emulator_pids), "both emulators listen on their ports"
         with session("olga", "organizers") as olga:
-            olga.post(f"{api}/webhooks", json={"url": hanging.url}).raise_for_status()
+            every_move = ["registration.confirmed", "registration.waitlisted", "registration.cancelled"]
+            olga.post(f"{api}/webhooks", json={"url": hanging.url, "events": every_move}).raise_for_status()
             event_body = {"eventId": event, "title": "Busy", "date": "2026-09-01", "capacity": 3}
             olga.post(f"{api}/events", json={**event_body, "waitlistEnabled": True}).raise_for_status()
         load = threading.Thread(target=keep_registering, args=(api, event, stop_load), daemon=True)
