@@ -15,7 +15,15 @@ import time
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
-BENCHMARKS = ("bench.worker", "bench.cost", "bench.scale", "bench.e2e", "bench.import_rows", "bench.recovery")
+BENCHMARKS = (
+    "bench.worker",
+    "bench.cost",
+    "bench.scale",
+    "bench.local_queue",
+    "bench.e2e",
+    "bench.import_rows",
+    "bench.recovery",
+)
 
 
 def main(names: list[str]) -> int:

@@ -6,7 +6,7 @@ invocations); the API (app.py), every worker, the local stack and the tests all 
 what `services()` returns with `use(...)`.
 
 Clients come from `shared.aws.client`, which reads boto3's own `AWS_ENDPOINT_URL_<SERVICE>`, so
-the same wiring runs against DynamoDB Local and moto server, LocalStack or AWS.
+the same wiring runs against the local emulators (DynamoDB Local, LocalStack) or AWS.
 """
 
 from __future__ import annotations

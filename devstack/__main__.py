@@ -1,8 +1,9 @@
 """`python -m devstack` (`make dev`): the whole service on this machine, until Ctrl-C.
 
-On SIGINT or SIGTERM it stops everything it started within 10 s, also mid-work: the API server,
-queue pollers, stream relay and schedules get one 4 s deadline together, then both emulators get
-5 s (SIGTERM, then SIGKILL). An emulator also dies with this process if it is killed outright.
+On SIGINT or SIGTERM it stops everything it started within 10 s, also mid-work: the API server
+and the functions process (queue pollers, stream relay, schedules) get one 4 s deadline together,
+then both emulators get 5 s (SIGTERM, then SIGKILL). Every child also dies with this process if
+it is killed outright.
 """
 
 from __future__ import annotations
@@ -38,9 +39,9 @@ def main(argv: list[str]) -> int:
         ensure_port_free(args.api_port, "the API")
         emulators = Emulators.on_ports(args.dynamodb_port, args.localstack_port, args.log_dir / "localstack")
         emulators.start(args.log_dir)
-        from devstack.stack import LocalStack  # imports app code only once the env is set
+        from devstack.stack import DevStack  # imports app code only once the env is set
 
-        stack = LocalStack.start(emulators, LOOPBACK, args.api_port)
+        stack = DevStack.start(emulators, LOOPBACK, args.api_port)
         print(f"Turnstile API     {stack.api_url}", flush=True)
         print(f"DynamoDB Local    {emulators.dynamodb.url}", flush=True)
         print(f"LocalStack (SQS, S3) {emulators.localstack.url}", flush=True)
@@ -48,9 +49,7 @@ def main(argv: list[str]) -> int:
         print("ready; Ctrl-C stops everything", flush=True)
         stop.wait()
         print("stopping", flush=True)
-        unfinished = stack.stop()
-        if unfinished:
-            print(f"left unfinished at the deadline: {', '.join(unfinished)}", flush=True)
+        stack.stop()
         return 0
     except StackError as error:
         print(f"make dev: {error}", file=sys.stderr)

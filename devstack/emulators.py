@@ -82,7 +82,7 @@ def _listening_inodes(port: int) -> set[str]:
     return inodes
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the child before exec: Linux sends it SIGTERM when the stack's process dies, however it
     dies (kill -9 included), so an emulator never outlives the stack that started it."""
     with contextlib.suppress(OSError):  # not Linux: stop() still stops it
@@ -124,7 +124,7 @@ class Emulator:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches the stack, which stops its emulators itself
-            preexec_fn=_die_with_parent,  # nothing but a prctl in the child
+            preexec_fn=die_with_parent,  # nothing but a prctl in the child
         )
 
     def wait_ready(self, timeout: float = 60.0) -> None:
@@ -173,6 +173,7 @@ def dynamodb_local(port: int) -> Emulator:
         "-jar",
         str(jar),
         "-inMemory",
+        "-disableTelemetry",  # it would phone home (and this machine may have no way out)
         "-port",
         str(port),
     ]
@@ -204,6 +205,7 @@ def localstack(port: int, state_dir: Path) -> Emulator:
         "DNS_ADDRESS": "0",  # else it serves DNS on port 53
         "DISABLE_EVENTS": "1",  # no analytics calls
         "SKIP_SSL_CERT_DOWNLOAD": "1",
+        "SQS_DISABLE_CLOUDWATCH_METRICS": "1",  # no CloudWatch here: no work per message for it
         "LS_LOG": "warn",
         "XDG_CACHE_HOME": str(folders["HOME"] / ".cache"),
         **{name: str(folder) for name, folder in folders.items()},

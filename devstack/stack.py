@@ -1,22 +1,26 @@
-"""The running local stack: environment, tables and queues, API server, queue runner, the
-table's stream relay and the schedules."""
+"""The running local stack: environment, tables and queues, the API server in this process, and
+the Lambda side (queue pollers, the table's stream relay, the schedules) in a process of its own
+(devstack/functions.py)."""
 
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 
 from chalicelib.shared import resources
-from devstack import keys
+from devstack import functions, keys
 from devstack.api import api_server, serve_in_thread
 from devstack.bootstrap import bootstrap
-from devstack.emulators import Emulators
-from devstack.runner import QueueRunner, ScheduleRunner
-from devstack.streams import StreamRunner
+from devstack.emulators import ROOT, Emulators, StackError, die_with_parent
 
 
 def configure_environment(emulators: Emulators) -> dict[str, str]:
@@ -47,39 +51,60 @@ def configure_environment(emulators: Emulators) -> dict[str, str]:
 
 
 @dataclass
-class LocalStack:
+class DevStack:
     api_url: str
     environment: dict[str, str]
     _server: Any = field(repr=False)
-    _runner: Any = field(default=None, repr=False)
-    _streams: Any = field(default=None, repr=False)
-    _schedules: Any = field(default=None, repr=False)
+    _functions: subprocess.Popen[str] = field(repr=False)
 
     @classmethod
-    def start(cls, emulators: Emulators, host: str, port: int) -> LocalStack:
+    def start(cls, emulators: Emulators, host: str, port: int) -> DevStack:
         environment = configure_environment(emulators)
+        functions = _start_functions()
         server = api_server(host, port)
         serve_in_thread(server)
-        runner = _start_runner()
-        streams = StreamRunner.for_local_stack(resources.TABLE.name)  # webhook outbox relay
-        streams.start()
-        schedules = ScheduleRunner.for_local_stack()  # the offer sweep
-        schedules.start()
-        return cls(f"http://{host}:{port}", environment, server, runner, streams, schedules)
+        return cls(f"http://{host}:{port}", environment, server, functions)
 
-    def stop(self, seconds: float = 4.0) -> list[str]:
-        """Ask every background part to stop at once, then wait for them all until one deadline
-        (a queue poll, a handler call, a webhook delivery in flight). Returns what was still
-        running at the deadline; those are daemon threads and end with the process."""
-        parts = [part for part in (self._schedules, self._streams, self._runner) if part is not None]
-        for part in parts:
-            part.request_stop()
+    def stop(self, seconds: float = 4.0) -> None:
+        """Stop the functions process (it stops its pollers, a handler call or a webhook delivery
+        in flight included, within its own deadline) and the API server, together; kill the
+        functions process if it is still there after `seconds`."""
         deadline = time.monotonic() + seconds
+        if self._functions.poll() is None:
+            self._functions.send_signal(signal.SIGTERM)
         self._server.shutdown()
-        return [name for part in parts for name in part.join(deadline)]
+        try:
+            self._functions.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self._functions.kill()
+            self._functions.wait()
 
 
-def _start_runner() -> QueueRunner:
-    runner = QueueRunner.for_local_stack()
-    runner.start()
-    return runner
+def _start_functions() -> subprocess.Popen[str]:
+    """`python -m devstack.functions` with this environment; returns once it is ready, then
+    passes its output (the handlers' logs) on to this process's."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devstack.functions"],
+        cwd=ROOT,
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # stopped by this process, not by the terminal's Ctrl-C
+        preexec_fn=die_with_parent,  # nothing but a prctl in the child
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.strip() == functions.READY:
+            threading.Thread(
+                target=_forward, args=(process.stdout,), name="functions-output", daemon=True
+            ).start()
+            return process
+        sys.stdout.write(line)
+    raise StackError(f"the functions process exited at start (code {process.wait()})")
+
+
+def _forward(lines: Iterable[str]) -> None:
+    for line in lines:
+        sys.stdout.write(line)
+        sys.stdout.flush()
