@@ -1,6 +1,6 @@
 """How long a crashed registration batch holds up its event: a worker receives a batch and dies
 (a Lambda timeout, out of memory, kill -9) without deleting or reporting it; the event's FIFO group
-is then blocked until the queue's visibility timeout returns the batch. Measured on moto's SQS
+is then blocked until the queue's visibility timeout returns the batch. Measured on LocalStack's SQS
 with the real worker, against the queue definition the stack deploys.
 
     .venv/bin/python -m bench bench.recovery

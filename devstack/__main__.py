@@ -2,7 +2,7 @@
 
 On SIGINT or SIGTERM it stops everything it started within 10 s, also mid-work: the API server
 and the functions process (queue pollers, stream relay, schedules) get one 4 s deadline together,
-then both emulators get 5 s (SIGTERM, then SIGKILL). Every child also dies with this process if
+then both emulators get 4 s (SIGTERM, then SIGKILL). Every child also dies with this process if
 it is killed outright.
 """
 

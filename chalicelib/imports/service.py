@@ -226,7 +226,7 @@ class ImportService:
 class ImportLimits:
     # This import's rows enqueued but not yet decided. A FIFO group is decided one batch (10) at
     # a time, so a few batches ahead keep its worker busy; more only delays the event's other
-    # commands behind the import and slows moto's SQS (its costs grow with queue depth).
+    # commands behind the import.
     max_in_flight: int = 30
     slice_seconds: float = 60.0  # one run's working time before it re-queues itself
     poll_seconds: float = 0.1  # how often a waiting run re-reads the import item

@@ -2,7 +2,7 @@
 with the timeouts and retry budget of the settings.
 
 Endpoints come from boto3's own `AWS_ENDPOINT_URL_<SERVICE>` variables, so the same code runs
-against DynamoDB Local and moto server, LocalStack or AWS.
+against the local emulators (DynamoDB Local, LocalStack) or AWS.
 """
 
 from __future__ import annotations

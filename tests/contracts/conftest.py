@@ -1,5 +1,5 @@
 """Contract suites: every port's tests run on its in-memory fake and on its real adapter
-(DynamoDB Local, moto server), so a fake cannot drift from what it stands in for."""
+(DynamoDB Local, LocalStack), so a fake cannot drift from what it stands in for."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""ImportRepository and PayloadStore: the in-memory fakes, DynamoDB Local and moto's S3 agree."""
+"""ImportRepository and PayloadStore: the in-memory fakes, DynamoDB Local and LocalStack's S3 agree."""
 
 from __future__ import annotations
 

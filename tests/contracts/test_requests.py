@@ -1,4 +1,4 @@
-"""RequestRepository and CommandQueue: the in-memory fakes, DynamoDB Local and moto's SQS agree."""
+"""RequestRepository and CommandQueue: the in-memory fakes, DynamoDB Local and LocalStack's SQS agree."""
 
 from __future__ import annotations
 

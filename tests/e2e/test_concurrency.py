@@ -8,7 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from tests.fakes import session
 
-CLIENTS = 24
+CLIENTS = 50
+RUSH, SEATS, LEAVING = 2000, 500, 100
 
 
 def wait_for_outcomes(api: str, request_ids: list[str], timeout: float = 180) -> dict[str, dict]:
@@ -36,7 +37,18 @@ def all_pages(http, url: str) -> list[dict]:
             return items
 
 
-def test_200_concurrent_registrations_for_50_seats_then_10_cancellations(stack, http):
+def wait_until_decided(http, api: str, event: str, count: int, timeout: float = 300) -> None:
+    """Until the event's counters account for `count` registrations (cheaper than polling each)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        counts = http.get(f"{api}/events/{event}").json()
+        if counts["confirmedCount"] + counts["waitlistCount"] >= count:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"not all {count} registrations were decided in {timeout:.0f} s")
+
+
+def test_a_rush_of_2000_registrations_for_500_seats_then_100_cancellations(stack, http):
     api, event = stack.api, f"hot-{uuid.uuid4().hex[:8]}"
     http.post(
         f"{api}/events",
@@ -44,11 +56,11 @@ def test_200_concurrent_registrations_for_50_seats_then_10_cancellations(stack, 
             "eventId": event,
             "title": "Hot",
             "date": "2026-09-01",
-            "capacity": 50,
+            "capacity": SEATS,
             "waitlistEnabled": True,
         },
     ).raise_for_status()
-    users = [f"{event}-u{i:03d}" for i in range(200)]
+    users = [f"{event}-u{i:04d}" for i in range(RUSH)]
 
     def create_and_register(user: str) -> str:
         """As the attendee themselves: their own profile, then themselves for the event."""
@@ -60,22 +72,30 @@ def test_200_concurrent_registrations_for_50_seats_then_10_cancellations(stack, 
 
     with ThreadPoolExecutor(CLIENTS) as pool:
         request_ids = list(pool.map(create_and_register, users))
-    outcomes = wait_for_outcomes(api, request_ids)
+    wait_until_decided(http, api, event, RUSH)
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        outcomes = list(pool.map(lambda r: http.get(f"{api}/requests/{r}").json(), request_ids))
 
-    kinds = [o["outcome"]["type"] for o in outcomes.values()]
-    assert (kinds.count("confirmed"), kinds.count("waitlisted")) == (50, 150)
-    positions = sorted(o["outcome"]["position"] for o in outcomes.values() if "position" in o["outcome"])
-    assert positions == list(range(1, 151))
+    assert all(o["status"] == "completed" for o in outcomes), "every accepted request is decided"
+    kinds = [o["outcome"]["type"] for o in outcomes]
+    assert (kinds.count("confirmed"), kinds.count("waitlisted")) == (SEATS, RUSH - SEATS)
+    positions = sorted(o["outcome"]["position"] for o in outcomes if "position" in o["outcome"])
+    assert positions == list(range(1, RUSH - SEATS + 1))
     counts = http.get(f"{api}/events/{event}").json()
-    assert (counts["confirmedCount"], counts["waitlistCount"], counts["availableSeats"]) == (50, 150, 0)
+    assert (counts["confirmedCount"], counts["waitlistCount"], counts["availableSeats"]) == (
+        SEATS,
+        RUSH - SEATS,
+        0,
+    )
 
     confirmed = all_pages(http, f"{api}/events/{event}/registrations")
     waitlist = all_pages(http, f"{api}/events/{event}/registrations?status=waitlisted")
-    assert len(confirmed) == 50 and [w["position"] for w in waitlist] == list(range(1, 151))
-    first_waiting = [w["userId"] for w in waitlist[:10]]
+    assert len(confirmed) == SEATS and [w["position"] for w in waitlist] == list(range(1, RUSH - SEATS + 1))
+    assert len({r["userId"] for r in confirmed + waitlist}) == RUSH, "nobody twice, nobody lost"
+    first_waiting = [w["userId"] for w in waitlist[:LEAVING]]
 
-    leaving = [c["userId"] for c in confirmed[:10]]
-    with ThreadPoolExecutor(10) as pool:
+    leaving = [c["userId"] for c in confirmed[:LEAVING]]
+    with ThreadPoolExecutor(CLIENTS) as pool:
         cancels = list(
             pool.map(
                 lambda u: http.delete(f"{api}/events/{event}/registrations/{u}").json()["requestId"], leaving
@@ -88,8 +108,8 @@ def test_200_concurrent_registrations_for_50_seats_then_10_cancellations(stack, 
     now_confirmed = {c["userId"] for c in all_pages(http, f"{api}/events/{event}/registrations")}
     assert now_confirmed == ({c["userId"] for c in confirmed} - set(leaving)) | set(first_waiting)
     remaining = all_pages(http, f"{api}/events/{event}/registrations?status=waitlisted")
-    assert [w["userId"] for w in remaining] == [w["userId"] for w in waitlist[10:]]
-    assert [w["position"] for w in remaining] == list(range(1, 141))
+    assert [w["userId"] for w in remaining] == [w["userId"] for w in waitlist[LEAVING:]]
+    assert [w["position"] for w in remaining] == list(range(1, RUSH - SEATS - LEAVING + 1))
 
 
 def test_offers_under_concurrent_cancels_accepts_declines_and_newcomers(stack, http):

@@ -1,8 +1,8 @@
 """Imports tests: in-memory fakes for the API, and the local stack in this process for the rest.
 
 The stack fixture runs what `make dev` runs (the API under chalice's local server, the queue
-runner with the real registration and import workers) on the session's DynamoDB Local and moto
-server, with one difference: the import worker's registrations feed is wrapped so tests can
+runner with the real registration and import workers) on the session's DynamoDB Local and
+LocalStack, with one difference: the import worker's registrations feed is wrapped so tests can
 count every row it sends and make it crash mid-import.
 """
 

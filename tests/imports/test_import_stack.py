@@ -1,4 +1,4 @@
-"""Imports through the local stack: real moto SQS and S3, DynamoDB Local, the real registration
+"""Imports through the local stack: real SQS and S3 (LocalStack), DynamoDB Local, the real registration
 worker and import worker driven by the queue runner, the API over HTTP."""
 
 from __future__ import annotations
@@ -164,7 +164,7 @@ def test_the_cli_uploads_follows_and_summarizes(import_stack, tmp_path, capsys):
 
 
 def test_a_file_uploaded_with_a_presigned_form_is_imported(import_stack, tmp_path, capsys):
-    """The CLI asks for a form, uploads to S3 (moto), and S3's event starts the import."""
+    """The CLI asks for a form, uploads to S3 (LocalStack), and S3's event starts the import."""
     from cli.turnstile import main
     from tests.fakes import token
 

@@ -1,4 +1,4 @@
-"""Delivery through the real pieces: DynamoDB Local (table + stream), moto SQS, the relay and
+"""Delivery through the real pieces: DynamoDB Local (table + stream), LocalStack's SQS, the relay and
 dispatcher handlers, and a real HTTP receiver on loopback."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The registration worker against DynamoDB Local and moto's SQS, with FIFO-shaped events."""
+"""The registration worker against DynamoDB Local and LocalStack's SQS, with FIFO-shaped events."""
 
 from __future__ import annotations
 
