@@ -11,7 +11,8 @@ REDOC_PACKAGE := redoc@2.5.4
 DOCS_ASSETS := chalicelib/docs/assets
 # LocalStack (SQS, S3) runs from its own virtual environment: it needs Python 3.13+, the service 3.11+.
 LOCALSTACK_VENV := .cache/localstack-venv
-PYTHON313 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) $(shell command -v python3.13))
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
+PYTHON313 ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/3.13*/bin/python3.13) $(shell command -v python3.13))
 
 .PHONY: dev test check lint token bench dlq mutation dynamodb-local localstack browser install clean synth deploy destroy
 
