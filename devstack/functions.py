@@ -31,10 +31,9 @@ def start() -> list[Background]:
     runner = QueueRunner.for_local_stack()
     streams = StreamRunner.for_local_stack(resources.TABLE.name)  # webhook outbox relay
     schedules = ScheduleRunner.for_local_stack()  # the offer sweep
-    parts: list[Background] = [runner, streams, schedules]
     for part in (runner, streams, schedules):
         part.start()
-    return parts
+    return [runner, streams, schedules]
 
 
 def stop(parts: list[Background], seconds: float = STOP_SECONDS) -> list[str]:
