@@ -42,10 +42,10 @@ def main(argv: list[str]) -> int:
         from devstack.stack import DevStack  # imports app code only once the env is set
 
         stack = DevStack.start(emulators, LOOPBACK, args.api_port)
-        print(f"Turnstile API     {stack.api_url}", flush=True)
-        print(f"DynamoDB Local    {emulators.dynamodb.url}", flush=True)
-        print(f"LocalStack (SQS, S3) {emulators.localstack.url}", flush=True)
-        print(f"logs              {args.log_dir}", flush=True)
+        print(f"Turnstile API         {stack.api_url}", flush=True)
+        print(f"DynamoDB Local        {emulators.dynamodb.url}", flush=True)
+        print(f"LocalStack (SQS, S3)  {emulators.localstack.url}", flush=True)
+        print(f"logs                  {args.log_dir}", flush=True)
         print("ready; Ctrl-C stops everything", flush=True)
         stop.wait()
         print("stopping", flush=True)
