@@ -67,6 +67,19 @@ def alive(pid: int) -> bool:
     return state != "Z"  # a zombie has exited; only its parent has not asked how
 
 
+def children(pid: int) -> list[int]:
+    """The processes `pid` started (their parent pid, from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
 def keep_registering(api: str, event: str, stop: threading.Event) -> None:
     def one(i: int) -> None:
         user = f"{event}-u{i:05d}"
@@ -87,11 +100,12 @@ def test_sigterm_mid_work_stops_every_process_within_10_seconds():
     hanging = HangingReceiver()
     running = start_stack()
     stop_load = threading.Event()
-    load: threading.Thread | None = None
     try:
         api, event = running.api, f"stop-{uuid.uuid4().hex[:8]}"
-        emulator_pids = [port_holder(port) for port in running.ports[1:]]
-        assert all(emulator_pids), "both emulators listen on their ports"
+        started_processes = children(running.process.pid)
+        emulators = [port_holder(port) for port in running.ports[1:]]
+        assert all(emulators), "both emulators listen on their ports"
+        assert {held[0] for held in emulators if held} < set(started_processes), "and the functions process"
         with session("olga", "organizers") as olga:
             every_move = ["registration.confirmed", "registration.waitlisted", "registration.cancelled"]
             olga.post(f"{api}/webhooks", json={"url": hanging.url, "events": every_move}).raise_for_status()
@@ -108,7 +122,7 @@ def test_sigterm_mid_work_stops_every_process_within_10_seconds():
 
         assert took < STOP_LIMIT_SECONDS, f"stopped in {took:.1f}s:\n{''.join(running.output[-20:])}"
         assert all(refuses(port) for port in running.ports), "no port is still held"
-        assert not any(alive(pid) for pid, _ in emulator_pids if pid), "no emulator outlives the stack"
+        assert not [pid for pid in started_processes if alive(pid)], "nothing it started outlives it"
     finally:
         stop_load.set()
         running.stop()
