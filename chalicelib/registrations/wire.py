@@ -218,11 +218,13 @@ def idempotency_key(value: str) -> str:
 
 def idempotency(request: Any, body: object, caller: Caller) -> Idempotency | None:
     """The request's `Idempotency-Key`, scoped to the caller (two callers' keys never meet) and
-    bound to what it asks: the method, the concrete path and the body."""
+    bound to what it asks: the method, the concrete path and the body. The scope leads with the
+    subject's length, so no subject and key can spell another's (`a#b` + `k` vs `a` + `b#k`)."""
     key = request.headers.get("idempotency-key")
     if key is None:
         return None
-    scoped = f"{caller.subject or ''}#{idempotency_key(key)}"
+    subject = caller.subject or ""
+    scoped = f"{len(subject)}:{subject}#{idempotency_key(key)}"
     return Idempotency(scoped, fingerprint(request.method, concrete_path(request), body))
 
 

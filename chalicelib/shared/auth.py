@@ -2,13 +2,16 @@
 local stack generates under `.cache/` locally. One verification, two key sources.
 
 Checked: the signature (RS256 only, so `alg: none` and HMAC tricks fail), a known `kid`, `exp`,
-the issuer, and the audience (`aud` of an ID token or `client_id` of a Cognito access token).
-The subject (`sub`) is the caller's user id; groups come from `cognito:groups`.
+the issuer, that it is an access token (`token_use: access`: a Cognito ID token is for the
+client, not for calling APIs) and its app client (`client_id`). The subject (`sub`) is the
+caller's user id; groups come from `cognito:groups`. Every refusal answers the same generic
+401; the reason is logged, never sent back (it would tell a prober which check it passed).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,9 @@ from chalicelib.shared.problems import Unauthorized
 
 GROUPS_CLAIM = "cognito:groups"
 LEEWAY_SECONDS = 30
+INVALID_TOKEN = "The bearer token is not valid."
+
+logger = logging.getLogger("turnstile.auth")
 
 
 KeySource = Callable[[str], Any]  # a token -> the public key that must have signed it
@@ -71,15 +77,20 @@ class TokenVerifier:
                 options={"require": ["exp", "iss", "sub"], "verify_aud": False},
             )
         except (jwt.PyJWTError, ValueError, KeyError, OSError) as error:
-            raise Unauthorized(f"The token is not valid: {error}.") from None
-        audience = claims.get("aud", claims.get("client_id"))
-        audiences = audience if isinstance(audience, list) else [audience]
-        if self._audience not in audiences:
-            raise Unauthorized("The token is not valid: it was issued for another client.")
+            raise _refused(str(error)) from None
+        if claims.get("token_use") != "access":
+            raise _refused("not an access token")
+        if claims.get("client_id") != self._audience:
+            raise _refused("issued for another app client")
         groups = claims.get(GROUPS_CLAIM, [])
         if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
-            raise Unauthorized(f"The token is not valid: {GROUPS_CLAIM} is not a list of names.")
+            raise _refused(f"{GROUPS_CLAIM} is not a list of names")
         subject = claims["sub"]
         if not isinstance(subject, str) or not subject:
-            raise Unauthorized("The token is not valid: it names no subject.")
+            raise _refused("no subject")
         return Caller(subject, frozenset(groups))
+
+
+def _refused(reason: str) -> Unauthorized:
+    logger.info("bearer token refused: %s", reason)
+    return Unauthorized(INVALID_TOKEN)

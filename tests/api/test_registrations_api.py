@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from chalicelib import bootstrap
+from chalicelib.registrations import wire
+from chalicelib.shared.caller import Caller
 from tests.fakes import bearer
 
 
@@ -208,6 +210,21 @@ def test_idempotency_keys_are_scoped_to_the_caller(seeded):
     assert ada.status_code == bob.status_code == 202
     assert seeded.json(ada)["requestId"] != seeded.json(bob)["requestId"]
     assert sorted(m.userId for m in sent()) == ["ada", "bob"]
+
+
+def test_no_subject_and_key_spell_another_callers_scope():
+    class Request:
+        method, path, headers = "POST", "/events/{eventId}/registrations", {"idempotency-key": "k"}
+        uri_params = {"eventId": "e1"}
+
+    def scope(subject: str, key: str) -> str:
+        Request.headers = {"idempotency-key": key}
+        found = wire.idempotency(Request, {}, Caller(subject, frozenset()))
+        assert found is not None
+        return found.key
+
+    assert scope("a#b", "k") != scope("a", "b#k")
+    assert scope("ada", "k") == scope("ada", "k")
 
 
 @pytest.mark.parametrize("answer", ["accept", "decline"])

@@ -56,6 +56,10 @@ BAD = {
     "garbage": lambda: "not.a.jwt",
     "no subject": lambda: keys.token("", directory=TEST_KEYS),
     "groups not a list": lambda: keys.token("ada", directory=TEST_KEYS, **{"cognito:groups": "admins"}),
+    "an ID token": lambda: keys.token(
+        "ada", directory=TEST_KEYS, token_use="id", aud=keys.AUDIENCE, client_id=None
+    ),
+    "no token_use": lambda: keys.token("ada", directory=TEST_KEYS, token_use=None),
 }
 
 
@@ -66,6 +70,14 @@ def test_a_bad_token_is_401_even_where_anonymous_callers_are_welcome(api, kind):
         assert response.status_code == 401, (kind, path, response.body)
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
         assert api.json(response)["type"].endswith("/unauthorized")
+
+
+@pytest.mark.parametrize("kind", list(BAD))
+def test_a_refusal_says_nothing_of_which_check_failed(api, kind):
+    """One generic answer: the library's message (an expiry time, a key id, the issuer it wanted)
+    stays in the log."""
+    response = api.request("GET", "/events", headers={"Authorization": f"Bearer {BAD[kind]()}"})
+    assert api.json(response)["detail"] == "The bearer token is not valid."
 
 
 @pytest.mark.parametrize("header", ["Basic YWRhOnNlY3JldA==", "Bearer", "Bearer    ", "Token abc"])
