@@ -130,7 +130,9 @@ def _check_header(header: list[str]) -> None:
 def _parse_json(body: bytes) -> list[Any]:
     try:
         payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except RecursionError:
+        raise MalformedJson("The request body is nested too deeply.") from None
+    except ValueError as error:  # not UTF-8, not JSON, or a number too long to convert
         raise MalformedJson(f"The request body is not valid JSON: {error}.") from None
     if not isinstance(payload, dict) or not isinstance(payload.get("rows"), list):
         raise ValidationFailed(

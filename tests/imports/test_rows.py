@@ -101,6 +101,12 @@ def test_json_payloads_hold_a_rows_array():
     assert check_rows(raw).rows == [Row(1, "ada", "Ada")]
     with pytest.raises(MalformedJson):
         parse_payload(JSON, b"{oops")
+    for hostile in (
+        b'{"rows": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        b'{"rows": [' + b"9" * 5000 + b"]}",
+    ):
+        with pytest.raises(MalformedJson):  # nested past the recursion limit; a number too long to convert
+            parse_payload(JSON, hostile)
     for bad in ([], {"rows": {}}, {"rows": [], "extra": 1}, {"items": []}):
         with pytest.raises(ValidationFailed):
             parse_payload(JSON, json.dumps(bad).encode())
