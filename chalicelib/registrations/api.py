@@ -209,4 +209,9 @@ def get_request(requestId: str) -> Response:
 
 def answer(request: Any, record: RequestRecord) -> Response:
     prefer, most = request.headers.get("prefer"), time_to_wait(blueprint)
-    return json_response(*accepted_or_decided(record, prefer, services().registrations.outcome, most))
+    registrations = services().registrations
+
+    def wait_for(pending: RequestRecord, seconds: float) -> RequestRecord:
+        return registrations.shown_to(caller_of(request), registrations.outcome(pending, seconds))
+
+    return json_response(*accepted_or_decided(record, prefer, wait_for, most))

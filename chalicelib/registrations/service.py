@@ -9,7 +9,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from chalicelib.events.ports import EventRepository
@@ -42,6 +42,9 @@ from chalicelib.shared.problems import (
     ServiceUnavailable,
 )
 from chalicelib.users.ports import UserRepository
+
+# In an outcome, who took a freed seat (promoted into it, or offered it).
+SEAT_TAKERS = frozenset({"promotedUserId", "offeredUserId"})
 
 
 def fingerprint(method: str, path: str, body: Any) -> str:
@@ -193,7 +196,17 @@ class RegistrationService:
         record = self.requests.get(request_id)
         if record is None or not self._may_see(caller, record):
             raise NotFound(f"No request with requestId '{request_id}'.")
-        return self.outcome(record, wait)
+        return self.shown_to(caller, self.outcome(record, wait))
+
+    def shown_to(self, caller: Caller, record: RequestRecord) -> RequestRecord:
+        """The request as `caller` may see it: who took a freed seat (promoted, or offered it) is
+        the event owner's and the admins' to know, not the attendee's who left."""
+        outcome = record.outcome or {}
+        if not SEAT_TAKERS & outcome.keys() or caller.is_admin:
+            return record
+        if caller.is_user(self.events.owner_of(record.event_id)):
+            return record
+        return replace(record, outcome={k: v for k, v in outcome.items() if k not in SEAT_TAKERS})
 
     def outcome(self, record: RequestRecord, wait: float) -> RequestRecord:
         """Poll a pending request until it is decided or `wait` seconds pass (`Prefer: wait=N`;

@@ -51,8 +51,8 @@ class OutcomeShown(Shown):
     position: int | None = None  # waitlisted: the place in line after the decision
     reason: str | None = None  # rejected: event_full, event_closed, offer_expired, no_offer...
     currentStatus: str | None = None  # already_registered: confirmed, waitlisted or offered
-    promotedUserId: str | None = None  # cancelled: who got the freed seat
-    offeredUserId: str | None = None  # cancelled, declined, offer_expired: who is offered it
+    promotedUserId: str | None = None  # cancelled: who got the freed seat (owner and admins only)
+    offeredUserId: str | None = None  # cancelled, declined, offer_expired: who is offered it (same)
     capacity: int | None = None  # capacity_changed
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from chalicelib import bootstrap
@@ -255,3 +257,28 @@ def test_offer_listings_take_their_status_and_refuse_others(seeded):
         response = seeded.request("GET", path)
         assert response.status_code == 422
         assert seeded.json(response)["errors"][0]["field"] == "status"
+
+
+@pytest.mark.parametrize("taker", ["promotedUserId", "offeredUserId"])
+def test_who_took_a_freed_seat_is_the_owners_to_know_not_the_leavers(api, taker):
+    olga = bearer("olga", "organizers")
+    event = {"eventId": "e2", "title": "t", "date": "2026-01-01", "capacity": 1, "waitlistEnabled": True}
+    assert api.request("POST", "/events", event, headers=olga).status_code == 201
+    api.request("POST", "/users", {"userId": "ada", "name": "Ada"})
+    cancelled = api.request("DELETE", "/events/e2/registrations/ada", headers=bearer("ada"))
+    request_id = api.json(cancelled)["requestId"]
+    requests = bootstrap.services().registrations.requests
+    requests.records[request_id] = replace(
+        requests.records[request_id],
+        status="completed",
+        outcome={"type": "cancelled", taker: "bob"},
+        completed_at="2026-01-01T00:00:01Z",
+    )
+
+    def outcome(headers: dict[str, str] | None) -> dict:
+        response = api.request("GET", f"/requests/{request_id}", headers=headers)
+        assert response.status_code == 200
+        return api.json(response)["outcome"]
+
+    assert outcome(bearer("ada")) == {"type": "cancelled"}
+    assert outcome(olga) == outcome(None) == {"type": "cancelled", taker: "bob"}  # owner; admin
