@@ -12,9 +12,13 @@ from chalicelib.events.api import blueprint as events_api
 from chalicelib.imports.api import blueprint as imports_api
 from chalicelib.registrations.api import blueprint as registrations_api
 from chalicelib.shared import observability
+from chalicelib.shared.config import on_aws, require_deployed_keys, settings
 from chalicelib.shared.http import chalice_error_as_problem
 from chalicelib.users.api import blueprint as users_api
 from chalicelib.webhooks.api import blueprint as webhooks_api
+
+if on_aws():  # a misconfigured deployment fails its first start, with the reason in the log
+    require_deployed_keys(settings(), serves_api=True)
 
 app = Chalice(app_name="turnstile")
 for blueprint in (events_api, users_api, registrations_api, webhooks_api, imports_api, docs_api):

@@ -61,7 +61,7 @@ from chalicelib.shared.clock import (
     SystemRandomness,
     UuidGenerator,
 )
-from chalicelib.shared.config import Settings, settings
+from chalicelib.shared.config import Settings, on_aws, require_deployed_keys, settings
 from chalicelib.shared.secrets import secret_string
 from chalicelib.users.dynamodb import DynamoUserRepository
 from chalicelib.users.memory import MemoryUserRepository
@@ -190,6 +190,8 @@ def _wire(
 
 def build(config: Settings, clients: Callable[[str], Any] = client) -> Services:
     """The AWS-backed services (`clients` makes the boto3 clients; tests may pass their own)."""
+    if on_aws():
+        require_deployed_keys(config, serves_api=False)
     if config.cursor_secret_arn:
         config = replace(
             config, cursor_secret=secret_string(clients("secretsmanager"), config.cursor_secret_arn)

@@ -87,6 +87,26 @@ class Settings:
         )
 
 
+class Misconfigured(RuntimeError):
+    """A deployed function whose settings would make it unsafe: it refuses to start instead."""
+
+
+def on_aws() -> bool:
+    """Running in Lambda (which sets the function's name), not on the local stack or in tests."""
+    return bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
+
+
+def require_deployed_keys(config: Settings, serves_api: bool) -> None:
+    """On AWS nothing falls back to the local stack's conveniences: webhook secrets are sealed
+    with a KMS key (never stored unsealed, never under a key kept in the configuration), and the
+    API signs list cursors with the key from Secrets Manager (never the public local default)."""
+    key = config.webhook_secrets_key
+    if not key or key.startswith("local:"):
+        raise Misconfigured("TURNSTILE_WEBHOOK_SECRETS_KEY must name a KMS key on AWS")
+    if serves_api and not config.cursor_secret_arn:
+        raise Misconfigured("TURNSTILE_CURSOR_SECRET_ARN must name the cursor-signing secret on AWS")
+
+
 @lru_cache(maxsize=1)
 def settings() -> Settings:
     return Settings.from_environment()
