@@ -192,7 +192,7 @@ def _user_listing(user_id: str, status: str) -> Response:
     "/requests/{requestId}",
     ["GET"],
     Operation(
-        "Follow a request (whoever made it, the user it is for, the event's owner, admins)",
+        "Follow a request (whoever made it, the event's owner, admins)",
         (Reply(200, "The request and, once decided, its outcome.", RequestShown, (RETRY_AFTER,)),),
         query=WaitQuery,
         description="`?wait=N` (1-10) waits up to N seconds for a pending request to be decided.",

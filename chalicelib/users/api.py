@@ -48,7 +48,7 @@ def create_user() -> Response:
     blueprint,
     "/users/{userId}",
     ["GET"],
-    Operation("Get a user (the user, organizers, admins)", (Reply(200, "The user.", UserShown),)),
+    Operation("Get a user (the user, admins)", (Reply(200, "The user.", UserShown),)),
 )
 def get_user(userId: str) -> Response:
     return json_response(user_json(services().users.get(caller_of(blueprint.current_request), userId)))

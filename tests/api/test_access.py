@@ -172,3 +172,33 @@ def _template(path: str) -> str:
         "swagger-ui.css": "{name}",
     }
     return "/".join(names.get(part, part) for part in path.split("/"))
+
+
+# What a summary's parenthesis promises (its words) -> the caller of TABLE who must then get a 2xx.
+PROMISES = {"organizers": "organizer", "the event's owner": "owner", "the user": "self", "admins": "admin"}
+
+
+def test_every_summary_promises_only_the_access_the_table_grants(world):
+    """A route's summary names who may call it; each named caller gets a 2xx in some row of the
+    table for that route (a draft event stays hidden from the attendee a summary names)."""
+    paths = json.loads(world.call("anonymous", "GET", "/openapi.json").body)["paths"]
+    granted: dict[tuple[str, str], set[str]] = {}
+    for method, path, _, expected in TABLE:
+        template = (
+            _template(path.split("?")[0]).replace("{request}", "{requestId}").replace("{imp}", "{importId}")
+        )
+        roles = {role for role, status in zip(ROLES, expected, strict=True) if status < 300}
+        granted.setdefault((method, template), set()).update(roles)
+    for (method, template), roles in granted.items():
+        summary = paths[template][method.lower()]["summary"]
+        promised = summary[summary.rfind("(") + 1 : summary.rfind(")")].split(", ") if "(" in summary else []
+        for words, role in PROMISES.items():
+            assert words not in promised or role in roles, (
+                f"{method} {template}: '{summary}' promises {words}"
+            )
+
+
+def test_a_request_made_for_a_user_by_the_events_owner_is_not_that_users_to_follow(world):
+    made = as_("owner", world.client, "POST", "/events/pub/registrations", {"userId": "bob"})
+    assert world.call("other", "GET", f"/requests/{made['requestId']}").status_code == 404  # bob
+    assert world.call("owner", "GET", f"/requests/{made['requestId']}").status_code == 200
