@@ -60,7 +60,8 @@ def test_a_promotion_reaches_the_event_owners_receiver_signed_and_no_one_elses(e
             status, cancel = call(bearer("ada"), "delete", f"/events/{event_id}/registrations/ada")
             assert status == 202
             wait_for(lambda: decided(cancel["requestId"]), lambda: registrations.poll_once(wait_seconds=0))
-            outcome = call(OLGA, "get", f"/requests/{cancel['requestId']}")[1]["outcome"]  # the owner sees who
+            # the event's owner sees who took the seat (the attendee who cancelled does not)
+            outcome = call(OLGA, "get", f"/requests/{cancel['requestId']}")[1]["outcome"]
             assert outcome["promotedUserId"] == "bob"
 
             def step() -> None:
