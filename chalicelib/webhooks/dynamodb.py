@@ -140,6 +140,11 @@ class _Gsi1Pages:
 SECRET_FIELDS = ("secret", "previousSecret")
 
 
+def _without_secrets(item: dict[str, Any]) -> dict[str, Any]:
+    """A listed subscription: its sealed secrets are left out, never opened."""
+    return {**{n: v for n, v in item.items() if n not in SECRET_FIELDS}, "secret": ""}
+
+
 class DynamoSubscriptionRepository:
     """Signing secrets are sealed (webhooks.sealing) on the way in and opened on the way out: the
     table never holds one in the clear."""
@@ -167,7 +172,7 @@ class DynamoSubscriptionRepository:
 
     def list(self, limit: int, after: Position | None) -> tuple[list[Subscription], Position | None]:
         found, position = self._pages.page(table.ALL_WEBHOOKS, limit, after, forward=True)
-        return [self._opened(i) for i in found], position
+        return [subscription_from_item(_without_secrets(i)) for i in found], position
 
     def _sealed(self, fields: dict[str, Any], webhook_id: str) -> dict[str, Any]:
         return {

@@ -51,10 +51,11 @@ class MemorySubscriptionRepository:
 
     def list(self, limit: int, after: Position | None) -> tuple[list[Subscription], Position | None]:
         rows = sorted(self.items.values(), key=lambda s: (s.created_at, s.webhook_id))
-        return _page(rows, lambda s: f"{s.created_at}#{s.webhook_id}", limit, after)
+        found, position = _page(rows, lambda s: f"{s.created_at}#{s.webhook_id}", limit, after)
+        return [_without_secrets(s) for s in found], position
 
     def all(self) -> builtins.list[Subscription]:
-        return list(self.items.values())
+        return [_without_secrets(s) for s in self.items.values()]
 
     def update(self, webhook_id: str, fields: dict[str, Any]) -> Subscription | None:
         with self._lock:
@@ -160,3 +161,7 @@ class StaticResolver:
         if host not in self.table:
             raise OSError(f"{host} does not resolve")
         return self.table[host]
+
+
+def _without_secrets(subscription: Subscription) -> Subscription:
+    return replace(subscription, secret="", previous_secret=None)

@@ -14,9 +14,14 @@ class SubscriptionRepository(Protocol):
 
     def get(self, webhook_id: str) -> Subscription | None: ...
 
-    def list(self, limit: int, after: Position | None) -> tuple[list[Subscription], Position | None]: ...
+    def list(self, limit: int, after: Position | None) -> tuple[list[Subscription], Position | None]:
+        """A page of subscriptions without their secrets (empty): listings never open a sealed
+        secret; only `get` does, for the one subscription a delivery is signed with."""
+        ...
 
-    def all(self) -> builtins.list[Subscription]: ...
+    def all(self) -> builtins.list[Subscription]:
+        """Every subscription, without their secrets (as `list`)."""
+        ...
 
     def update(self, webhook_id: str, fields: dict[str, Any]) -> Subscription | None:
         """Set the given attributes (wire names); None when the subscription does not exist."""

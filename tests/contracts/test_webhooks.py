@@ -178,3 +178,28 @@ def test_the_table_never_holds_a_signing_secret_in_the_clear(real):
     assert "whsec_" not in stored and "local:v1:" in stored
     found = repository.get(created.webhook_id)
     assert found is not None and (found.secret, found.previous_secret) == ("whsec_bmV3", created.secret)
+
+
+def test_listings_leave_the_secrets_out_and_only_get_opens_them(stores):
+    subscriptions, _ = stores
+    added = replace(subscription(), previous_secret="whsec_b2xk", previous_secret_expires=2_000_000_000)
+    subscriptions.add(added)
+    listed = [s for s in subscriptions.all() if s.webhook_id == added.webhook_id]
+    paged = [s for s in subscriptions.list(100, None)[0] if s.webhook_id == added.webhook_id]
+    assert listed == paged == [replace(added, secret="", previous_secret=None)]
+    assert subscriptions.get(added.webhook_id) == added
+
+
+def test_a_listing_never_asks_the_sealer_to_open_a_secret(real):
+    class Counting(LocalKeySealer):
+        opened = 0
+
+        def open(self, sealed: str, webhook_id: str) -> str:
+            Counting.opened += 1
+            return super().open(sealed, webhook_id)
+
+    subscriptions = DynamoSubscriptionRepository(real.dynamodb, real.table, Counting(bytes(range(32))))
+    subscriptions.add(subscription())
+    subscriptions.all()
+    subscriptions.list(10, None)
+    assert Counting.opened == 0
