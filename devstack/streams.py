@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 
 from devstack.background import Background
 from devstack.runner import LambdaContext, load_handler
@@ -26,6 +27,8 @@ logger = logging.getLogger("turnstile.streams")
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any] | None]
 RELAY_HANDLER = "workers.webhook_relay.handler"
+# A shard iterator that can no longer be read: past the trim horizon, or older than 15 minutes.
+LOST_ITERATOR = ("TrimmedDataAccessException", "ExpiredIteratorException")
 
 
 def lambda_stream_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
@@ -99,7 +102,16 @@ class StreamPoller:
         return seen
 
     def _read(self, shard: _Shard) -> int:
-        response = self.streams.get_records(ShardIterator=shard.iterator, Limit=self.batch_size)
+        try:
+            response = self.streams.get_records(ShardIterator=shard.iterator, Limit=self.batch_size)
+        except ClientError as error:
+            if error.response["Error"]["Code"] not in LOST_ITERATOR:
+                raise
+            # As Lambda's mapping does: read the shard again from its oldest record. The relay is
+            # idempotent (a change relayed twice makes the same deliveries), so nothing doubles.
+            logger.warning("stream iterator lost (%s); rereading the shard", error.response["Error"]["Code"])
+            shard.iterator = self._iterator(shard.shard_id, "TRIM_HORIZON")
+            return 0
         records = response.get("Records", [])
         following = response.get("NextShardIterator")
         if records:

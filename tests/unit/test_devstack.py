@@ -5,9 +5,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from botocore.exceptions import ClientError
+
 from devstack.__main__ import parse_args
 from devstack.emulators import ROOT
 from devstack.runner import ScheduleRunner
+from devstack.streams import StreamPoller
 from workers import offer_sweep
 
 
@@ -42,3 +45,36 @@ def test_the_local_stack_sweeps_offers_every_few_seconds_or_as_configured(monkey
     assert (handler, name, period) == (offer_sweep.handler, "workers.offer_sweep.handler", 2.0)
     monkeypatch.setenv("TURNSTILE_OFFER_SWEEP_SECONDS", "0.5")
     assert ScheduleRunner.for_local_stack().schedules[0][2] == 0.5
+
+
+class LosingStreams:
+    """One shard whose first iterator is lost (as DynamoDB Local trims it); TRIM_HORIZON reads."""
+
+    def __init__(self) -> None:
+        self.kinds: list[str] = []
+
+    def describe_stream(self, StreamArn: str) -> dict:
+        return {"StreamDescription": {"Shards": [{"ShardId": "shard-1"}]}}
+
+    def get_shard_iterator(self, ShardIteratorType: str, **_: object) -> dict:
+        self.kinds.append(ShardIteratorType)
+        return {"ShardIterator": ShardIteratorType}
+
+    def get_records(self, ShardIterator: str, Limit: int) -> dict:
+        if ShardIterator != "TRIM_HORIZON":
+            error = {"Error": {"Code": "TrimmedDataAccessException", "Message": "trimmed"}}
+            raise ClientError(error, "GetRecords")
+        record = {"eventName": "INSERT", "dynamodb": {"SequenceNumber": "1", "NewImage": {}}}
+        return {"Records": [record], "NextShardIterator": "after-1"}
+
+
+def test_a_lost_stream_iterator_is_read_again_from_the_oldest_record():
+    seen: list[dict] = []
+    table = type(
+        "Table", (), {"describe_table": lambda self, TableName: {"Table": {"LatestStreamArn": "arn"}}}
+    )
+    streams = LosingStreams()
+    poller = StreamPoller("t", lambda event, _: seen.append(event) or None, dynamodb=table(), streams=streams)
+    assert poller.poll_once() == 0  # the iterator from LATEST is gone: no crash, a new iterator
+    assert poller.poll_once() == 1 and len(seen) == 1
+    assert streams.kinds == ["LATEST", "TRIM_HORIZON"]
