@@ -93,10 +93,9 @@ Readiness = Callable[["Emulator"], bool]
 
 
 def answers(emulator: Emulator) -> bool:
-    try:
+    """Up once it answers HTTP at all (an error status included); no answer raises OSError."""
+    with contextlib.suppress(urllib.error.HTTPError):
         urllib.request.urlopen(emulator.url, timeout=1).close()
-    except urllib.error.HTTPError:
-        return True  # it answered: it is up
     return True
 
 
