@@ -4,7 +4,9 @@ Records arrive in batches of up to 10, in order within each message group (one g
 event). Each group's commands are decided together and committed in one transaction. If a
 group fails, every record of that group is reported in `batchItemFailures` (so the group's order
 holds on redelivery, and committed requests are skipped as already completed). A malformed
-message is moved to the dead-letter queue at once instead of blocking its group.
+message is moved to the dead-letter queue at once instead of blocking its group. (Powertools'
+batch processing reports records one by one; here a group fails or succeeds whole, so this
+worker reports its failures itself.)
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ from chalicelib.bootstrap import services
 from chalicelib.registrations.decisions import TimeLeft
 from chalicelib.registrations.messages import CommandMessage, MalformedMessage, parse_message
 from chalicelib.shared import observability
+from workers.context import remaining_time
 
 logger = Logger(service="turnstile-registration-worker")
 
 
 @observability.lambda_handler(logger)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return process_records(event.get("Records", []), _time_left(context))
+    return process_records(event.get("Records", []), remaining_time(context))
 
 
 def process_records(records: list[dict[str, Any]], time_left: TimeLeft | None = None) -> dict[str, Any]:
@@ -31,11 +34,6 @@ def process_records(records: list[dict[str, Any]], time_left: TimeLeft | None = 
     for group_id, group in _by_group(records).items():
         failures += _process_group(group_id, group, time_left)
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failures]}
-
-
-def _time_left(context: Any) -> TimeLeft | None:
-    remaining = getattr(context, "get_remaining_time_in_millis", None)
-    return None if remaining is None else lambda: remaining() / 1000
 
 
 def _by_group(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

@@ -11,8 +11,9 @@ on the `webhook-relay-retries` queue, which this same function consumes (SQS rec
 fails after the queue's retries ends in `webhook-relay-dlq`, from where `make dlq ARGS="redrive
 --queue webhook-relay-dlq"` replays it. (The stream's own failure destination would keep only
 pointers into the stream, and the stream forgets its records after 24 hours.) Only when parking
-fails too does the handler report the record in `batchItemFailures`, so that the stream retries
-from there (the mapping needs `FunctionResponseTypes: ["ReportBatchItemFailures"]`).
+fails too does the handler report the record in `batchItemFailures` (Powertools' batch
+processing), so that the stream retries from there (the mapping needs `FunctionResponseTypes:
+["ReportBatchItemFailures"]`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ import json
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from chalicelib.bootstrap import services
 from chalicelib.shared import observability
@@ -31,46 +35,60 @@ from chalicelib.webhooks.notifications import from_change
 logger = Logger(service="turnstile-webhook-relay")
 
 
+# Batch processing by Powertools: a record that raises is reported in `batchItemFailures` (for the
+# stream, Lambda retries from the lowest one reported); a batch whose every record failed is
+# reported like any other, not raised.
+stream_processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+parked_processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
 @observability.lambda_handler(logger)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     records = event.get("Records", [])
-    if records and records[0].get("eventSource") == "aws:sqs":
-        return _replay_parked(records)
-    return _relay_stream(records)
-
-
-def _relay_stream(records: list[dict[str, Any]]) -> dict[str, Any]:
+    if not records:
+        return {"batchItemFailures": []}
+    if records[0].get("eventSource") == "aws:sqs":
+        replayed = process_partial_response(
+            event=event, record_handler=_replay_parked, processor=parked_processor, context=context
+        )
+        return dict(replayed)
     subscriptions = _Subscriptions()  # one read for the whole batch of changes
-    for record in records:
-        change = record.get("dynamodb", {})
-        parked = {
-            "old": change.get("OldImage"),
-            "new": change.get("NewImage"),
-            "sequenceNumber": change.get("SequenceNumber"),
-        }
-        try:
-            _relay(parked, subscriptions)
-        except Exception:
-            logger.exception(
-                "relay failed; parking the change", extra={"sequenceNumber": parked["sequenceNumber"]}
-            )
-            try:
-                services().parked_changes.park(parked)
-            except Exception:
-                logger.exception("parking failed; the stream retries from this record")
-                return {"batchItemFailures": [{"itemIdentifier": change.get("SequenceNumber", "")}]}
-    return {"batchItemFailures": []}
+    relayed = process_partial_response(
+        event=event,
+        record_handler=lambda record: _relay_or_park(record, subscriptions),
+        processor=stream_processor,
+        context=context,
+    )
+    return dict(relayed)
 
 
-def _replay_parked(records: list[dict[str, Any]]) -> dict[str, Any]:
-    failures = []
-    for record in records:
+def _relay_or_park(record: DynamoDBRecord, subscriptions: _Subscriptions) -> None:
+    """Relay one change; one that fails is parked on the retries queue so the stream goes on.
+    Only when parking fails too does it raise, so that the stream retries from this record."""
+    change = record.raw_event.get("dynamodb", {})
+    parked = {
+        "old": change.get("OldImage"),
+        "new": change.get("NewImage"),
+        "sequenceNumber": change.get("SequenceNumber"),
+    }
+    try:
+        _relay(parked, subscriptions)
+    except Exception:
+        sequence = {"sequenceNumber": parked["sequenceNumber"]}
+        logger.exception("relay failed; parking the change", extra=sequence)
         try:
-            _relay(json.loads(record["body"]))
+            services().parked_changes.park(parked)
         except Exception:
-            logger.exception("parked change failed again", extra={"messageId": record.get("messageId")})
-            failures.append({"itemIdentifier": record.get("messageId", "")})
-    return {"batchItemFailures": failures}
+            logger.exception("parking failed; the stream retries from this record")
+            raise
+
+
+def _replay_parked(record: SQSRecord) -> None:
+    try:
+        _relay(json.loads(record.body))
+    except Exception:
+        logger.exception("parked change failed again", extra={"messageId": record.message_id})
+        raise
 
 
 class _Subscriptions:

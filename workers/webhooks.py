@@ -6,6 +6,8 @@ chalicelib/webhooks/service.py for why). Only infrastructure failures (DynamoDB,
 reported in `batchItemFailures`; a receiver's failure (a timeout too) is a recorded attempt, not
 an error. A batch's attempts run side by side, each within its own deadline, so a receiver that
 hangs costs the others nothing; one that no longer fits the invocation goes back to the queue.
+(Powertools' batch processing handles records one after another, so this worker reports its
+failures itself.)
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from aws_lambda_powertools import Logger
 from chalicelib.bootstrap import services
 from chalicelib.shared import observability
 from chalicelib.webhooks.service import Dispatcher
+from workers.context import remaining_time
 
 logger = Logger(service="turnstile-webhooks-worker")
 ATTEMPTED = {"delivered": True, "gone": False, "failed": False, "retrying": False}
@@ -87,5 +90,5 @@ def _dispatch(
 
 def _deadline(context: Any) -> float | None:
     """When this invocation ends (time.monotonic()), if the context says."""
-    remaining = getattr(context, "get_remaining_time_in_millis", None)
-    return None if remaining is None else time.monotonic() + remaining() / 1000
+    left = remaining_time(context)
+    return None if left is None else time.monotonic() + left()

@@ -3,6 +3,7 @@ of the batch to every subscription that wants it."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -76,3 +77,35 @@ def test_a_batch_reads_the_subscriptions_once_and_delivers_every_change(hooks, m
 
     assert handler({"Records": [decided("r4", "confirmed")]}, None) == {"batchItemFailures": []}
     assert len(reads) == 2, "the next batch reads them again: a new subscription is seen"
+
+
+def test_a_change_that_fails_is_parked_and_the_batch_goes_on(hooks, monkeypatch):
+    hooks.subscriptions.add(subscription("confirmations", "registration.confirmed"))
+    parked: list[dict] = []
+    monkeypatch.setattr(hooks.container.parked_changes, "park", parked.append)
+    relay, calls = hooks.container.relay.relay, []
+    monkeypatch.setattr(
+        hooks.container.relay,
+        "relay",
+        lambda n, s=None: 1 / 0 if not calls.append(n) and len(calls) == 1 else relay(n, s),
+    )
+    batch = [decided("r1", "confirmed"), decided("r2", "confirmed")]
+    assert handler({"Records": batch}, None) == {"batchItemFailures": []}
+    assert [change["sequenceNumber"] for change in parked] == ["r1"]
+    assert len(hooks.queue.sent) == 1, "the change after it was relayed"
+
+
+def test_when_parking_fails_too_every_such_change_is_reported_to_the_stream(hooks, monkeypatch):
+    monkeypatch.setattr(hooks.container.relay, "relay", lambda n, s=None: 1 / 0)
+    monkeypatch.setattr(hooks.container.parked_changes, "park", lambda change: 1 / 0)
+    batch = [decided("r1", "confirmed"), decided("r2", "confirmed")]
+    result = handler({"Records": batch}, None)
+    assert result["batchItemFailures"] == [{"itemIdentifier": "r1"}, {"itemIdentifier": "r2"}]
+
+
+def test_a_parked_change_that_fails_again_is_reported_by_its_message_id(hooks, monkeypatch):
+    monkeypatch.setattr(hooks.container.relay, "relay", lambda n, s=None: 1 / 0)
+    change = decided("r1", "confirmed")["dynamodb"]
+    parked = {"old": change["OldImage"], "new": change["NewImage"], "sequenceNumber": "r1"}
+    record = {"messageId": "m-1", "body": json.dumps(parked), "eventSource": "aws:sqs", "attributes": {}}
+    assert handler({"Records": [record]}, None) == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
