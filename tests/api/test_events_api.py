@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib import bootstrap
+from chalicelib.shared.encoding import from_b64url
 from chalicelib.shared.http import MAX_BODY_BYTES
 from tests.fakes import token
 
@@ -162,6 +163,23 @@ def test_list_orders_by_date_filters_by_status_and_pages(api):
     second = api.json(api.request("GET", f"/events?status=active&limit=2&cursor={first['nextCursor']}"))
     assert [e["eventId"] for e in second["items"]] == ["d5"]
     assert second["nextCursor"] is None
+
+
+def test_a_page_cursor_reveals_nothing_of_an_event_the_caller_may_not_see(api):
+    """The listing filters drafts after the query, so the last key it read may be a draft's: the
+    cursor an anonymous caller gets must not carry its id or date."""
+    api.request("POST", "/events", {**EVENT, "eventId": "public-1", "date": "2026-06-01"})
+    api.request(
+        "POST", "/events", {**EVENT, "eventId": "secret-launch", "date": "2026-06-02", "status": "draft"}
+    )
+    api.request("POST", "/events", {**EVENT, "eventId": "public-2", "date": "2026-06-03"})
+    anonymous = {"Authorization": None}
+    first = api.json(api.request("GET", "/events?limit=2", headers=anonymous))
+    assert [e["eventId"] for e in first["items"]] == ["public-1"]
+    raw = from_b64url(first["nextCursor"])
+    assert b"secret-launch" not in raw and b"2026-06-02" not in raw
+    rest = api.json(api.request("GET", f"/events?limit=2&cursor={first['nextCursor']}", headers=anonymous))
+    assert [e["eventId"] for e in rest["items"]] == ["public-2"]
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=ten", "status=open"])
