@@ -8,6 +8,7 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from chalicelib.bootstrap import caller_of, services
+from chalicelib.registrations.domain import ACTIVE
 from chalicelib.registrations.ports import RequestRecord
 from chalicelib.registrations.service import Idempotency
 from chalicelib.registrations.wire import (
@@ -149,16 +150,18 @@ def event_registrations(eventId: str) -> Response:
     "/users/{userId}/registrations",
     ["GET"],
     Operation(
-        "List a user's registrations: confirmed, or open offers with their expiry (the user, admins)",
+        "List a user's registrations: every active one by default (the user, admins)",
         (Reply(200, "A page of registrations.", RegistrationPage),),
         query=UserRegistrationFilter,
-        description="`?status=offered` lists the seats held for the user, each with "
-        "`offerExpiresAt`; `declined` and `offer_expired` list the offers that ended.",
+        description="Without `?status` (or with `active`): every open offer (with `offerExpiresAt`), "
+        "confirmed seat and place in line (with `position`), in that order. `?status=` narrows it "
+        "to `confirmed`, `waitlisted` or `offered`; `declined` and `offer_expired` list the offers "
+        "that ended.",
     ),
 )
 def user_registrations(userId: str) -> Response:
     request = blueprint.current_request
-    status = parse(UserRegistrationFilter, {"status": query(request).get("status", "confirmed")}, "query")
+    status = parse(UserRegistrationFilter, {"status": query(request).get("status", ACTIVE)}, "query")
     return _user_listing(userId, status.status)
 
 

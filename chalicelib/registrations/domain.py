@@ -33,6 +33,12 @@ class Standing(StrEnum):
         return self in (Standing.CONFIRMED, Standing.WAITLISTED, Standing.OFFERED)
 
 
+# What a user's registrations show by default, in this order: an offer first (it needs an
+# answer before it lapses), then seats held, then places in line.
+ACTIVE_VIEW = (Standing.OFFERED, Standing.CONFIRMED, Standing.WAITLISTED)
+ACTIVE = "active"  # the listing filter that means every standing of ACTIVE_VIEW
+
+
 @dataclass(frozen=True)
 class Register:
     request_id: str

@@ -17,7 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.registrations.domain import Standing
+from chalicelib.registrations.domain import ACTIVE, ACTIVE_VIEW, Standing
 from chalicelib.registrations.ports import DueOffer, IdempotencyKeyTaken, RequestRecord
 from chalicelib.shared import table
 from chalicelib.shared.cursor import Position
@@ -220,6 +220,8 @@ class DynamoRegistrationQueries:
     def for_user(
         self, user_id: str, status: str, limit: int, after: Position | None
     ) -> tuple[list[dict[str, Any]], Position | None]:
+        if status == ACTIVE:
+            return self._active_for_user(user_id, limit, after)
         request = self._query(table.GSI1, "GSI1PK", table.user_registrations(user_id, status), limit, after)
         rows, last = self._run(request)
         entries = [_entry(r) for r in rows]
@@ -227,6 +229,28 @@ class DynamoRegistrationQueries:
             for entry, row in zip(entries, rows, strict=True):
                 entry["position"] = self._position(row["eventId"], int(row["waitSeq"]))
         return entries, last
+
+    def _active_for_user(
+        self, user_id: str, limit: int, after: Position | None
+    ) -> tuple[list[dict[str, Any]], Position | None]:
+        """Every active registration, one standing after another (ACTIVE_VIEW's order): the
+        position names the standing it is in and the last key read there."""
+        views = [standing.value for standing in ACTIVE_VIEW]
+        after = dict(after or {})
+        current = after.pop("standing", views[0])
+        if current not in views:
+            raise InvalidCursor("The cursor does not belong to this listing.")
+        entries: list[dict[str, Any]] = []
+        for index in range(views.index(current), len(views)):
+            rows, last = self.for_user(user_id, views[index], limit - len(entries), after or None)
+            entries += rows
+            after = {}
+            if last:
+                return entries, {**last, "standing": views[index]}
+            if len(entries) == limit:
+                more = index + 1 < len(views)
+                return entries, ({"standing": views[index + 1]} if more else None)
+        return entries, None
 
     def _position(self, event_id: str, wait_seq: int) -> int:
         """1 + how many wait ahead: a COUNT query followed page by page (DynamoDB counts at most

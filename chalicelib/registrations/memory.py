@@ -10,6 +10,8 @@ from typing import Any
 
 from chalicelib.events.domain import offer_ttl
 from chalicelib.registrations.domain import (
+    ACTIVE,
+    ACTIVE_VIEW,
     Change,
     Complete,
     Confirm,
@@ -101,8 +103,9 @@ class MemoryRegistrationQueries:
     def for_user(
         self, user_id: str, status: str, limit: int, after: Position | None
     ) -> tuple[list[dict[str, Any]], Position | None]:
-        matching = [r for r in self.rows if r["userId"] == user_id and r["status"] == status]
-        return self._page(matching, limit, after)
+        shown = [s.value for s in ACTIVE_VIEW] if status == ACTIVE else [status]
+        mine = [r for r in self.rows if r["userId"] == user_id and r["status"] in shown]
+        return self._page(sorted(mine, key=lambda r: shown.index(r["status"])), limit, after)
 
     @staticmethod
     def _page(

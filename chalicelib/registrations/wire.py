@@ -31,7 +31,8 @@ class RegistrationFilter(PageQuery):
 
 
 class UserRegistrationFilter(PageQuery):
-    status: Literal["confirmed", "offered", "declined", "offer_expired"] = "confirmed"
+    # active (the default): every offer, confirmed seat and place in line, in that order
+    status: Literal["active", "confirmed", "waitlisted", "offered", "declined", "offer_expired"] = "active"
 
 
 class OutcomeShown(Shown):

@@ -282,3 +282,25 @@ def test_who_took_a_freed_seat_is_the_owners_to_know_not_the_leavers(api, taker)
 
     assert outcome(bearer("ada")) == {"type": "cancelled"}
     assert outcome(olga) == outcome(None) == {"type": "cancelled", taker: "bob"}  # owner; admin
+
+
+def test_a_users_registrations_show_every_active_one_by_default_offers_first(seeded):
+    queries = bootstrap.services().registrations.queries
+    queries.rows += [
+        {"eventId": "e1", "userId": "ada", "status": "confirmed"},
+        {"eventId": "e2", "userId": "ada", "status": "waitlisted", "position": 3},
+        {"eventId": "e3", "userId": "ada", "status": "offered", "offerExpiresAt": "2027-01-01T00:00:00Z"},
+        {"eventId": "e4", "userId": "ada", "status": "declined"},
+        {"eventId": "e1", "userId": "bob", "status": "confirmed"},
+    ]
+    shown = seeded.json(seeded.request("GET", "/users/ada/registrations"))["items"]
+    assert [(r["eventId"], r["status"]) for r in shown] == [
+        ("e3", "offered"),
+        ("e1", "confirmed"),
+        ("e2", "waitlisted"),
+    ]
+    assert shown[0]["offerExpiresAt"] == "2027-01-01T00:00:00Z"
+    narrowed = seeded.json(seeded.request("GET", "/users/ada/registrations?status=waitlisted"))["items"]
+    assert [r["eventId"] for r in narrowed] == ["e2"]
+    active = seeded.json(seeded.request("GET", "/users/ada/registrations?status=active"))["items"]
+    assert active == shown

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 
 from chalicelib import bootstrap
 from devstack.runner import QueuePoller
@@ -191,3 +192,39 @@ def test_a_waitlist_position_counts_every_page_of_the_waitlist(world):
     queries = DynamoRegistrationQueries(world.client, world.table, count_page=2)
     rows, _ = queries.for_user(f"{event}-u6", "waitlisted", 10, None)
     assert [(r["eventId"], r["position"]) for r in rows] == [(event, 6)]
+
+
+def test_a_users_active_registrations_page_across_standings_on_dynamodb(world):
+    from chalicelib.events.domain import Event
+    from chalicelib.events.dynamodb import DynamoEventRepository
+    from chalicelib.registrations.dynamodb import DynamoRegistrationQueries
+
+    user = f"ada-{uuid.uuid4().hex[:6]}"
+    seats = [world.event(capacity=5), world.event(capacity=5)]  # confirmed in both
+    line = world.event(capacity=1)  # waitlisted, first in line
+    offering = f"ev-{uuid.uuid4().hex[:10]}"
+    DynamoEventRepository(world.client, world.table).add(
+        Event(offering, "t", "2026-01-01", 1, waitlist_enabled=True, waitlist_offer_ttl=600)
+    )
+    for event in seats:
+        assert (
+            handler({"Records": [fifo_record(register(event, user), event)]}, None)["batchItemFailures"] == []
+        )
+    for event in (line, offering):
+        batch = [register(event, f"{event}-first"), register(event, user)]
+        assert handler({"Records": [fifo_record(m, event) for m in batch]}, None)["batchItemFailures"] == []
+    leave = cancel(offering, f"{offering}-first")  # the seat is offered to the user
+    assert handler({"Records": [fifo_record(leave, offering)]}, None)["batchItemFailures"] == []
+
+    queries = DynamoRegistrationQueries(world.client, world.table)
+    shown, after = [], None
+    for _ in range(5):
+        rows, after = queries.for_user(user, "active", 2, after)
+        shown += [(r["eventId"], r["status"], r.get("position"), "offerExpiresAt" in r) for r in rows]
+        if after is None:
+            break
+    assert shown == [
+        (offering, "offered", None, True),
+        *sorted((event, "confirmed", None, False) for event in seats),
+        (line, "waitlisted", 1, False),
+    ]
