@@ -54,6 +54,8 @@ SCHEDULE = "schedule"  # a worker run by an EventBridge schedule
 # Stream batches the relay gave up on (after retries and bisection) are described here. It only
 # exists in AWS (the local stack has no stream mappings), so it is not in chalicelib.resources.
 RELAY_FAILURES = "webhook-relay-failures"
+# The partition keys the webhook dispatcher may read and update: subscriptions and deliveries.
+DISPATCHER_KEYS = [keys.webhook_pk("*"), keys.delivery_pk("*")]
 PER_GROUP = sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID
 
 
@@ -427,7 +429,15 @@ class TurnstileStack(cdk.Stack):
 
         webhooks = functions["WebhooksWorker"]  # the dispatcher: outbound HTTPS (no VPC)
         webhooks.add_event_source(self._queue_mapping(_worker("WebhooksWorker")))
-        table.grant_read_write_data(webhooks)  # subscriptions, delivery log
+        # The one function that calls tenant-chosen hosts reads and updates subscriptions and
+        # deliveries, by key, and nothing else of the table.
+        webhooks.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:GetItem", "dynamodb:UpdateItem"],
+                resources=[table.table_arn],
+                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": DISPATCHER_KEYS}},
+            )
+        )
         q[resources.WEBHOOKS_DLQ.name].grant_send_messages(webhooks)
         q[resources.WEBHOOKS.name].grant_send_messages(webhooks)  # the next attempt, delayed
         self.secrets_key.grant_decrypt(webhooks)  # opens the signing secrets it signs with
@@ -452,7 +462,6 @@ class TurnstileStack(cdk.Stack):
         table.grant_read_write_data(relay)  # subscriptions, delivery records
         q[resources.WEBHOOKS.name].grant_send_messages(relay)
         q[resources.WEBHOOK_RELAY.name].grant_send_messages(relay)
-        self.secrets_key.grant_decrypt(relay)  # reads subscriptions (their secrets come sealed)
 
         imports = functions["ImportsWorker"]
         imports.add_event_source(self._queue_mapping(_worker("ImportsWorker")))

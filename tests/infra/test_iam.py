@@ -94,6 +94,7 @@ def test_each_function_has_only_its_own_rights(dev) -> None:
     webhooks = _grants(dev, role_of("WebhooksWorker"))
     assert webhooks["sqs:ReceiveMessage"] == {q[resources.WEBHOOKS.name]}
     assert webhooks["sqs:SendMessage"] == {q[resources.WEBHOOKS.name], q[resources.WEBHOOKS_DLQ.name]}
+    assert {a for a in webhooks if a.startswith("dynamodb:")} == {"dynamodb:GetItem", "dynamodb:UpdateItem"}
 
     relay = _grants(dev, role_of("WebhookRelay"))
     # deliveries; changes it failed on, parked whole (and, when even that fails, stream pointers)
@@ -126,7 +127,7 @@ def test_the_offer_sweep_may_only_query_the_open_offers_index_and_queue_expiries
 
 
 def test_only_who_seals_or_opens_webhook_secrets_may_use_their_key(dev) -> None:
-    """The API seals (GenerateDataKey) and opens; the dispatcher and the relay only open."""
+    """The API seals (GenerateDataKey) and opens; the dispatcher only opens; the relay neither."""
     key = dev.logical_id(dev.stack.secrets_key)
     kms = {
         name: {a for a, targets in _grants(dev, role).items() if a.startswith("kms:") and key in targets}
@@ -139,9 +140,30 @@ def test_only_who_seals_or_opens_webhook_secrets_may_use_their_key(dev) -> None:
         "api": {"kms:GenerateDataKey", "kms:Decrypt"},
         "RegistrationWorker": set(),
         "WebhooksWorker": {"kms:Decrypt"},
-        "WebhookRelay": {"kms:Decrypt"},
+        "WebhookRelay": set(),  # it lists subscriptions, never opens their secrets
         "ImportsWorker": set(),
         "OfferSweep": set(),
     }
     [secrets_key] = dev.resources("AWS::KMS::Key").values()
     assert secrets_key["Properties"]["EnableKeyRotation"] is True
+
+
+def test_the_webhook_dispatcher_reaches_only_subscriptions_and_deliveries_by_key(dev) -> None:
+    """The one function that calls tenant-chosen hosts cannot read registrations, users or events,
+    query an index, or write anything but the subscription and delivery it works on."""
+    role = dev.logical_id(dev.stack.functions["WebhooksWorker"].role)
+    table = dev.logical_id(dev.stack.table)
+    found = [
+        statement
+        for resource in dev.resources("AWS::IAM::Policy").values()
+        if {"Ref": role} in resource["Properties"]["Roles"]
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]
+        if any(a.startswith("dynamodb:") for a in _actions(statement))
+    ]
+    assert len(found) == 1
+    [statement] = found
+    assert sorted(_actions(statement)) == ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    assert statement["Resource"] == {"Fn::GetAtt": [table, "Arn"]}
+    assert statement["Condition"] == {
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["WEBHOOK#*", "DELIVERY#*"]}
+    }
