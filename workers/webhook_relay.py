@@ -92,17 +92,18 @@ def _replay_parked(record: SQSRecord) -> None:
 
 
 class _Subscriptions:
-    """Every subscription, read on the first change of a batch that notifies anything and kept
-    for the rest of the batch: a batch of 100 decisions costs one read of the subscriptions, not
-    100. (One created meanwhile is seen from the next batch on, as it would be a moment later.)"""
+    """The subscriptions reaching each event owner, read on the first change of a batch about
+    that owner's events and kept for the rest of the batch: a batch of 100 decisions costs one
+    read per owner, not 100. (One created meanwhile is seen from the next batch on, as it would
+    be a moment later.)"""
 
     def __init__(self) -> None:
-        self._read: list[Subscription] | None = None
+        self._read: dict[str, list[Subscription]] = {}
 
-    def __call__(self) -> list[Subscription]:
-        if self._read is None:
-            self._read = services().relay.subscriptions.all()
-        return self._read
+    def reaching(self, owner_id: str) -> list[Subscription]:
+        if owner_id not in self._read:
+            self._read[owner_id] = services().relay.subscriptions.reaching(owner_id)
+        return self._read[owner_id]
 
 
 def _relay(change: dict[str, Any], subscriptions: _Subscriptions | None = None) -> None:
@@ -111,7 +112,8 @@ def _relay(change: dict[str, Any], subscriptions: _Subscriptions | None = None) 
     notification = from_change(old, new)
     if notification is None:
         return
-    queued = services().relay.relay(notification, subscriptions() if subscriptions else None)
+    reaching = subscriptions.reaching(notification.event_owner) if subscriptions else None
+    queued = services().relay.relay(notification, reaching)
     logger.info(
         "relayed",
         extra={"notificationId": notification.id, "type": notification.type, "deliveries": queued},

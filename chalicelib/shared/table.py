@@ -71,6 +71,11 @@ def webhook_key(webhook_id: str) -> dict[str, Any]:
     return key(webhook_pk(webhook_id), META)
 
 
+def webhook_owner_key(owner_id: str) -> dict[str, Any]:
+    """How many subscriptions an owner has (the per-owner cap)."""
+    return key(f"WEBHOOKOWNER#{owner_id}", META)
+
+
 def delivery_pk(delivery_id: str) -> str:
     return f"DELIVERY#{delivery_id}"
 
@@ -82,7 +87,8 @@ def delivery_key(delivery_id: str) -> dict[str, Any]:
 # --- index partitions --------------------------------------------------------------------------
 
 ALL_EVENTS = "EVENTS"  # GSI1PK of every event
-ALL_WEBHOOKS = "WEBHOOKS"  # GSI1PK of every subscription
+ALL_WEBHOOKS = "WEBHOOKS"  # GSI2PK of every subscription (an admin's listing)
+EVERY_EVENT_WEBHOOKS = "WEBHOOKS#EVERY-EVENT"  # GSI3PK of the subscriptions that hear every event
 OPEN_OFFERS = "OFFERS"  # GSI3PK of every open waitlist offer (GSI3SK: expiry#event#user)
 
 
@@ -104,6 +110,10 @@ def event_offered(event_id: str) -> str:  # GSI2PK of an offered registration
 
 def open_offer_sk(expires_at: str, event_id: str, user_id: str) -> str:  # GSI3SK of an open offer
     return f"{expires_at}#{event_id}#{user_id}"
+
+
+def owner_webhooks(owner_id: str) -> str:  # GSI1PK of a subscription: its owner's
+    return f"WEBHOOKS#OWNER#{owner_id}"
 
 
 def webhook_deliveries(webhook_id: str) -> str:  # GSI1PK of a delivery

@@ -1,6 +1,9 @@
 """Subscriptions and deliveries in the single table.
 
-subscription  WEBHOOK#{webhookId} / META    GSI1 "WEBHOOKS", createdAt#id
+subscription  WEBHOOK#{webhookId} / META    GSI1 "WEBHOOKS#OWNER#{ownerId}", createdAt#id (the
+                                            owner's); GSI2 "WEBHOOKS", createdAt#id (everyone's);
+                                            GSI3 "WEBHOOKS#EVERY-EVENT" (covering every event)
+owner count   WEBHOOKOWNER#{ownerId} / META how many subscriptions the owner has (the cap)
 delivery      DELIVERY#{deliveryId} / META  GSI1 "WEBHOOK#{webhookId}#DELIVERIES", createdAt#id;
                                             TTL expiresAt (30 days)
 """
@@ -9,6 +12,8 @@ from __future__ import annotations
 
 import builtins
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from chalicelib.shared import table
 from chalicelib.shared.clock import Clock
@@ -25,17 +30,23 @@ from chalicelib.shared.dynamo import (
 )
 from chalicelib.shared.problems import InvalidCursor
 from chalicelib.webhooks.domain import Delivery, Subscription
+from chalicelib.webhooks.ports import SubscriptionLimitReached
 from chalicelib.webhooks.sealing import Sealer, Unsealed
 
 DELIVERY_TTL_SECONDS = 30 * 24 * 3600
 
 
 def subscription_to_item(s: Subscription) -> dict[str, Any]:
+    listed = f"{s.created_at}#{s.webhook_id}"
+    every_event = {"GSI3PK": table.EVERY_EVENT_WEBHOOKS, "GSI3SK": listed} if s.covers_all else {}
     return {
         "PK": table.webhook_pk(s.webhook_id),
         "SK": table.META,
-        "GSI1PK": table.ALL_WEBHOOKS,
-        "GSI1SK": f"{s.created_at}#{s.webhook_id}",
+        "GSI1PK": table.owner_webhooks(s.owner_id),
+        "GSI1SK": listed,
+        "GSI2PK": table.ALL_WEBHOOKS,
+        "GSI2SK": listed,
+        **every_event,
         "entity": "webhook",
         "webhookId": s.webhook_id,
         "url": s.url,
@@ -111,30 +122,42 @@ def delivery_from_item(item: dict[str, Any]) -> Delivery:
     )
 
 
-class _Gsi1Pages:
+class _IndexPages:
+    """Pages of one partition of an index, ordered by its sort key."""
+
     def __init__(self, client: Any, table_name: str) -> None:
         self._client = client
         self._table = table_name
 
     def page(
-        self, partition: str, limit: int, after: Position | None, forward: bool
+        self, index: str, partition: str, limit: int, after: Position | None, forward: bool
     ) -> tuple[list[dict[str, Any]], Position | None]:
+        pk, sk = f"{index}PK", f"{index}SK"
         request: dict[str, Any] = {
             "TableName": self._table,
-            "IndexName": table.GSI1,
-            "KeyConditionExpression": "GSI1PK = :pk",
+            "IndexName": index,
+            "KeyConditionExpression": f"{pk} = :pk",
             "ExpressionAttributeValues": {":pk": {"S": partition}},
             "ScanIndexForward": forward,
             "Limit": limit,
         }
         if after is not None:
-            if set(after) != {"PK", "SK", "GSI1PK", "GSI1SK"} or after.get("GSI1PK") != partition:
+            if set(after) != {"PK", "SK", pk, sk} or after.get(pk) != partition:
                 raise InvalidCursor("The cursor belongs to another listing.")
             request["ExclusiveStartKey"] = {name: {"S": str(value)} for name, value in after.items()}
         response = self._client.query(**request)
         last = response.get("LastEvaluatedKey")
         position = {name: value["S"] for name, value in last.items()} if last else None
         return [from_item(i) for i in response.get("Items", [])], position
+
+    def every(self, index: str, partition: str) -> builtins.list[dict[str, Any]]:
+        found: builtins.list[dict[str, Any]] = []
+        after: Position | None = None
+        while True:
+            page, after = self.page(index, partition, 100, after, forward=True)
+            found += page
+            if after is None:
+                return found
 
 
 SECRET_FIELDS = ("secret", "previousSecret")
@@ -152,17 +175,32 @@ class DynamoSubscriptionRepository:
     def __init__(self, client: Any, table_name: str, sealer: Sealer | None = None) -> None:
         self._client = client
         self._table = table_name
-        self._pages = _Gsi1Pages(client, table_name)
+        self._pages = _IndexPages(client, table_name)
         self._sealer = sealer or Unsealed()
 
-    def add(self, subscription: Subscription) -> None:
+    def add(self, subscription: Subscription, limit: int) -> None:
         item = self._sealed(subscription_to_item(subscription), subscription.webhook_id)
-        conditional(
-            self._client.put_item,
-            TableName=self._table,
-            Item=to_item(item),
-            ConditionExpression=ITEM_ABSENT,
-        )
+        count = {
+            "TableName": self._table,
+            "Key": table.webhook_owner_key(subscription.owner_id),
+            "UpdateExpression": "SET subscriptions = if_not_exists(subscriptions, :zero) + :one",
+            "ConditionExpression": "attribute_not_exists(subscriptions) OR subscriptions < :limit",
+            "ExpressionAttributeValues": {
+                ":zero": {"N": "0"},
+                ":one": {"N": "1"},
+                ":limit": {"N": str(limit)},
+            },
+        }
+        put = {"TableName": self._table, "Item": to_item(item), "ConditionExpression": ITEM_ABSENT}
+        try:
+            self._client.transact_write_items(TransactItems=[{"Put": put}, {"Update": count}])
+        except ClientError as error:
+            failed = [r.get("Code") for r in error.response.get("CancellationReasons") or []]
+            if failed[1:2] == ["ConditionalCheckFailed"]:
+                raise SubscriptionLimitReached(subscription.owner_id) from None
+            if failed[:1] == ["ConditionalCheckFailed"]:
+                raise ConditionFailed(subscription.webhook_id) from None
+            raise
 
     def get(self, webhook_id: str) -> Subscription | None:
         response = self._client.get_item(
@@ -170,9 +208,22 @@ class DynamoSubscriptionRepository:
         )
         return self._subscription(response["Item"]) if "Item" in response else None
 
-    def list(self, limit: int, after: Position | None) -> tuple[list[Subscription], Position | None]:
-        found, position = self._pages.page(table.ALL_WEBHOOKS, limit, after, forward=True)
+    def list(
+        self, owner_id: str | None, limit: int, after: Position | None
+    ) -> tuple[list[Subscription], Position | None]:
+        if owner_id is None:
+            found, position = self._pages.page(table.GSI2, table.ALL_WEBHOOKS, limit, after, forward=True)
+        else:
+            partition = table.owner_webhooks(owner_id)
+            found, position = self._pages.page(table.GSI1, partition, limit, after, forward=True)
         return [subscription_from_item(_without_secrets(i)) for i in found], position
+
+    def reaching(self, owner_id: str) -> builtins.list[Subscription]:
+        found = self._pages.every(table.GSI3, table.EVERY_EVENT_WEBHOOKS)
+        if owner_id:
+            found += self._pages.every(table.GSI1, table.owner_webhooks(owner_id))
+        unique = {i["webhookId"]: i for i in found}
+        return [subscription_from_item(_without_secrets(i)) for i in unique.values()]
 
     def _sealed(self, fields: dict[str, Any], webhook_id: str) -> dict[str, Any]:
         return {
@@ -190,13 +241,8 @@ class DynamoSubscriptionRepository:
         return subscription_from_item(item)
 
     def all(self) -> builtins.list[Subscription]:
-        found: builtins.list[Subscription] = []
-        after: Position | None = None
-        while True:
-            page, after = self.list(100, after)
-            found += page
-            if after is None:
-                return found
+        found = self._pages.every(table.GSI2, table.ALL_WEBHOOKS)
+        return [subscription_from_item(_without_secrets(i)) for i in found]
 
     def update(self, webhook_id: str, fields: dict[str, Any]) -> Subscription | None:
         fields = self._sealed(fields, webhook_id)
@@ -221,10 +267,41 @@ class DynamoSubscriptionRepository:
         return self._subscription(response["Attributes"])
 
     def delete(self, webhook_id: str) -> bool:
-        response = self._client.delete_item(
-            TableName=self._table, Key=table.webhook_key(webhook_id), ReturnValues="ALL_OLD"
-        )
-        return "Attributes" in response
+        """Delete it and count it off its owner's subscriptions, together."""
+        found = self._client.get_item(
+            TableName=self._table, Key=table.webhook_key(webhook_id), ConsistentRead=True
+        ).get("Item")
+        if found is None:
+            return False
+        owner = from_item(found).get("ownerId") or ""
+        delete = {
+            "TableName": self._table,
+            "Key": table.webhook_key(webhook_id),
+            "ConditionExpression": ITEM_EXISTS,
+        }
+        count = {
+            "TableName": self._table,
+            "Key": table.webhook_owner_key(owner),
+            "UpdateExpression": "ADD subscriptions :minus",
+            "ConditionExpression": "subscriptions > :zero",
+            "ExpressionAttributeValues": {":minus": {"N": "-1"}, ":zero": {"N": "0"}},
+        }
+        try:
+            self._client.transact_write_items(TransactItems=[{"Delete": delete}, {"Update": count}])
+        except ClientError as error:
+            failed = [r.get("Code") for r in error.response.get("CancellationReasons") or []]
+            if failed[:1] == ["ConditionalCheckFailed"]:
+                return False  # deleted meanwhile
+            if failed[1:2] != ["ConditionalCheckFailed"]:
+                raise
+            # made before owners were counted: nothing to count off
+            return applied(
+                self._client.delete_item,
+                TableName=self._table,
+                Key=table.webhook_key(webhook_id),
+                ConditionExpression=ITEM_EXISTS,
+            )
+        return True
 
     def count_failure(self, webhook_id: str) -> int:
         try:
@@ -247,7 +324,7 @@ class DynamoDeliveryRepository:
         self._client = client
         self._table = table_name
         self._clock = clock
-        self._pages = _Gsi1Pages(client, table_name)
+        self._pages = _IndexPages(client, table_name)
 
     def create(self, delivery: Delivery) -> bool:
         expires_at = self._clock.epoch_seconds() + DELIVERY_TTL_SECONDS
@@ -267,7 +344,8 @@ class DynamoDeliveryRepository:
     def list_for(
         self, webhook_id: str, limit: int, after: Position | None
     ) -> tuple[list[Delivery], Position | None]:
-        found, position = self._pages.page(table.webhook_deliveries(webhook_id), limit, after, forward=False)
+        partition = table.webhook_deliveries(webhook_id)
+        found, position = self._pages.page(table.GSI1, partition, limit, after, forward=False)
         return [delivery_from_item(i) for i in found], position
 
     def record_attempt(

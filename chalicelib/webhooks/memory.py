@@ -10,6 +10,7 @@ from typing import Any
 from chalicelib.shared.cursor import Position
 from chalicelib.shared.problems import InvalidCursor
 from chalicelib.webhooks.domain import Delivery, Subscription
+from chalicelib.webhooks.ports import SubscriptionLimitReached
 
 _FIELDS = {
     "url": "url",
@@ -42,17 +43,27 @@ class MemorySubscriptionRepository:
         self.items: dict[str, Subscription] = {}
         self._lock = threading.Lock()
 
-    def add(self, subscription: Subscription) -> None:
+    def add(self, subscription: Subscription, limit: int) -> None:
         with self._lock:
+            owned = [s for s in self.items.values() if s.owner_id == subscription.owner_id]
+            if len(owned) >= limit:
+                raise SubscriptionLimitReached(subscription.owner_id)
             self.items[subscription.webhook_id] = subscription
 
     def get(self, webhook_id: str) -> Subscription | None:
         return self.items.get(webhook_id)
 
-    def list(self, limit: int, after: Position | None) -> tuple[list[Subscription], Position | None]:
-        rows = sorted(self.items.values(), key=lambda s: (s.created_at, s.webhook_id))
+    def list(
+        self, owner_id: str | None, limit: int, after: Position | None
+    ) -> tuple[list[Subscription], Position | None]:
+        mine = [s for s in self.items.values() if owner_id is None or s.owner_id == owner_id]
+        rows = sorted(mine, key=lambda s: (s.created_at, s.webhook_id))
         found, position = _page(rows, lambda s: f"{s.created_at}#{s.webhook_id}", limit, after)
         return [_without_secrets(s) for s in found], position
+
+    def reaching(self, owner_id: str) -> builtins.list[Subscription]:
+        found = [s for s in self.items.values() if s.covers_all or (owner_id and s.owner_id == owner_id)]
+        return [_without_secrets(s) for s in found]
 
     def all(self) -> builtins.list[Subscription]:
         return [_without_secrets(s) for s in self.items.values()]

@@ -9,14 +9,29 @@ from chalicelib.shared.cursor import Position
 from chalicelib.webhooks.domain import Delivery, HttpResult, Subscription
 
 
+class SubscriptionLimitReached(Exception):
+    """The owner has as many subscriptions as one owner may have."""
+
+
 class SubscriptionRepository(Protocol):
-    def add(self, subscription: Subscription) -> None: ...
+    def add(self, subscription: Subscription, limit: int) -> None:
+        """Store a new subscription, unless its owner has `limit` already (raises
+        SubscriptionLimitReached); the count and the subscription change together."""
+        ...
 
     def get(self, webhook_id: str) -> Subscription | None: ...
 
-    def list(self, limit: int, after: Position | None) -> tuple[list[Subscription], Position | None]:
-        """A page of subscriptions without their secrets (empty): listings never open a sealed
-        secret; only `get` does, for the one subscription a delivery is signed with."""
+    def list(
+        self, owner_id: str | None, limit: int, after: Position | None
+    ) -> tuple[list[Subscription], Position | None]:
+        """A page of the owner's subscriptions (None: everyone's), without their secrets (empty):
+        listings never open a sealed secret; only `get` does, for the one subscription a delivery
+        is signed with."""
+        ...
+
+    def reaching(self, owner_id: str) -> builtins.list[Subscription]:
+        """The subscriptions that may hear about an event `owner_id` owns: the owner's own and
+        those that cover every event, found by key, without their secrets (as `list`)."""
         ...
 
     def all(self) -> builtins.list[Subscription]:

@@ -39,6 +39,7 @@ from chalicelib.webhooks.ports import (
     DeliveryRepository,
     Resolver,
     Sender,
+    SubscriptionLimitReached,
     SubscriptionRepository,
 )
 from chalicelib.webhooks.schedule import next_delay
@@ -46,6 +47,7 @@ from chalicelib.webhooks.schedule import next_delay
 logger = logging.getLogger("turnstile.webhooks")
 
 ROTATION_OVERLAP_SECONDS = 24 * 3600
+WEBHOOKS_PER_OWNER = 25  # subscriptions one owner may have: each is read for every notification
 MAX_SQS_DELAY = 900
 USER_AGENT = "Turnstile-Webhooks/1"
 
@@ -114,7 +116,12 @@ class WebhookService:
             owner_id=owner,
             covers_all=caller.is_admin,
         )
-        self.subscriptions.add(subscription)
+        try:
+            self.subscriptions.add(subscription, WEBHOOKS_PER_OWNER)
+        except SubscriptionLimitReached:
+            raise Conflict(
+                f"You have {WEBHOOKS_PER_OWNER} webhooks, the most one owner may have; delete one first."
+            ) from None
         return subscription, secret
 
     def get(self, caller: Caller, webhook_id: str) -> Subscription:
@@ -128,10 +135,9 @@ class WebhookService:
     def list(
         self, caller: Caller, limit: int, after: Position | None
     ) -> tuple[list[Subscription], Position | None]:
-        """The caller's subscriptions (an admin's: all). A page may hold fewer than `limit`."""
-        caller.require_organizer()
-        found, next_position = self.subscriptions.list(limit, after)
-        return [s for s in found if caller.owns(s.owner_id)], next_position
+        """The caller's subscriptions (an admin's: all), found by owner."""
+        subject = caller.require_organizer()
+        return self.subscriptions.list(None if caller.is_admin else subject, limit, after)
 
     def update(
         self,
@@ -238,11 +244,13 @@ class Relay:
         self, notification: Notification, subscriptions: Sequence[Subscription] | None = None
     ) -> list[str]:
         """Returns the delivery ids queued. Safe to repeat for the same notification.
-        `subscriptions`: every subscription, when the caller has read them already (the relay
-        reads them once per stream batch, not once per change)."""
+        `subscriptions`: those reaching the event's owner, when the caller has read them already
+        (the relay reads them once per owner in a stream batch, not once per change)."""
         queued = []
         body = notification.body()
-        for subscription in self.subscriptions.all() if subscriptions is None else subscriptions:
+        if subscriptions is None:
+            subscriptions = self.subscriptions.reaching(notification.event_owner)
+        for subscription in subscriptions:
             if not subscription.enabled or not wants(subscription.events, notification.type):
                 continue
             if not reaches(subscription.owner_id, subscription.covers_all, notification):

@@ -14,6 +14,7 @@ from chalicelib.webhooks.memory import (
     MemoryDeliveryRepository,
     MemorySubscriptionRepository,
 )
+from chalicelib.webhooks.ports import SubscriptionLimitReached
 from chalicelib.webhooks.sealing import LocalKeySealer
 from chalicelib.webhooks.sqs import SqsDeliveryQueue
 from tests.contracts.conftest import unique
@@ -33,7 +34,12 @@ def stores(request):
     )
 
 
-def subscription(created_at: str = "2026-01-01T00:00:00Z") -> Subscription:
+LIMIT = 25  # subscriptions per owner, as the service asks
+
+
+def subscription(
+    created_at: str = "2026-01-01T00:00:00Z", owner_id: str | None = None, covers_all: bool = False
+) -> Subscription:
     return Subscription(
         webhook_id=unique("wh"),
         url="https://hooks.example.com/in",
@@ -42,6 +48,8 @@ def subscription(created_at: str = "2026-01-01T00:00:00Z") -> Subscription:
         secret="whsec_c2VjcmV0",
         created_at=created_at,
         updated_at=created_at,
+        owner_id=owner_id or unique("owner"),
+        covers_all=covers_all,
     )
 
 
@@ -65,7 +73,7 @@ def attempt(number: int, status_code: int | None) -> dict:
 def test_subscriptions_add_get_update_delete(stores):
     subscriptions, _ = stores
     sub = subscription()
-    subscriptions.add(sub)
+    subscriptions.add(sub, LIMIT)
     assert subscriptions.get(sub.webhook_id) == sub
     updated = subscriptions.update(
         sub.webhook_id, {"enabled": False, "disabledReason": "gone", "updatedAt": "u"}
@@ -82,24 +90,63 @@ def test_subscriptions_add_get_update_delete(stores):
 
 def test_subscriptions_list_in_creation_order_across_pages(stores):
     subscriptions, _ = stores
-    made = [subscription(f"2026-01-0{day}T00:00:00Z") for day in (3, 1, 2)]
-    for sub in made:
-        subscriptions.add(sub)
+    owner = unique("owner")
+    made = [subscription(f"2026-01-0{day}T00:00:00Z", owner) for day in (3, 1, 2)]
+    for sub in [*made, subscription(owner_id=unique("someone-else"))]:
+        subscriptions.add(sub, LIMIT)
     seen, after = [], None
     while True:
-        page, after = subscriptions.list(2, after)
+        page, after = subscriptions.list(owner, 2, after)
         seen += [s.webhook_id for s in page]
         if after is None:
             break
     expected = [s.webhook_id for s in sorted(made, key=lambda s: s.created_at)]
     assert seen == expected
-    assert sorted(s.webhook_id for s in subscriptions.all()) == sorted(expected)
+    everyone = {s.webhook_id for s in subscriptions.all()}
+    assert set(expected) <= everyone
+    listed_for_admins = []
+    after = None
+    while True:
+        page, after = subscriptions.list(None, 100, after)
+        listed_for_admins += [s.webhook_id for s in page]
+        if after is None:
+            break
+    assert set(listed_for_admins) == everyone
+
+
+def test_an_owner_may_have_only_so_many_subscriptions(stores):
+    subscriptions, _ = stores
+    owner = unique("owner")
+    made = [subscription(owner_id=owner) for _ in range(3)]
+    for sub in made:
+        subscriptions.add(sub, 3)
+    with pytest.raises(SubscriptionLimitReached):
+        subscriptions.add(subscription(owner_id=owner), 3)
+    subscriptions.add(subscription(owner_id=unique("another")), 3)  # the cap is per owner
+    assert subscriptions.delete(made[0].webhook_id)
+    subscriptions.add(subscription(owner_id=owner), 3)  # a deleted one makes room
+    assert len(subscriptions.list(owner, 10, None)[0]) == 3
+
+
+def test_the_subscriptions_reaching_an_owner_are_theirs_and_those_covering_every_event(stores):
+    subscriptions, _ = stores
+    owner, other = unique("owner"), unique("other")
+    mine = subscription(owner_id=owner)
+    theirs = subscription(owner_id=other)
+    admins = subscription(owner_id=unique("admin"), covers_all=True)
+    for sub in (mine, theirs, admins):
+        subscriptions.add(sub, LIMIT)
+    reached = {s.webhook_id for s in subscriptions.reaching(owner)}
+    assert {mine.webhook_id, admins.webhook_id} <= reached
+    assert theirs.webhook_id not in reached
+    assert all(s.secret == "" for s in subscriptions.reaching(owner))
+    assert admins.webhook_id in {s.webhook_id for s in subscriptions.reaching("")}
 
 
 def test_failures_are_counted_atomically(stores):
     subscriptions, _ = stores
     sub = subscription()
-    subscriptions.add(sub)
+    subscriptions.add(sub, LIMIT)
     assert [subscriptions.count_failure(sub.webhook_id) for _ in range(3)] == [1, 2, 3]
     assert subscriptions.get(sub.webhook_id).consecutive_failures == 3
     assert subscriptions.count_failure(unique("gone")) == 0
@@ -169,7 +216,7 @@ def test_the_table_never_holds_a_signing_secret_in_the_clear(real):
     """Sealed on the way in (add and update), opened on the way out."""
     repository = DynamoSubscriptionRepository(real.dynamodb, real.table, LocalKeySealer(bytes(range(32))))
     created = subscription()
-    repository.add(created)
+    repository.add(created, LIMIT)
     repository.update(created.webhook_id, {"secret": "whsec_bmV3", "previousSecret": created.secret})
     raw = real.dynamodb.get_item(
         TableName=real.table, Key={"PK": {"S": f"WEBHOOK#{created.webhook_id}"}, "SK": {"S": "META"}}
@@ -183,9 +230,9 @@ def test_the_table_never_holds_a_signing_secret_in_the_clear(real):
 def test_listings_leave_the_secrets_out_and_only_get_opens_them(stores):
     subscriptions, _ = stores
     added = replace(subscription(), previous_secret="whsec_b2xk", previous_secret_expires=2_000_000_000)
-    subscriptions.add(added)
+    subscriptions.add(added, LIMIT)
     listed = [s for s in subscriptions.all() if s.webhook_id == added.webhook_id]
-    paged = [s for s in subscriptions.list(100, None)[0] if s.webhook_id == added.webhook_id]
+    paged = [s for s in subscriptions.list(added.owner_id, 100, None)[0] if s.webhook_id == added.webhook_id]
     assert listed == paged == [replace(added, secret="", previous_secret=None)]
     assert subscriptions.get(added.webhook_id) == added
 
@@ -199,7 +246,8 @@ def test_a_listing_never_asks_the_sealer_to_open_a_secret(real):
             return super().open(sealed, webhook_id)
 
     subscriptions = DynamoSubscriptionRepository(real.dynamodb, real.table, Counting(bytes(range(32))))
-    subscriptions.add(subscription())
+    subscriptions.add(subscription(), LIMIT)
     subscriptions.all()
-    subscriptions.list(10, None)
+    subscriptions.list(None, 10, None)
+    subscriptions.reaching("")
     assert Counting.opened == 0

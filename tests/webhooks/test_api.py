@@ -282,3 +282,34 @@ def test_consecutive_failures_disable_and_reenabling_resets(api, fakes):
     _, body, _ = api.call("put", f"/webhooks/{created['webhookId']}", {"enabled": True})
     assert body["enabled"] is True and body["disabledReason"] is None
     assert fakes.subscriptions.get(created["webhookId"]).consecutive_failures == 0
+
+
+def test_an_owner_past_the_cap_is_409_until_they_delete_one(api):
+    from chalicelib.webhooks.service import WEBHOOKS_PER_OWNER
+
+    ids = [create(api)[1]["webhookId"] for _ in range(WEBHOOKS_PER_OWNER)]
+    status, problem, response = create(api)
+    assert status == 409 and response.headers["Content-Type"] == "application/problem+json"
+    assert str(WEBHOOKS_PER_OWNER) in problem["detail"]
+    assert api.call("delete", f"/webhooks/{ids[0]}")[0] == 204
+    assert create(api)[0] == 201
+
+
+def test_an_organizer_lists_only_their_own_subscriptions_in_full_pages(api):
+    from tests.fakes import bearer
+
+    admins = [create(api)[1]["webhookId"] for _ in range(3)]  # the fixture's caller is an admin
+    grace = AsCaller(api.http.http, bearer("grace", "organizers"))
+    hers = []
+    for _ in range(3):
+        response = grace.post(
+            "/webhooks",
+            body=json.dumps({"url": "https://hooks.example.com/g", "events": ["import.completed"]}),
+        )
+        hers.append(json.loads(response.body)["webhookId"])
+    first = json.loads(grace.get("/webhooks?limit=2").body)
+    assert [w["webhookId"] for w in first["items"]] == hers[:2], "a full page of hers"
+    rest = json.loads(grace.get(f"/webhooks?limit=2&cursor={first['nextCursor']}").body)
+    assert [w["webhookId"] for w in rest["items"]] == hers[2:] and rest["nextCursor"] is None
+    everyone = [w["webhookId"] for w in api.call("get", "/webhooks?limit=100")[1]["items"]]
+    assert set(admins + hers) <= set(everyone)

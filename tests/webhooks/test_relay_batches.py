@@ -57,11 +57,12 @@ def hooks() -> Iterator[MemoryWebhooks]:
 
 
 def test_a_batch_reads_the_subscriptions_once_and_delivers_every_change(hooks, monkeypatch):
-    hooks.subscriptions.add(subscription("confirmations", "registration.confirmed"))
-    hooks.subscriptions.add(subscription("everything", "registration.confirmed", "registration.waitlisted"))
+    hooks.subscriptions.add(subscription("confirmations", "registration.confirmed"), 25)
+    everything = subscription("everything", "registration.confirmed", "registration.waitlisted")
+    hooks.subscriptions.add(everything, 25)
     reads: list[int] = []
-    every = hooks.subscriptions.all
-    monkeypatch.setattr(hooks.subscriptions, "all", lambda: reads.append(1) or every())
+    reaching = hooks.subscriptions.reaching
+    monkeypatch.setattr(hooks.subscriptions, "reaching", lambda owner: reads.append(1) or reaching(owner))
 
     batch = [decided("r1", "confirmed"), decided("r2", "waitlisted"), decided("r3", "confirmed")]
     assert handler({"Records": batch}, None) == {"batchItemFailures": []}
@@ -80,7 +81,7 @@ def test_a_batch_reads_the_subscriptions_once_and_delivers_every_change(hooks, m
 
 
 def test_a_change_that_fails_is_parked_and_the_batch_goes_on(hooks, monkeypatch):
-    hooks.subscriptions.add(subscription("confirmations", "registration.confirmed"))
+    hooks.subscriptions.add(subscription("confirmations", "registration.confirmed"), 25)
     parked: list[dict] = []
     monkeypatch.setattr(hooks.container.parked_changes, "park", parked.append)
     relay, calls = hooks.container.relay.relay, []
