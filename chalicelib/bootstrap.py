@@ -176,7 +176,6 @@ def _wire(
             a.payloads,
             a.import_queue,
             a.feed,
-            a.users,
             a.requests,
             clock,
             ImportLimits(

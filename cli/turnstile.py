@@ -163,9 +163,7 @@ def summary(body: dict[str, Any], errors: list[dict[str, Any]], more: bool) -> s
         f"  rows {body['total']}: {body['valid']} valid, {body['invalid']} invalid",
     ]
     if not body.get("dryRun"):
-        lines.append(
-            "  " + ", ".join(f"{body[k]} {k}" for k in OUTCOMES) + f"; {body['usersCreated']} users created"
-        )
+        lines.append("  " + ", ".join(f"{body[k]} {k}" for k in OUTCOMES))
     if body.get("failure"):
         lines.append(f"  failure: {body['failure']}")
     if errors:

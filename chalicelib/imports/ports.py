@@ -10,7 +10,6 @@ from chalicelib.imports.rows import RowError
 from chalicelib.registrations.messages import CommandMessage
 from chalicelib.shared.caller import Caller
 from chalicelib.shared.cursor import Position
-from chalicelib.users.domain import User
 
 
 class ImportRepository(Protocol):
@@ -93,18 +92,8 @@ class RegistrationFeed(Protocol):
         ...
 
 
-# Views of other features: the users and requests repositories and the events service satisfy
+# Views of other features: the requests repository and the events service satisfy
 # these as they are (bootstrap passes them in), so imports never touch their items.
-
-
-class UserDirectory(Protocol):
-    def existing(self, user_ids: list[str]) -> set[str]:
-        """Which of these users exist."""
-        ...
-
-    def add_many(self, users: list[User]) -> int:
-        """Create the users that do not exist yet (never overwrite one); returns how many."""
-        ...
 
 
 class RequestLookup(Protocol):

@@ -2,7 +2,7 @@
 
 Row numbers are 1-based data rows, in file order (the CSV header and blank lines are not rows).
 A row is checked like `POST /users` (userId, name, email rules); a user may appear once per file;
-a user that does not exist yet needs a name (`require_names`, given the ids that exist).
+name and email are checked but not stored: an import never creates or changes a profile.
 """
 
 from __future__ import annotations
@@ -204,18 +204,6 @@ def _check(number: int, field: str, adapter: TypeAdapter[Any], value: Any) -> li
         message = error.errors()[0]["msg"].removeprefix("Value error, ")
         return [RowError(number, field, message)]
     return []
-
-
-def require_names(rows: list[Row], existing: set[str]) -> tuple[list[Row], list[RowError]]:
-    """Split checked rows given the user ids that exist: a new user needs a name to be created."""
-    valid: list[Row] = []
-    errors: list[RowError] = []
-    for row in rows:
-        if row.user_id in existing or row.name is not None:
-            valid.append(row)
-        else:
-            errors.append(RowError(row.row, "name", f"is required to create the new user '{row.user_id}'"))
-    return valid, errors
 
 
 def merge_errors(*groups: list[RowError]) -> list[RowError]:

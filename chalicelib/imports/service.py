@@ -1,9 +1,11 @@
 """Use cases of bulk imports: accept a payload (API) and process an import (worker).
 
-The processor validates the rows once (errors stored, new users created, the plan of valid rows
-stored next to the payload), then feeds the plan into `registrations.fifo` in batches of 10,
-keeping at most `max_in_flight` of this import's rows enqueued but undecided. Before a batch is
-sent, the import item records it as pending; after, the checkpoint (`enqueued`) moves past it.
+The processor validates the rows once (errors stored, the plan of valid rows stored next to
+the payload; an import never creates or changes a user profile: a row registers the user id it
+names, and whoever signs up with that id later makes their own profile), then feeds the plan
+into `registrations.fifo` in batches of 10, keeping at most `max_in_flight` of this import's
+rows enqueued but undecided. Before a batch is sent, the import item records it as pending;
+after, the checkpoint (`enqueued`) moves past it.
 A restarted worker therefore re-sends at most the one pending batch, minus its rows that the
 registration worker already decided. Each run works for a bounded time, then re-queues itself.
 """
@@ -36,7 +38,6 @@ from chalicelib.imports.ports import (
     PayloadStore,
     RegistrationFeed,
     RequestLookup,
-    UserDirectory,
 )
 from chalicelib.imports.rows import CSV, RowError
 from chalicelib.registrations.messages import REGISTER, CommandMessage
@@ -52,7 +53,6 @@ from chalicelib.shared.problems import (
     TurnstileError,
     ValidationFailed,
 )
-from chalicelib.users.domain import User
 
 logger = logging.getLogger("turnstile.imports")
 
@@ -242,7 +242,6 @@ class ImportProcessor:
     payloads: PayloadStore
     queue: ImportQueue
     feed: RegistrationFeed
-    users: UserDirectory
     requests: RequestLookup
     clock: Clock
     limits: ImportLimits = field(default_factory=ImportLimits)
@@ -318,23 +317,19 @@ class ImportProcessor:
         except TurnstileError as error:  # an upload the API never saw, or a corrupt payload
             return self._failed(record, f"the payload is not valid: {error}")
         total = checked.total if uploaded else None
-        existing = self.users.existing([row.user_id for row in checked.rows])
-        valid, name_errors = rowcheck.require_names(checked.rows, existing)
-        errors = rowcheck.merge_errors(checked.errors, name_errors)
+        # Whether a user id has a profile is never looked up: the answer is the same for every id.
+        valid, errors = checked.rows, checked.errors
         invalid = len({e.row for e in errors})
         self.imports.add_errors(import_id, errors)
         now = self.clock.now()
         if record.dry_run:
             self.imports.validated(import_id, len(valid), invalid, 0, COMPLETED, now, total)
             return replace(record, status=COMPLETED)
-        created = self.users.add_many(
-            [User(r.user_id, r.name or "", r.email, now) for r in valid if r.user_id not in existing]
-        )
         plan = [[row.row, row.user_id] for row in valid]
         self.payloads.put(plan_key(import_id), json.dumps(plan).encode(), "application/json")
         self._plans[import_id] = plan
         status = RUNNING if valid else COMPLETED
-        self.imports.validated(import_id, len(valid), invalid, created, status, now, total)
+        self.imports.validated(import_id, len(valid), invalid, 0, status, now, total)
         logger.info("import %s validated: %s valid, %s invalid", import_id, len(valid), invalid)
         return replace(record, status=status, valid=len(valid), invalid=invalid)
 

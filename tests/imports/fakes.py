@@ -88,7 +88,6 @@ class Fakes:
             self.payloads,
             self.queue,
             self.feed,
-            self.users,
             self.requests,
             self.clock,
             limits or ImportLimits(max_in_flight=30, slice_seconds=5, poll_seconds=0),

@@ -13,7 +13,6 @@ BAD = {
     7: ("email", "must be a valid email address"),
     42: ("userId", "is required"),
     99: ("userId", "is already in row 3"),
-    150: ("name", "is required to create the new user"),
     1500: ("userId", "String should match pattern"),
 }
 EXISTING = range(10, 20)  # rows whose users exist before the import (their rows carry no name)
@@ -29,7 +28,7 @@ def _rows(prefix: str) -> list[tuple[str, str, str]]:
             user = ""
         elif n == 99:
             user = f"{prefix}-u00003"
-        elif n in EXISTING or n == 150:
+        elif n in EXISTING or n == 150:  # no name: none is needed, no profile is made
             name, email = "", ""
         elif n == 1500:
             user = "bad id!"
@@ -62,7 +61,13 @@ def test_two_thousand_rows_fill_the_event_then_the_waitlist_in_file_order(import
     assert result["enqueued"] == result["decided"] == valid
     assert (result["confirmed"], result["waitlisted"]) == (CAPACITY, valid - CAPACITY)
     assert result["rejected"] == result["alreadyRegistered"] == 0
-    assert result["usersCreated"] == valid - len(EXISTING)
+    assert result["usersCreated"] == 0
+    # the import made no profile: whoever signs up with an imported id makes their own
+    newcomer = f"{prefix}-u00001"
+    assert http.get(f"{api}/users/{newcomer}").status_code == 404
+    signed_up = http.post(f"{api}/users", json={"userId": newcomer, "name": "Their own name"})
+    assert signed_up.status_code == 201 and signed_up.json()["name"] == "Their own name"
+    assert http.get(f"{api}/users/{prefix}-u00010").json()["name"] == "Old"  # never changed
     assert "Retry-After" not in http.get(f"{api}/imports/{import_id}").headers
 
     valid_users = [user for n, (user, _, _) in enumerate(rows, 1) if n not in BAD]
@@ -83,14 +88,6 @@ def test_two_thousand_rows_fill_the_event_then_the_waitlist_in_file_order(import
     # every valid row was sent once, in its event's group, never twice
     sent = {k: v for k, v in import_stack.feed.sent.items() if k.startswith(f"import:{import_id}:")}
     assert len(sent) == valid and set(sent.values()) == {1}
-    # an existing user keeps their name; a new one is created from the row
-    assert http.get(f"{api}/users/{prefix}-u00010").json()["name"] == "Old"
-    assert http.get(f"{api}/users/{prefix}-u00001").json() | {"createdAt": ""} == {
-        "userId": f"{prefix}-u00001",
-        "name": "User 1",
-        "email": "u1@example.org",
-        "createdAt": "",
-    }
 
 
 def test_a_dry_run_reports_and_writes_nothing(import_stack):
@@ -98,7 +95,7 @@ def test_a_dry_run_reports_and_writes_nothing(import_stack):
     prefix = uuid.uuid4().hex[:8]
     event_id = new_event(http, api, 5)
     rows = [(f"{prefix}-d{n}", f"D {n}", f"d{n}@example.org") for n in range(1, 21)]
-    rows[3] = (f"{prefix}-d4", "", "")  # a new user without a name
+    rows[3] = (f"{prefix}-d4", "", "")  # no name: none is needed (no profile is made)
     rows[8] = (f"{prefix}-d9", "D 9", "nope")
     created = http.post(
         f"{api}/events/{event_id}/imports?dryRun=true",
@@ -107,9 +104,9 @@ def test_a_dry_run_reports_and_writes_nothing(import_stack):
     assert created.status_code == 202, created.text
     result = wait_for(http, api, created.json()["importId"])
     assert result["status"] == "completed" and result["dryRun"] is True
-    assert (result["total"], result["valid"], result["invalid"], result["enqueued"]) == (20, 18, 2, 0)
+    assert (result["total"], result["valid"], result["invalid"], result["enqueued"]) == (20, 19, 1, 0)
     errors = http.get(f"{api}/imports/{result['importId']}/errors").json()["items"]
-    assert [(e["row"], e["field"]) for e in errors] == [(4, "name"), (9, "email")]
+    assert [(e["row"], e["field"]) for e in errors] == [(9, "email")]
     assert all(http.get(f"{api}/users/{user}").status_code == 404 for user, _, _ in rows)
     assert not [k for k in import_stack.feed.sent if k.startswith(f"import:{result['importId']}:")]
     event = http.get(f"{api}/events/{event_id}").json()

@@ -60,7 +60,7 @@ def test_post_accepts_json_rows_and_a_dry_run(http):
 
 
 def test_get_shows_progress_with_retry_after_until_finished(http, fakes):
-    import_id = _json(_post(http, "userId,name\nada,Ada\nbob,\n"))["importId"]
+    import_id = _json(_post(http, "userId,name\nada,Ada\n,Nobody\n"))["importId"]
     bootstrap.services().import_processor.run({"importId": import_id}, owner="m1", budget=0.01)
     running = http.get(f"/imports/{import_id}")
     assert running.status_code == 200 and running.headers["Retry-After"] == "2"

@@ -37,13 +37,13 @@ def _setup(count: int = 95, **limits):
     return fakes, services, record.import_id
 
 
-def test_validation_stores_errors_creates_users_and_the_plan_then_feeds_up_to_the_bound():
+def test_validation_stores_errors_and_the_plan_never_a_profile_then_feeds_up_to_the_bound():
     fakes, services, import_id = _setup()
     fakes.users.users["u3"] = User("u3", "Three")
     services.processor.run({"importId": import_id}, owner="m1")
     record = fakes.imports.get(import_id)
     assert record.status == "running" and (record.valid, record.invalid) == (95, 0)
-    assert record.users_created == 94 and fakes.users.users["u3"].name == "Three"
+    assert record.users_created == 0 and fakes.users.users == {"u3": User("u3", "Three")}
     assert record.enqueued == 30 and fakes.feed.rows == list(range(1, 31))
     assert all(len(batch) == 10 for batch in fakes.feed.batches)
     message = fakes.queue.messages[-1]
@@ -124,7 +124,7 @@ def test_a_second_run_while_the_first_holds_the_lease_does_nothing():
 def test_a_dry_run_only_validates():
     fakes = Fakes()
     services = fakes.wired()
-    body = b"userId,name,email\nu1,One,\nu2,,\nu3,Three,bad\n"
+    body = b"userId,name,email\nu1,One,\n,Nobody,\nu3,Three,bad\n"
     record = services.service.submit(ADMIN_CALLER, "pycon", "text/csv", body, dry_run=True)
     services.processor.run({"importId": record.import_id}, owner="m1")
     done = fakes.imports.get(record.import_id)
@@ -132,7 +132,7 @@ def test_a_dry_run_only_validates():
     assert fakes.users.users == {} and fakes.feed.batches == []
     assert set(fakes.payloads.objects) == {record.payload_key}  # no plan either
     assert [(e.row, e.field) for e in fakes.imports.errors(record.import_id, 10, None)[0]] == [
-        (2, "name"),
+        (2, "userId"),
         (3, "email"),
     ]
 
@@ -201,3 +201,19 @@ def test_an_upload_request_repeated_with_its_key_is_the_same_import_and_a_fresh_
     services.processor.run({"action": "start", "importId": first.import_id}, owner="s3-event")
     done, form = services.service.request_upload(ADMIN_CALLER, "pycon", "text/csv", idempotency_key="k")
     assert done.status != "awaiting_upload" and form is None  # started: no more uploads to it
+
+
+def test_a_dry_run_answers_the_same_for_an_existing_and_an_unknown_user():
+    """An import's answer never tells whether a user id has a profile."""
+    fakes = Fakes()
+    fakes.users.users["ada"] = User("ada", "Ada")
+    services = fakes.wired()
+    answers = []
+    for user in ("ada", "zed"):
+        body = f"userId,name,email\n{user},,\n".encode()
+        record = services.service.submit(ADMIN_CALLER, "pycon", "text/csv", body, dry_run=True)
+        services.processor.run({"importId": record.import_id}, owner="m1")
+        done = fakes.imports.get(record.import_id)
+        errors = fakes.imports.errors(record.import_id, 10, None)[0]
+        answers.append((done.status, done.valid, done.invalid, done.users_created, errors))
+    assert answers[0] == answers[1] == ("completed", 1, 0, 0, [])

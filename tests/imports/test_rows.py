@@ -18,7 +18,6 @@ from chalicelib.imports.rows import (
     check_rows,
     media_type,
     parse_payload,
-    require_names,
 )
 from chalicelib.shared.problems import (
     BadRequest,
@@ -87,13 +86,6 @@ def test_each_bad_row_is_reported_with_its_row_number_and_field():
 def test_a_row_with_more_cells_than_the_header_is_an_error():
     checked = check_rows(parse_payload(CSV, b"userId,name\nada,Ada,extra\n"))
     assert checked.errors == [RowError(1, "row", "has 3 cells, more than the header")]
-
-
-def test_new_users_need_a_name_existing_ones_do_not():
-    rows = [Row(1, "ada"), Row(2, "bob"), Row(3, "cy", "Cy")]
-    valid, errors = require_names(rows, existing={"ada"})
-    assert valid == [Row(1, "ada"), Row(3, "cy", "Cy")]
-    assert errors == [RowError(2, "name", "is required to create the new user 'bob'")]
 
 
 def test_json_payloads_hold_a_rows_array():
