@@ -2,7 +2,7 @@
 
 Starts the whole local stack as `make dev` does (`python -m devstack`, on free ports), creates an
 event of 5,000 seats with a waitlist, uploads a CSV of 10,000 rows, and times from the
-POST to the import's `completed`: validation, user creation, the import worker feeding
+POST to the import's `completed`: validation, the import worker feeding
 registrations.fifo (LocalStack) with back-pressure, and the registration worker deciding every row
 (DynamoDB Local). Run: `.venv/bin/python -m bench bench.import_rows`.
 """
