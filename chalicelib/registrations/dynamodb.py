@@ -40,9 +40,17 @@ PENDING_VALUES = {":pending": {"S": "pending"}}
 
 
 def registration_item(
-    event_id: str, user_id: str, standing: Standing, request_id: str, now: str, wait_seq: int | None = None
+    event_id: str,
+    user_id: str,
+    standing: Standing,
+    request_id: str,
+    now: str,
+    wait_seq: int | None = None,
+    registered_by: str | None = None,
 ) -> dict[str, Any]:
-    """A user's registration for an event: confirmed, or waitlisted with its place (`waitSeq`)."""
+    """A user's registration for an event: confirmed, or waitlisted with its place (`waitSeq`).
+    `registered_by`: who asked for it (None: an import's row); the attendee list shows a user's
+    name and email only when they registered themselves."""
     status = standing.value
     item: dict[str, Any] = {
         "PK": table.event_pk(event_id),
@@ -55,6 +63,7 @@ def registration_item(
         "registeredAt": now,
         "GSI1PK": table.user_registrations(user_id, status),
         "GSI1SK": event_id,
+        "registeredBy": registered_by,
     }
     if wait_seq is not None:
         item["waitSeq"] = wait_seq
@@ -318,6 +327,7 @@ def _entry(row: dict[str, Any]) -> dict[str, Any]:
         "userId": row["userId"],
         "status": row["status"],
         "registeredAt": row.get("registeredAt"),
+        "registeredBy": row.get("registeredBy"),  # read by the service, never shown
     }
     if row.get("confirmedAt"):
         entry["confirmedAt"] = row["confirmedAt"]

@@ -229,12 +229,16 @@ class DynamoSeatStore:
         """One change of the plan as a transaction item. Items the webhook relay reads (promotions,
         offers and their answers, completed requests) carry the event's counts after the plan and
         the event's owner."""
-        if isinstance(change, Confirm):
-            item = registration_item(event_id, change.user_id, Standing.CONFIRMED, change.request_id, now)
-            return self._put_registration(item)
-        if isinstance(change, JoinWaitlist):
+        if isinstance(change, Confirm | JoinWaitlist):
+            waiting = isinstance(change, JoinWaitlist)
             item = registration_item(
-                event_id, change.user_id, Standing.WAITLISTED, change.request_id, now, change.wait_seq
+                event_id,
+                change.user_id,
+                Standing.WAITLISTED if waiting else Standing.CONFIRMED,
+                change.request_id,
+                now,
+                change.wait_seq if isinstance(change, JoinWaitlist) else None,
+                registered_by=messages[change.request_id].requestedBy,
             )
             return self._put_registration(item)
         if isinstance(change, Release):

@@ -155,7 +155,11 @@ class RegistrationService:
             raise Forbidden(
                 "You may register only yourself; the event's owner and admins may register others."
             )
-        self._user(user_id)
+        if user_id == subject:
+            self._user(user_id)  # an attendee signs up before registering
+        # An owner registering someone else names a user id, known or not, and is never told which
+        # (as with an import): the answer is the same, and the attendee list shows no stranger's
+        # contact details.
         if not event.is_open:
             raise EventNotOpen(f"Event '{event_id}' is {event.status.value}, not open for registration.")
         fields = {"type": REGISTER, "eventId": event_id, "userId": user_id, "requestedBy": subject}
@@ -186,7 +190,8 @@ class RegistrationService:
         event = self.events.get(caller, event_id)
         if not (caller.is_user(user_id) or caller.owns(event.owner_id)):
             raise NotFound(f"No user with userId '{user_id}'.")  # not theirs to know about
-        self._user(user_id)
+        if caller.is_user(user_id):
+            self._user(user_id)  # the owner is never told whether a user id exists
         fields = {"type": type_, "eventId": event_id, "userId": user_id, "requestedBy": subject}
         return self.submitter.submit(fields, idempotency)
 
@@ -229,10 +234,13 @@ class RegistrationService:
     def for_event(
         self, caller: Caller, event_id: str, status: str, limit: int, after: Position | None
     ) -> tuple[list[dict[str, Any]], Position | None]:
-        """The event's attendees with their names and emails: for its owner and admins only."""
+        """The event's attendees: for its owner and admins only. An attendee's name and email are
+        shown only when they registered themselves: an owner may register any user id (or import
+        it), and must not learn a stranger's contact details by doing so."""
         self.events.owned(caller, event_id)
         rows, next_position = self.queries.for_event(event_id, status, limit, after)
-        users = self.users.get_many([row["userId"] for row in rows])
+        themselves = [row["userId"] for row in rows if row.pop("registeredBy", None) == row["userId"]]
+        users = self.users.get_many(themselves)
         for row in rows:
             user = users.get(row["userId"])
             if user is not None:
@@ -246,7 +254,10 @@ class RegistrationService:
         if not (caller.is_user(user_id) or caller.is_admin):
             raise NotFound(f"No user with userId '{user_id}'.")
         self._user(user_id)
-        return self.queries.for_user(user_id, status, limit, after)
+        rows, next_position = self.queries.for_user(user_id, status, limit, after)
+        for row in rows:
+            row.pop("registeredBy", None)
+        return rows, next_position
 
     def _user(self, user_id: str) -> None:
         if self.users.get(user_id) is None:

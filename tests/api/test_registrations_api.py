@@ -42,11 +42,42 @@ def test_register_is_accepted_queued_in_the_events_group_and_pollable(seeded):
     assert seeded.json(polled) == body
 
 
-def test_unknown_event_or_user_is_404_and_nothing_is_queued(seeded):
+def test_unknown_event_or_an_attendee_without_a_profile_is_404_and_nothing_is_queued(seeded):
     assert seeded.request("POST", "/events/nope/registrations", {"userId": "ada"}).status_code == 404
-    assert seeded.request("POST", "/events/e1/registrations", {"userId": "nobody"}).status_code == 404
     assert seeded.request("DELETE", "/events/nope/registrations/ada").status_code == 404
+    newcomer = bearer("newcomer")
+    assert seeded.request("POST", "/events/e1/registrations", {}, headers=newcomer).status_code == 404
     assert sent() == []
+
+
+def test_an_owner_is_never_told_whether_a_user_id_exists(seeded):
+    """Registering or cancelling someone else answers the same for a known and an unknown id."""
+    answers = []
+    for user in ("ada", "nobody"):
+        registered = seeded.request("POST", "/events/e1/registrations", {"userId": user})
+        cancelled = seeded.request("DELETE", f"/events/e1/registrations/{user}")
+        body = seeded.json(registered)
+        answers.append(
+            (registered.status_code, cancelled.status_code, body["status"], body["userId"] == user)
+        )
+    assert answers[0] == answers[1] == (202, 202, "pending", True)
+
+
+def test_the_attendee_list_shows_contact_details_only_of_who_registered_themselves(seeded):
+    seeded.request("POST", "/users", {"userId": "bob", "name": "Bob", "email": "bob@example.org"})
+    queries = bootstrap.services().registrations.queries
+    queries.rows += [
+        {"eventId": "e1", "userId": "ada", "status": "confirmed", "registeredBy": "ada"},
+        {"eventId": "e1", "userId": "bob", "status": "confirmed", "registeredBy": "owner"},
+        {"eventId": "e1", "userId": "cy", "status": "confirmed", "registeredBy": None},  # an import
+    ]
+    rows = seeded.json(seeded.request("GET", "/events/e1/registrations"))["items"]
+    assert [(r["userId"], r.get("name"), r.get("email")) for r in rows] == [
+        ("ada", "Ada", None),
+        ("bob", None, None),
+        ("cy", None, None),
+    ]
+    assert all("registeredBy" not in r for r in rows)
 
 
 @pytest.mark.parametrize("status", ["draft", "closed", "cancelled"])
@@ -242,10 +273,10 @@ def test_accepting_or_declining_an_offer_is_queued_in_the_events_group(seeded, a
 
 
 @pytest.mark.parametrize(
-    "path", ["/events/nope/registrations/ada/accept", "/events/e1/registrations/nobody/decline"]
+    "path", ["/events/nope/registrations/ada/accept", "/events/e1/registrations/newcomer/decline"]
 )
-def test_answering_for_an_unknown_event_or_user_is_404_and_nothing_is_queued(seeded, path):
-    response = seeded.request("POST", path)
+def test_answering_for_an_unknown_event_or_without_a_profile_is_404_and_nothing_is_queued(seeded, path):
+    response = seeded.request("POST", path, headers=bearer(path.split("/")[4]))
     assert response.status_code == 404
     assert sent() == []
 

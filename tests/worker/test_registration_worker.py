@@ -228,3 +228,23 @@ def test_a_users_active_registrations_page_across_standings_on_dynamodb(world):
         *sorted((event, "confirmed", None, False) for event in seats),
         (line, "waitlisted", 1, False),
     ]
+
+
+def test_a_registration_remembers_who_asked_for_it_through_a_promotion(world):
+    from chalicelib.registrations.dynamodb import DynamoRegistrationQueries
+
+    event = world.event(capacity=1)
+    themselves = {**register(event, f"{event}-ada"), "requestedBy": f"{event}-ada"}
+    by_owner = {**register(event, f"{event}-bob"), "requestedBy": "olga"}
+    imported = register(event, f"{event}-cy")  # an import's row: nobody asked
+    batch = [fifo_record(m, event) for m in (themselves, by_owner, imported)]
+    assert handler({"Records": batch}, None) == {"batchItemFailures": []}
+    leave = fifo_record(cancel(event, f"{event}-ada"), event)  # bob is promoted
+    assert handler({"Records": [leave]}, None) == {"batchItemFailures": []}
+    queries = DynamoRegistrationQueries(world.client, world.table)
+    confirmed, _ = queries.for_event(event, "confirmed", 10, None)
+    waiting, _ = queries.for_event(event, "waitlisted", 10, None)
+    assert [(r["userId"], r["registeredBy"]) for r in confirmed + waiting] == [
+        (f"{event}-bob", "olga"),
+        (f"{event}-cy", None),
+    ]
