@@ -21,8 +21,9 @@ What a registration is charged, per traffic profile (one event):
 - the batch the worker gets comes from the mechanics of one FIFO group: a group releases its next
   batch only when the last one is deleted, so a batch holds what arrived during one cycle (receive,
   invoke, one read, one transaction, delete: `bench.scale`'s latencies), at most 10;
-- polls of `GET /requests/{id}` come from the protocol as it is (`Retry-After`) and the time a
-  request waits: one cycle when the group keeps up, its place in the backlog when it does not;
+- polls of `GET /requests/{id}` come from the protocol as it is (`Retry-After`: the seconds
+  until the request's estimated decision, 1 to 30) and the time a request waits: one cycle and a
+  half when the group keeps up, its place in the backlog when it does not;
 - two event sizes: a small event and a realistic one (a 2,000-character description).
 
 Baselines, measured the same way on the same table, item shapes and indexes: a synchronous API
@@ -324,11 +325,12 @@ def polls(wait_seconds: float, retry_after: Callable[[float], float]) -> int:
             return count
 
 
-def protocol_retry_after(_left: float) -> float:
-    """The `Retry-After` a pending request answers today: a constant, whatever the backlog."""
-    from chalicelib.registrations.wire import RETRY_AFTER_SECONDS
+def protocol_retry_after(left: float) -> float:
+    """The `Retry-After` a pending request answers: the seconds until its estimated decision,
+    1 to 30 (`registrations.lanes`), taking the estimate as right."""
+    from chalicelib.registrations.lanes import MAX_RETRY_AFTER, MIN_RETRY_AFTER
 
-    return float(RETRY_AFTER_SECONDS)
+    return float(min(MAX_RETRY_AFTER, max(MIN_RETRY_AFTER, math.ceil(left))))
 
 
 # --- measuring one design ------------------------------------------------------------------------
@@ -697,7 +699,7 @@ def _report(
             f"({profile.requests:,} for {profile.seats:,} seats); what binds the batch: "
             f"one FIFO group, a {cycle_ms:.0f} ms cycle, so {batch:.1f} a batch (measured at "
             f"{round(batch)}); the group decides at most {pipeline.rate():.0f}/s; "
-            f"polls per registration {mean_polls:.1f} (Retry-After {protocol_retry_after(0):g} s)"
+            f"polls per registration {mean_polls:.1f} (Retry-After: the estimate, 1 to 30 s)"
         )
         if profile.arrivals_per_second > pipeline.rate():
             last = profile.requests / pipeline.rate()

@@ -27,25 +27,34 @@ from chalicelib.imports.service import ImportLimits, ImportProcessor, ImportServ
 from chalicelib.imports.sqs import SqsImportQueue, SqsRegistrationFeed
 from chalicelib.registrations.decisions import DecisionService
 from chalicelib.registrations.dynamodb import (
+    DynamoLanes,
     DynamoOpenOffers,
+    DynamoPendingCommands,
     DynamoRegistrationQueries,
     DynamoRequestRepository,
+    DynamoWaitHolds,
 )
 from chalicelib.registrations.memory import (
     MemoryCommandQueue,
     MemoryDeadLetters,
+    MemoryLanes,
+    MemoryPendingCommands,
     MemoryRegistrationQueries,
     MemoryRequestRepository,
     MemorySeatStore,
+    MemoryWaitHolds,
 )
 from chalicelib.registrations.offers import OfferSweep
 from chalicelib.registrations.ports import (
     CommandQueue,
     DeadLetters,
+    Lanes,
     OpenOffers,
+    PendingCommands,
     RegistrationQueries,
     RequestRepository,
     SeatStore,
+    WaitHolds,
 )
 from chalicelib.registrations.seat_store import DynamoSeatStore
 from chalicelib.registrations.service import RegistrationService, RequestSubmitter, SeatChanges
@@ -121,6 +130,9 @@ class _Adapters:
     requests: RequestRepository
     queries: RegistrationQueries
     commands: CommandQueue
+    lanes: Lanes
+    pending: PendingCommands
+    holds: WaitHolds
     seats: SeatStore
     open_offers: OpenOffers
     dead_letters: DeadLetters
@@ -140,7 +152,9 @@ def _wire(
     config: Settings, adapters: _Adapters, clock: Clock, ids: IdGenerator, randomness: Randomness
 ) -> Services:
     events = EventService(adapters.events, clock, ids)
-    submitter = RequestSubmitter(adapters.requests, adapters.commands, clock, ids)
+    submitter = RequestSubmitter(
+        adapters.requests, adapters.commands, clock, ids, adapters.lanes, adapters.pending
+    )
     guard = UrlGuard(adapters.resolver, config.allow_loopback_webhooks, config.allow_http_webhooks)
     a = adapters
     return Services(
@@ -148,7 +162,7 @@ def _wire(
         auth=TokenVerifier(jwks_keys(config.jwks), config.jwt_issuer, config.jwt_audience),
         events=events,
         users=UserService(a.users, clock, ids),
-        registrations=RegistrationService(events, a.users, a.requests, a.queries, submitter),
+        registrations=RegistrationService(events, a.users, a.requests, a.queries, submitter, a.holds),
         seat_changes=SeatChanges(events, a.events, submitter, ids),
         decisions=DecisionService(a.seats, clock),
         offer_sweep=OfferSweep(a.open_offers, a.commands, clock),
@@ -203,6 +217,9 @@ def build(config: Settings, clients: Callable[[str], Any] = client) -> Services:
         requests=DynamoRequestRepository(dynamodb, table),
         queries=DynamoRegistrationQueries(dynamodb, table),
         commands=SqsCommandQueue(sqs, config.registrations_queue_url),
+        lanes=DynamoLanes(dynamodb, table),
+        pending=DynamoPendingCommands(dynamodb, table),
+        holds=DynamoWaitHolds(dynamodb, table),
         seats=DynamoSeatStore(dynamodb, table, hooks=(ImportProgress(table),)),
         open_offers=DynamoOpenOffers(dynamodb, table),
         dead_letters=SqsDeadLetters(sqs, config.registrations_dlq_url),
@@ -238,6 +255,9 @@ def in_memory(
         requests=MemoryRequestRepository(),
         queries=MemoryRegistrationQueries(),
         commands=MemoryCommandQueue(),
+        lanes=MemoryLanes(seats),
+        pending=MemoryPendingCommands(),
+        holds=MemoryWaitHolds(),
         seats=seats,
         open_offers=seats,
         dead_letters=MemoryDeadLetters(),

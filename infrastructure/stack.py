@@ -32,6 +32,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_wafv2 as wafv2
 from chalice import api as chalice_api
 from chalice.cdk import Chalice
 from chalice.config import Config as ChaliceConfig
@@ -83,6 +84,52 @@ GATEWAY_RESPONSES = {
     "DEFAULT_5XX": _problem(),
     "MISSING_AUTHENTICATION_TOKEN": _problem("404", UNKNOWN_ROUTE),
 }
+
+
+TOO_MANY = "too-many-requests"
+TOO_MANY_BODY = {
+    "type": "about:blank",
+    "title": "Too Many Requests",
+    "status": 429,
+    "detail": "Too many requests from this caller; wait a minute and slow down.",
+}
+
+
+def _rate_rule(
+    name: str,
+    priority: int,
+    per_minute: int,
+    scope: dict[str, Any],
+    custom_keys: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A WAF rate-based rule: at most `per_minute` requests in a one-minute window per key (a
+    custom key, or the source IP) among the requests `scope` matches; past it, 429."""
+    statement: dict[str, Any] = {
+        "limit": per_minute,
+        "evaluationWindowSec": 60,
+        "aggregateKeyType": "CUSTOM_KEYS" if custom_keys else "IP",
+        "scopeDownStatement": scope,
+    }
+    if custom_keys:
+        statement["customKeys"] = custom_keys
+    block = {
+        "customResponse": {
+            "responseCode": 429,
+            "customResponseBodyKey": TOO_MANY,
+            "responseHeaders": [{"name": "Retry-After", "value": "60"}],
+        }
+    }
+    return {
+        "name": name,
+        "priority": priority,
+        "statement": {"rateBasedStatement": statement},
+        "action": {"block": block},
+        "visibilityConfig": _visibility(f"turnstile-{name}"),
+    }
+
+
+def _visibility(metric: str) -> dict[str, Any]:
+    return {"cloudWatchMetricsEnabled": True, "metricName": metric, "sampledRequestsEnabled": True}
 
 
 @dataclass(frozen=True)
@@ -537,7 +584,55 @@ class TurnstileStack(cdk.Stack):
             "ThrottlingBurstLimit": self.options.throttle_burst,
         }])  # fmt: skip
         rest_api.add_property_override("GatewayResponses", GATEWAY_RESPONSES)
+        handler = api.get_resource("APIHandler")
+        handler.add_property_override("ReservedConcurrentExecutions", self.options.api_reserved_concurrency)
+        self._firewall(rest_api)
         return api
+
+    def _firewall(self, rest_api: cdk.CfnResource) -> wafv2.CfnWebACL:
+        """WAF in front of the API stage: per-caller rate limits (by bearer token; by IP for
+        callers without one), answered 429 with a problem body, per stage."""
+        has_token = {
+            "sizeConstraintStatement": {
+                "fieldToMatch": {"singleHeader": {"Name": "authorization"}},  # JSON as CloudFormation has it
+                "comparisonOperator": "GT",
+                "size": 0,
+                "textTransformations": [{"priority": 0, "type": "NONE"}],
+            }
+        }
+        by_token = [
+            {"header": {"name": "authorization", "textTransformations": [{"priority": 0, "type": "NONE"}]}}
+        ]
+        rules = [
+            _rate_rule(
+                "PerCaller", 0, self.options.requests_per_caller_minute, has_token, custom_keys=by_token
+            ),
+            _rate_rule(
+                "PerAnonymousIp",
+                1,
+                self.options.requests_per_anonymous_ip_minute,
+                {"notStatement": {"statement": has_token}},
+            ),
+        ]
+        acl = wafv2.CfnWebACL(
+            self,
+            "ApiFirewall",
+            name=self._name("api"),
+            scope="REGIONAL",
+            default_action={"allow": {}},
+            rules=rules,
+            custom_response_bodies={
+                TOO_MANY: {"contentType": "APPLICATION_JSON", "content": json.dumps(TOO_MANY_BODY)}
+            },
+            visibility_config=_visibility("turnstile-api"),
+        )
+        stage_name = cdk.Fn.ref(f"{rest_api.logical_id}.Stage")  # SAM's reference to the API's stage
+        api_arn = f"arn:{cdk.Aws.PARTITION}:apigateway:{cdk.Aws.REGION}::/restapis/{rest_api.ref}"
+        stage = cdk.Fn.join("", [api_arn, "/stages/", stage_name])
+        wafv2.CfnWebACLAssociation(
+            self, "ApiFirewallAssociation", resource_arn=stage, web_acl_arn=acl.attr_arn
+        )
+        return acl
 
     # --- operations -----------------------------------------------------------------------
 

@@ -22,6 +22,13 @@ class StageOptions:
     # API Gateway stage throttling (every method): steady requests per second, and the burst.
     throttle_rate: float = 50.0
     throttle_burst: int = 100
+    # WAF rate-based rules in front of the API: requests a minute one bearer token may make, and
+    # one IP without a token. Past either, WAF answers 429 for the rest of the window.
+    requests_per_caller_minute: int = 300
+    requests_per_anonymous_ip_minute: int = 300
+    # Concurrent executions reserved for the API function: the most it may run at once (so a
+    # flood of waiting requests cannot take every Lambda of the account), and always available.
+    api_reserved_concurrency: int = 20
 
     @property
     def prefix(self) -> str:
@@ -40,6 +47,9 @@ STAGES = {
         worker_memory_mb=1024,
         throttle_rate=500.0,
         throttle_burst=1000,
+        requests_per_caller_minute=600,
+        requests_per_anonymous_ip_minute=1200,
+        api_reserved_concurrency=300,
     ),
 }
 

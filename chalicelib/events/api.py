@@ -3,6 +3,8 @@ and decided in the event's queue group by the registrations feature."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from chalice import Blueprint, Response
 
 from chalicelib.bootstrap import caller_of, services
@@ -143,7 +145,8 @@ def update_event(eventId: str) -> Response:
             caller, eventId, payload, if_match, idempotency(request, payload, caller)
         )
         prefer, most = request.headers.get("prefer"), time_to_wait(blueprint)
-        return json_response(*accepted_or_decided(record, prefer, services().registrations.outcome, most))
+        wait_for = partial(services().registrations.waited, caller)  # capped per caller
+        return json_response(*accepted_or_decided(record, prefer, wait_for, most))
     event = services().events.update(caller, eventId, payload, if_match)
     return json_response(event_json(event), headers={"ETag": etag(event.version)})
 

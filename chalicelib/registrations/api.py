@@ -215,6 +215,7 @@ def answer(request: Any, record: RequestRecord) -> Response:
     registrations = services().registrations
 
     def wait_for(pending: RequestRecord, seconds: float) -> RequestRecord:
-        return registrations.shown_to(caller_of(request), registrations.outcome(pending, seconds))
+        caller = caller_of(request)
+        return registrations.shown_to(caller, registrations.waited(caller, pending, seconds))
 
     return json_response(*accepted_or_decided(record, prefer, wait_for, most))

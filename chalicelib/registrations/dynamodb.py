@@ -7,18 +7,23 @@ registration     EVENT#{eventId} / REG#{userId}   GSI1 a user's events by status
                                                   GSI3 every open offer by expiry (the sweep)
 request          REQUEST#{requestId} / META       TTL expiresAt
 idempotency key  IDEMPOTENCY#{key} / META         TTL expiresAt
+lane             LANE#{eventId} / META            the lane's ticket counter (`issued`)
+pending mark     PENDING#{eventId}#{userId} / META a user's pending command for the event;
+                                                  TTL expiresAt
 """
 
 from __future__ import annotations
 
 import time
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from chalicelib.registrations.domain import ACTIVE, ACTIVE_VIEW, Standing
-from chalicelib.registrations.ports import DueOffer, IdempotencyKeyTaken, RequestRecord
+from chalicelib.registrations.lanes import LaneProgress
+from chalicelib.registrations.ports import HOLD_SECONDS, DueOffer, IdempotencyKeyTaken, Mark, RequestRecord
 from chalicelib.shared import table
 from chalicelib.shared.cursor import Position
 from chalicelib.shared.dynamo import (
@@ -115,6 +120,7 @@ def record_from_item(item: dict[str, Any]) -> RequestRecord:
         completed_at=item.get("completedAt"),
         failure=item.get("failure"),
         requested_by=item.get("requestedBy"),
+        ticket=None if item.get("ticket") is None else int(item["ticket"]),
     )
 
 
@@ -133,6 +139,8 @@ class DynamoRequestRepository:
             record.created_at,
             requested_by=record.requested_by,
         )
+        if record.ticket is not None:
+            item["ticket"] = record.ticket
         put_request = {"TableName": self._table, "Item": to_item(item), "ConditionExpression": ITEM_ABSENT}
         if idempotency is None:
             self._client.put_item(**put_request)
@@ -336,3 +344,136 @@ def _entry(row: dict[str, Any]) -> dict[str, Any]:
     if row.get("offerExpiresAt"):
         entry["offerExpiresAt"] = row["offerExpiresAt"]  # offered: held until then; ended: its offer
     return entry
+
+
+MARK_TTL_SECONDS = 24 * 3600
+
+
+class DynamoLanes:
+    """Tickets from one small counter item per lane, in no index (one write unit each); the
+    progress the worker records on the event item (read with a projection)."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def take_ticket(self, event_id: str) -> int:
+        response = self._client.update_item(
+            TableName=self._table,
+            Key=table.lane_key(event_id),
+            UpdateExpression="ADD issued :one",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(response["Attributes"]["issued"]["N"])
+
+    def progress(self, event_id: str) -> LaneProgress:
+        item = self._client.get_item(
+            TableName=self._table,
+            Key=table.event_key(event_id),
+            ProjectionExpression="laneDecided, laneRate, laneAt",
+        ).get("Item")
+        return lane_progress(from_item(item) if item else {})
+
+
+def lane_progress(item: dict[str, Any]) -> LaneProgress:
+    """The lane's progress as the worker records it on the event item."""
+    return LaneProgress(
+        int(item.get("laneDecided", 0)), float(item.get("laneRate", 0)), item.get("laneAt", "")
+    )
+
+
+def lane_attributes(progress: LaneProgress) -> dict[str, Any]:
+    return {"laneDecided": progress.decided, "laneRate": Decimal(str(progress.rate)), "laneAt": progress.at}
+
+
+class DynamoPendingCommands:
+    """A mark per (event, user) in its own partition, written with a condition; it expires a day
+    after it was made (a decided request's mark is only taken over, never deleted)."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def claim(self, record: RequestRecord, now: int) -> Mark | None:
+        key = table.pending_key(record.event_id, record.user_id or "")
+        for _ in range(2):
+            if self._put(record, now, ITEM_ABSENT, {}):
+                return None
+            item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+            if item is not None:
+                found = from_item(item)
+                return Mark(record_from_item(found), int(found["markedAt"]))
+        return None  # a mark that keeps vanishing (expired as we looked): nothing holds the place
+
+    def take_over(self, record: RequestRecord, holder: str, now: int) -> bool:
+        return self._put(record, now, "requestId = :holder", {":holder": {"S": holder}})
+
+    def _put(self, record: RequestRecord, now: int, condition: str, values: dict[str, Any]) -> bool:
+        item = request_item(
+            record.request_id,
+            record.type,
+            record.event_id,
+            record.user_id,
+            record.status,
+            record.created_at,
+            requested_by=record.requested_by,
+        )
+        key = table.pending_key(record.event_id, record.user_id or "")
+        item.update(PK=key["PK"]["S"], SK=key["SK"]["S"], entity="pending-mark")
+        item.update(markedAt=now, expiresAt=now + MARK_TTL_SECONDS)
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Item": to_item(item),
+            "ConditionExpression": condition,
+        }
+        if values:
+            request["ExpressionAttributeValues"] = values
+        return applied(self._client.put_item, **request)
+
+
+class DynamoWaitHolds:
+    """A small counter item per subject, in no index: two conditional writes per waited request."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def acquire(self, subject: str, now: int, most: int) -> bool:
+        values = {
+            ":one": {"N": "1"},
+            ":most": {"N": str(most)},
+            ":now": {"N": str(now)},
+            ":until": {"N": str(now + HOLD_SECONDS)},
+            ":expires": {"N": str(now + 3600)},
+        }
+        attempts = (  # one more while the subject's holds are live; else start afresh
+            ("holds + :one", "holds < :most AND holdsUntil >= :now"),
+            (":one", "attribute_not_exists(holds) OR holdsUntil < :now"),
+        )
+        for holds, condition in attempts:
+            used = {name: value for name, value in values.items() if name in f"{holds} {condition}"}
+            if applied(
+                self._client.update_item,
+                TableName=self._table,
+                Key=table.wait_holds_key(subject),
+                UpdateExpression=f"SET holds = {holds}, holdsUntil = :until, expiresAt = :expires",
+                ConditionExpression=condition,
+                ExpressionAttributeValues={
+                    **used,
+                    ":until": values[":until"],
+                    ":expires": values[":expires"],
+                },
+            ):
+                return True
+        return False
+
+    def release(self, subject: str) -> None:
+        applied(
+            self._client.update_item,
+            TableName=self._table,
+            Key=table.wait_holds_key(subject),
+            UpdateExpression="ADD holds :minus",
+            ConditionExpression="holds > :zero",
+            ExpressionAttributeValues={":minus": {"N": "-1"}, ":zero": {"N": "0"}},
+        )

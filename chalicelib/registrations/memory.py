@@ -27,11 +27,14 @@ from chalicelib.registrations.domain import (
     Standing,
     TakeOffer,
 )
+from chalicelib.registrations.lanes import LaneProgress, progressed
 from chalicelib.registrations.messages import CommandMessage
 from chalicelib.registrations.ports import (
+    HOLD_SECONDS,
     ConcurrentChange,
     DueOffer,
     IdempotencyKeyTaken,
+    Mark,
     QueueUnavailable,
     RequestRecord,
     Snapshot,
@@ -149,6 +152,7 @@ class MemorySeatStore:
             "version": 1,  # the seat version (every decision); edit_version is the ETag's
             "edit_version": 1,
             "changed_at": "",
+            "lane": LaneProgress(),
         }
         self.registrations[event_id] = {}
 
@@ -182,7 +186,7 @@ class MemorySeatStore:
             offered=event["offered"],
             offer_ttl=event["offer_ttl"],
         )
-        return Snapshot(seats, event["version"], statuses)
+        return Snapshot(seats, event["version"], statuses, lane=event["lane"])
 
     def edit(self, event_id: str, **changes: Any) -> None:
         """What an organizer's edit through the API does to the event (`is_open`, `offer_ttl`):
@@ -212,6 +216,8 @@ class MemorySeatStore:
                 edit_version=plan.version,
                 changed_at=plan.changed_at,
             )
+            decided = [messages[r] for r in plan.outcomes if r in messages]
+            event["lane"] = progressed(event["lane"], [m.ticket for m in decided], len(decided), now)
             if plan.capacity is not None:
                 event["capacity"] = plan.capacity
             applied = {r for r, o in plan.outcomes.items() if o.kind == "capacity_changed"}
@@ -258,6 +264,67 @@ class MemorySeatStore:
     def purge(self, event_id: str, time_left: Callable[[], float] | None = None) -> tuple[int, bool]:
         self.events.pop(event_id, None)
         return len(self.registrations.pop(event_id, {})), True
+
+
+class MemoryLanes:
+    """Tickets counted here; the progress is what the memory seat store recorded."""
+
+    def __init__(self, seats: MemorySeatStore) -> None:
+        self._seats = seats
+        self.issued: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def take_ticket(self, event_id: str) -> int:
+        with self._lock:
+            self.issued[event_id] = self.issued.get(event_id, 0) + 1
+            return self.issued[event_id]
+
+    def progress(self, event_id: str) -> LaneProgress:
+        event = self._seats.events.get(event_id)
+        return event["lane"] if event else LaneProgress()
+
+
+class MemoryPendingCommands:
+    """A mark per (event, user)."""
+
+    def __init__(self) -> None:
+        self.marks: dict[tuple[str, str], Mark] = {}
+        self._lock = threading.Lock()
+
+    def claim(self, record: RequestRecord, now: int) -> Mark | None:
+        with self._lock:
+            held = self.marks.setdefault((record.event_id, record.user_id or ""), Mark(record, now))
+            return None if held.record is record else held
+
+    def take_over(self, record: RequestRecord, holder: str, now: int) -> bool:
+        with self._lock:
+            place = (record.event_id, record.user_id or "")
+            if self.marks[place].record.request_id != holder:
+                return False
+            self.marks[place] = Mark(record, now)
+            return True
+
+
+class MemoryWaitHolds:
+    """Holds per subject: (how many, until when)."""
+
+    def __init__(self) -> None:
+        self.holds: dict[str, tuple[int, int]] = {}
+        self._lock = threading.Lock()
+
+    def acquire(self, subject: str, now: int, most: int) -> bool:
+        with self._lock:
+            held, until = self.holds.get(subject, (0, 0))
+            held = 0 if until < now else held
+            if held >= most:
+                return False
+            self.holds[subject] = (held + 1, now + HOLD_SECONDS)
+            return True
+
+    def release(self, subject: str) -> None:
+        with self._lock:
+            held, until = self.holds.get(subject, (0, 0))
+            self.holds[subject] = (max(0, held - 1), until)
 
 
 class MemoryDeadLetters:

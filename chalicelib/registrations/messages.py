@@ -61,6 +61,7 @@ class CommandMessage(BaseModel):
     expectedVersion: int | None = None  # change_capacity: the If-Match it was made with
     offerExpiresAt: str | None = None  # expire_offer: the offer it lapses
     continuation: int = 0  # re-queued this many times to finish work an invocation had no time for
+    ticket: int | None = None  # its place in the lane's order, taken by the API (lanes.py)
 
     def to_command(self) -> Command:
         if self.type == REGISTER and self.userId:

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from chalicelib.events.domain import Event
 from chalicelib.registrations.domain import EventSeats, Plan
+from chalicelib.registrations.lanes import LaneProgress, Place
 from chalicelib.registrations.messages import CommandMessage
 from chalicelib.shared.cursor import Position
 
@@ -27,6 +28,8 @@ class RequestRecord:
     completed_at: str | None = None
     failure: str | None = None
     requested_by: str | None = None  # the subject who made it (None: an import's row)
+    ticket: int | None = None  # its place in its lane's order (lanes.py)
+    place: Place | None = None  # pending: where it stands now (worked out, never stored)
 
 
 class IdempotencyKeyTaken(Exception):
@@ -70,6 +73,52 @@ class RequestRepository(Protocol):
     def release_idempotency(self, key: str) -> None: ...
 
 
+class Lanes(Protocol):
+    """An event's lane: the tickets the API hands out and what the worker last decided."""
+
+    def take_ticket(self, event_id: str) -> int:
+        """The lane's next ticket (1, 2, ...): one atomic counter per lane."""
+        ...
+
+    def progress(self, event_id: str) -> LaneProgress: ...
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A user's pending command for an event, as marked: its request, and when (epoch seconds)."""
+
+    record: RequestRecord
+    marked_at: int
+
+
+class PendingCommands(Protocol):
+    """One pending command per person and event: a mark per (event, user)."""
+
+    def claim(self, record: RequestRecord, now: int) -> Mark | None:
+        """Mark `record` as its user's pending command for its event, unless one is marked
+        already: then that mark (None: marked now)."""
+        ...
+
+    def take_over(self, record: RequestRecord, holder: str, now: int) -> bool:
+        """Mark `record` in place of request `holder` (decided since); False when the mark is no
+        longer `holder`'s."""
+        ...
+
+
+HOLD_SECONDS = 15  # longer than any wait (MAX_WAIT_SECONDS): a lost release heals after it
+
+
+class WaitHolds(Protocol):
+    """How many requests each subject holds open waiting for an outcome (`Prefer: wait`)."""
+
+    def acquire(self, subject: str, now: int, most: int) -> bool:
+        """One more hold for `subject`, unless they hold `most` already. A hold whose release was
+        lost is forgotten HOLD_SECONDS after the subject's last acquire."""
+        ...
+
+    def release(self, subject: str) -> None: ...
+
+
 class CommandQueue(Protocol):
     def send(self, message: CommandMessage) -> None:
         """One command in its event's FIFO group. Raises QueueUnavailable."""
@@ -95,6 +144,7 @@ class Snapshot:
     seat_version: int
     request_status: dict[str, str | None] = field(default_factory=dict)  # None: no request item
     loaded: Event | None = None  # the event item as read (the DynamoDB store commits against it)
+    lane: LaneProgress = field(default_factory=LaneProgress)  # as recorded with the last commit
 
     def is_pending(self, request_id: str) -> bool:
         return self.request_status.get(request_id) in (None, "pending")

@@ -36,7 +36,15 @@ from chalicelib.registrations.domain import (
     Standing,
     TakeOffer,
 )
-from chalicelib.registrations.dynamodb import PENDING_REQUEST, PENDING_VALUES, registration_item, request_item
+from chalicelib.registrations.dynamodb import (
+    PENDING_REQUEST,
+    PENDING_VALUES,
+    lane_attributes,
+    lane_progress,
+    registration_item,
+    request_item,
+)
+from chalicelib.registrations.lanes import LaneProgress, progressed
 from chalicelib.registrations.messages import CommandMessage
 from chalicelib.registrations.ports import ConcurrentChange, Snapshot
 from chalicelib.registrations.wire import outcome_json
@@ -114,7 +122,9 @@ class DynamoSeatStore:
             offered=event.offered_count,
             offer_ttl=event.waitlist_offer_ttl,
         )
-        return Snapshot(seats, int(meta.get("seatVersion", 0)), statuses, loaded=event)
+        return Snapshot(
+            seats, int(meta.get("seatVersion", 0)), statuses, loaded=event, lane=lane_progress(meta)
+        )
 
     def _waitlist_head(self, event_id: str, size: int) -> tuple[list[Registration], bool]:
         response = self._client.query(
@@ -182,6 +192,7 @@ class DynamoSeatStore:
             "offeredCount": plan.offered,
             "nextWaitSeq": plan.next_wait_seq,
             "seatVersion": snapshot.seat_version + 1,
+            **lane_attributes(_lane_after(snapshot, plan, messages, now)),
         }
         if plan.version != event.version:
             values.update(version=plan.version, capacityChangedAt=plan.changed_at)
@@ -383,6 +394,14 @@ class DynamoSeatStore:
             batch_write(self._client, self._table, [{"DeleteRequest": {"Key": k}} for k in keys])
             removed += len(keys)
         return removed, True
+
+
+def _lane_after(
+    snapshot: Snapshot, plan: Plan, messages: dict[str, CommandMessage], now: str
+) -> LaneProgress:
+    """The event's lane once this plan is committed: the tickets it decides, and its rate."""
+    decided = [messages[c.request_id] for c in plan.changes if isinstance(c, Complete)]
+    return progressed(snapshot.lane, [m.ticket for m in decided], len(decided), now)
 
 
 def _transition(

@@ -14,6 +14,7 @@ from typing import Any
 
 from chalicelib.events.ports import EventRepository
 from chalicelib.events.service import EventService
+from chalicelib.registrations.lanes import place_in_line
 from chalicelib.registrations.messages import (
     ACCEPT_OFFER,
     CANCEL,
@@ -26,10 +27,13 @@ from chalicelib.registrations.messages import (
 from chalicelib.registrations.ports import (
     CommandQueue,
     IdempotencyKeyTaken,
+    Lanes,
+    PendingCommands,
     QueueUnavailable,
     RegistrationQueries,
     RequestRecord,
     RequestRepository,
+    WaitHolds,
 )
 from chalicelib.shared.caller import Caller
 from chalicelib.shared.clock import Clock, IdGenerator
@@ -60,38 +64,83 @@ class Idempotency:
     fingerprint: str
 
 
+WAITS_PER_SUBJECT = 2  # requests one subject may hold open at once with `Prefer: wait`
+
+# A mark whose request is not recorded yet is another API call's, between marking and recording,
+# for this long; after it, that call is taken to have died and the mark is taken over.
+MARK_GRACE_SECONDS = 60
+
+
 @dataclass
 class RequestSubmitter:
-    """Records a request as pending and queues its command; never leaves one pending unqueued."""
+    """Records a request as pending and queues its command; never leaves one pending unqueued.
+    Each command takes a ticket in its event's lane, from which a pending request's place in line
+    is worked out (`placed`); a person's register or cancel while their earlier one for the event
+    is pending is answered with that one instead of being queued again."""
 
     requests: RequestRepository
     queue: CommandQueue
     clock: Clock
     ids: IdGenerator
+    lanes: Lanes
+    pending: PendingCommands
 
-    def submit(self, message_fields: dict[str, Any], idempotency: Idempotency | None) -> RequestRecord:
+    def submit(
+        self, message_fields: dict[str, Any], idempotency: Idempotency | None, one_pending: bool = False
+    ) -> RequestRecord:
         if idempotency is not None:
             first = self._first_answer(message_fields, idempotency)
             if first is not None:
-                return first
-        message = CommandMessage(requestId=self.ids.new_id(), createdAt=self.clock.now(), **message_fields)
+                return self.placed(first)
+        request_id, created_at = self.ids.new_id(), self.clock.now()
         record = RequestRecord(
-            request_id=message.requestId,
-            type=message.type,
-            event_id=message.eventId,
-            user_id=message.userId,
+            request_id=request_id,
+            type=message_fields["type"],
+            event_id=message_fields["eventId"],
+            user_id=message_fields.get("userId"),
             status="pending",
-            created_at=message.createdAt or "",
-            requested_by=message.requestedBy,
+            created_at=created_at,
+            requested_by=message_fields.get("requestedBy"),
         )
+        if one_pending:
+            already = self._already_pending(record)
+            if already is not None:
+                return self.placed(already)
+        ticket = self.lanes.take_ticket(record.event_id)
+        record = replace(record, ticket=ticket)
+        message = CommandMessage(requestId=request_id, createdAt=created_at, ticket=ticket, **message_fields)
         claim = (idempotency.key, idempotency.fingerprint) if idempotency else None
         try:
             self.requests.create(record, claim)
         except IdempotencyKeyTaken as taken:
             assert idempotency is not None  # only a claimed key can be taken
-            return self._replay(taken.request_id, taken.fingerprint, message_fields, idempotency)
+            return self.placed(self._replay(taken.request_id, taken.fingerprint, message_fields, idempotency))
         self._send(message, idempotency)
-        return record
+        return self.placed(record)
+
+    def placed(self, record: RequestRecord) -> RequestRecord:
+        """A pending request with where it stands in its lane (one read of the lane)."""
+        if record.status != "pending" or record.ticket is None:
+            return record
+        progress = self.lanes.progress(record.event_id)
+        return replace(record, place=place_in_line(record.ticket, progress, self.clock.now()))
+
+    def _already_pending(self, record: RequestRecord) -> RequestRecord | None:
+        """The user's command for the event that is still pending, if any (else `record` is
+        marked as theirs now). A mark left by a decided or failed request is taken over."""
+        for _ in range(3):
+            now = self.clock.epoch_seconds()
+            mark = self.pending.claim(record, now)
+            if mark is None:
+                return None
+            held = self.requests.get(mark.record.request_id)
+            if held is not None and held.status == "pending":
+                return held
+            if held is None and now - mark.marked_at < MARK_GRACE_SECONDS:
+                return mark.record  # being recorded by another call at this moment
+            if self.pending.take_over(record, mark.record.request_id, now):
+                return None
+        return None  # marks changing under us: queue it (the worker decides a repeat correctly)
 
     def _send(self, message: CommandMessage, idempotency: Idempotency | None) -> None:
         try:
@@ -125,7 +174,12 @@ class RequestSubmitter:
             raise NotFound(f"No request with requestId '{request_id}'.")
         if record.status == "pending":
             self._send(
-                CommandMessage(requestId=record.request_id, createdAt=record.created_at, **message_fields),
+                CommandMessage(
+                    requestId=record.request_id,
+                    createdAt=record.created_at,
+                    ticket=record.ticket,
+                    **message_fields,
+                ),
                 idempotency,
             )
         return record
@@ -142,6 +196,7 @@ class RegistrationService:
     requests: RequestRepository
     queries: RegistrationQueries
     submitter: RequestSubmitter
+    holds: WaitHolds
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     monotonic: Callable[[], float] = field(default=time.monotonic, repr=False)
 
@@ -163,12 +218,12 @@ class RegistrationService:
         if not event.is_open:
             raise EventNotOpen(f"Event '{event_id}' is {event.status.value}, not open for registration.")
         fields = {"type": REGISTER, "eventId": event_id, "userId": user_id, "requestedBy": subject}
-        return self.submitter.submit(fields, idempotency)
+        return self.submitter.submit(fields, idempotency, one_pending=True)
 
     def cancel(
         self, caller: Caller, event_id: str, user_id: str, idempotency: Idempotency | None
     ) -> RequestRecord:
-        return self._for_registration(CANCEL, caller, event_id, user_id, idempotency)
+        return self._for_registration(CANCEL, caller, event_id, user_id, idempotency, one_pending=True)
 
     def accept_offer(
         self, caller: Caller, event_id: str, user_id: str, idempotency: Idempotency | None
@@ -183,7 +238,13 @@ class RegistrationService:
         return self._for_registration(DECLINE_OFFER, caller, event_id, user_id, idempotency)
 
     def _for_registration(
-        self, type_: str, caller: Caller, event_id: str, user_id: str, idempotency: Idempotency | None
+        self,
+        type_: str,
+        caller: Caller,
+        event_id: str,
+        user_id: str,
+        idempotency: Idempotency | None,
+        one_pending: bool = False,
     ) -> RequestRecord:
         """A request about one user's registration: theirs to make, or the event's owner's."""
         subject = caller.require()
@@ -193,7 +254,7 @@ class RegistrationService:
         if caller.is_user(user_id):
             self._user(user_id)  # the owner is never told whether a user id exists
         fields = {"type": type_, "eventId": event_id, "userId": user_id, "requestedBy": subject}
-        return self.submitter.submit(fields, idempotency)
+        return self.submitter.submit(fields, idempotency, one_pending)
 
     def request(self, caller: Caller, request_id: str, wait: float = 0) -> RequestRecord:
         """The request; with `wait`, once decided or after `wait` seconds, whichever is first."""
@@ -201,7 +262,20 @@ class RegistrationService:
         record = self.requests.get(request_id)
         if record is None or not self._may_see(caller, record):
             raise NotFound(f"No request with requestId '{request_id}'.")
-        return self.shown_to(caller, self.outcome(record, wait))
+        return self.submitter.placed(self.shown_to(caller, self.waited(caller, record, wait)))
+
+    def waited(self, caller: Caller, record: RequestRecord, wait: float) -> RequestRecord:
+        """`outcome`, as long as the caller holds fewer than WAITS_PER_SUBJECT requests open
+        waiting; past that, the request as it is now (the preference is not applied)."""
+        if wait <= 0 or record.status != "pending":
+            return record
+        subject = caller.subject or ""
+        if not self.holds.acquire(subject, self.submitter.clock.epoch_seconds(), WAITS_PER_SUBJECT):
+            return record
+        try:
+            return self.outcome(record, wait)
+        finally:
+            self.holds.release(subject)
 
     def shown_to(self, caller: Caller, record: RequestRecord) -> RequestRecord:
         """The request as `caller` may see it: who took a freed seat (promoted, or offered it) is

@@ -69,6 +69,12 @@ class RequestShown(Shown):
     outcome: OutcomeShown | None = None
     failure: str | None = None
     completedAt: str | None = None
+    aheadInLine: int | None = Field(
+        None, ge=0, description="Pending: about how many of the event's commands are queued before it."
+    )
+    estimatedDecisionAt: str | None = Field(
+        None, description="Pending: when it should be decided (RFC 3339, UTC); an estimate."
+    )
 
 
 class RegistrationShown(Shown):
@@ -159,17 +165,23 @@ def request_json(record: RequestRecord) -> dict[str, Any]:
         body["failure"] = record.failure
     if record.completed_at is not None:
         body["completedAt"] = record.completed_at
+    if record.status == "pending" and record.place is not None:
+        body["aheadInLine"] = record.place.ahead
+        body["estimatedDecisionAt"] = record.place.estimated_at
     return body
 
 
 def retry_after(record: RequestRecord) -> dict[str, str]:
-    return {"Retry-After": RETRY_AFTER_SECONDS} if record.status == "pending" else {}
+    """A pending request's `Retry-After`: the seconds until its estimated decision, 1 to 30."""
+    if record.status != "pending":
+        return {}
+    return {"Retry-After": str(record.place.retry_after) if record.place else RETRY_AFTER_SECONDS}
 
 
 def accepted(record: RequestRecord) -> tuple[dict[str, Any], int, dict[str, str]]:
     """`202 Accepted`: the request resource, and where and when to poll it (body, status,
     headers)."""
-    headers = {"Location": f"/requests/{record.request_id}", "Retry-After": RETRY_AFTER_SECONDS}
+    headers = {"Location": f"/requests/{record.request_id}", **retry_after(record)}
     return request_json(record), 202, headers
 
 

@@ -47,6 +47,21 @@ def request_key(request_id: str) -> dict[str, Any]:
     return key(request_pk(request_id), META)
 
 
+def lane_key(event_id: str) -> dict[str, Any]:
+    """An event's lane: the ticket counter the API takes from (in no index)."""
+    return key(f"LANE#{event_id}", META)
+
+
+def pending_key(event_id: str, user_id: str) -> dict[str, Any]:
+    """A user's pending command for an event (one at a time)."""
+    return key(f"PENDING#{len(event_id)}:{event_id}#{user_id}", META)
+
+
+def wait_holds_key(subject: str) -> dict[str, Any]:
+    """How many requests a subject holds open waiting (`Prefer: wait`)."""
+    return key(f"WAITING#{subject}", META)
+
+
 def idempotency_key(key_value: str) -> dict[str, Any]:
     return key(f"IDEMPOTENCY#{key_value}", META)
 

@@ -8,6 +8,7 @@ import pytest
 
 from chalicelib import bootstrap
 from chalicelib.registrations import wire
+from chalicelib.registrations.lanes import LaneProgress
 from chalicelib.shared.caller import Caller
 from tests.fakes import bearer
 
@@ -335,3 +336,63 @@ def test_a_users_registrations_show_every_active_one_by_default_offers_first(see
     assert [r["eventId"] for r in narrowed] == ["e2"]
     active = seeded.json(seeded.request("GET", "/users/ada/registrations?status=active"))["items"]
     assert active == shown
+
+
+def test_a_pending_request_says_its_place_in_line_and_when_to_ask_again(seeded):
+    for user in ("bob", "cy", "di"):
+        seeded.request("POST", "/users", {"userId": user, "name": user.title()})
+    seats = bootstrap.services().decisions.store
+    seats.add_event("e1", capacity=1, waitlist_enabled=True)
+    seats.events["e1"]["lane"] = LaneProgress(decided=0, rate=0.5, at="2026-01-01T00:00:00Z")
+    answers = [
+        seeded.request("POST", "/events/e1/registrations", {}, headers=bearer(u)) for u in ("bob", "cy", "di")
+    ]
+    bodies = [seeded.json(a) for a in answers]
+    assert [b["aheadInLine"] for b in bodies] == [0, 1, 2]  # tickets 1, 2, 3; none decided yet
+    assert [a.headers["Retry-After"] for a in answers] == ["2", "4", "6"]  # (ahead + 1) / 0.5 a second
+    assert all(b["estimatedDecisionAt"].endswith("Z") for b in bodies)
+    polled = seeded.request("GET", answers[2].headers["Location"], headers=bearer("di"))
+    assert seeded.json(polled)["aheadInLine"] == 2 and polled.headers["Retry-After"] == "6"
+    seats.events["e1"]["lane"] = LaneProgress(decided=2, rate=0.5, at="2026-01-01T00:00:01Z")
+    polled = seeded.request("GET", answers[2].headers["Location"], headers=bearer("di"))
+    assert seeded.json(polled)["aheadInLine"] == 0 and polled.headers["Retry-After"] == "2"
+
+
+def test_a_decided_request_has_no_place_and_no_retry_after(seeded):
+    made = seeded.json(seeded.request("POST", "/events/e1/registrations", {"userId": "ada"}))
+    requests = bootstrap.services().registrations.requests
+    done = replace(requests.get(made["requestId"]), status="completed", outcome={"type": "confirmed"})
+    requests.records[made["requestId"]] = done
+    polled = seeded.request("GET", f"/requests/{made['requestId']}")
+    body = seeded.json(polled)
+    assert "aheadInLine" not in body and "estimatedDecisionAt" not in body
+    assert "Retry-After" not in polled.headers
+
+
+def test_one_pending_command_per_person_and_event(seeded):
+    first = seeded.request("POST", "/events/e1/registrations", {}, headers=bearer("ada"))
+    again = seeded.request("POST", "/events/e1/registrations", {}, headers=bearer("ada"))
+    cancel = seeded.request("DELETE", "/events/e1/registrations/ada", headers=bearer("ada"))
+    on_behalf = seeded.request("POST", "/events/e1/registrations", {"userId": "ada"})  # the owner, for her
+    for answer in (again, cancel, on_behalf):
+        assert answer.status_code == 202
+        assert answer.headers["Location"] == first.headers["Location"]
+        assert seeded.json(answer)["requestId"] == seeded.json(first)["requestId"]
+        assert seeded.json(answer)["type"] == "register"
+    assert len(sent()) == 1, "queued once"
+
+    requests = bootstrap.services().registrations.requests
+    first_id = seeded.json(first)["requestId"]
+    requests.records[first_id] = replace(requests.get(first_id), status="completed")  # decided
+    cancelled = seeded.request("DELETE", "/events/e1/registrations/ada", headers=bearer("ada"))
+    assert seeded.json(cancelled)["type"] == "cancel" and seeded.json(cancelled)["requestId"] != first_id
+    assert [m.type for m in sent()] == ["register", "cancel"]
+
+
+def test_the_pending_rule_is_per_event_and_leaves_offer_answers_alone(seeded):
+    seeded.request("POST", "/events", {"eventId": "e2", "title": "t", "date": "2026-01-01", "capacity": 1})
+    seeded.request("POST", "/events/e1/registrations", {}, headers=bearer("ada"))
+    other_event = seeded.request("POST", "/events/e2/registrations", {}, headers=bearer("ada"))
+    accept = seeded.request("POST", "/events/e1/registrations/ada/accept", headers=bearer("ada"))
+    assert seeded.json(other_event)["eventId"] == "e2" and seeded.json(accept)["type"] == "accept_offer"
+    assert [m.type for m in sent()] == ["register", "register", "accept_offer"]

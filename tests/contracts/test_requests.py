@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
-from chalicelib.registrations.dynamodb import DynamoRequestRepository
-from chalicelib.registrations.memory import MemoryCommandQueue, MemoryRequestRepository
+from chalicelib.registrations.dynamodb import (
+    DynamoLanes,
+    DynamoPendingCommands,
+    DynamoRequestRepository,
+    DynamoWaitHolds,
+)
+from chalicelib.registrations.lanes import LaneProgress
+from chalicelib.registrations.memory import (
+    MemoryCommandQueue,
+    MemoryLanes,
+    MemoryPendingCommands,
+    MemoryRequestRepository,
+    MemorySeatStore,
+    MemoryWaitHolds,
+)
 from chalicelib.registrations.messages import CommandMessage
-from chalicelib.registrations.ports import IdempotencyKeyTaken, QueueUnavailable, RequestRecord
+from chalicelib.registrations.ports import HOLD_SECONDS, IdempotencyKeyTaken, QueueUnavailable, RequestRecord
 from chalicelib.registrations.sqs import SqsCommandQueue
 from tests.contracts.conftest import unique
 
@@ -102,3 +116,59 @@ def test_an_unreachable_queue_raises_queue_unavailable(command_queue):
     break_it()
     with pytest.raises(QueueUnavailable):
         queue.send(CommandMessage(type="register", requestId=unique("r"), eventId="ev", userId="ada"))
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def lanes_and_marks(request):
+    if request.param == "memory":
+        return MemoryLanes(MemorySeatStore()), MemoryPendingCommands()
+    real = request.getfixturevalue("real")
+    return DynamoLanes(real.dynamodb, real.table), DynamoPendingCommands(real.dynamodb, real.table)
+
+
+def test_a_lane_hands_out_tickets_in_order_and_knows_no_progress_before_a_decision(lanes_and_marks):
+    lanes, _ = lanes_and_marks
+    event, other = unique("ev"), unique("ev")
+    assert [lanes.take_ticket(event) for _ in range(3)] == [1, 2, 3]
+    assert lanes.take_ticket(other) == 1, "one counter per lane"
+    assert lanes.progress(event) == LaneProgress()
+
+
+def test_one_mark_per_person_and_event_until_taken_over(lanes_and_marks):
+    _, marks = lanes_and_marks
+    event = unique("ev")
+    first = RequestRecord(
+        unique("r"), "register", event, "ada", "pending", "2026-01-01T00:00:00.000000Z", requested_by="ada"
+    )
+    second = replace(first, request_id=unique("r"), type="cancel")
+    assert marks.claim(first, 100) is None
+    held = marks.claim(second, 101)
+    assert held is not None and held.marked_at == 100
+    assert (held.record.request_id, held.record.type, held.record.requested_by) == (
+        first.request_id,
+        "register",
+        "ada",
+    )
+    assert marks.claim(replace(second, user_id="bob"), 101) is None, "another person's place"
+    assert not marks.take_over(second, unique("someone-else"), 102)
+    assert marks.take_over(second, first.request_id, 102)
+    assert marks.claim(first, 103).record.request_id == second.request_id
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def holds(request):
+    if request.param == "memory":
+        return MemoryWaitHolds()
+    real = request.getfixturevalue("real")
+    return DynamoWaitHolds(real.dynamodb, real.table)
+
+
+def test_wait_holds_are_capped_per_subject_released_and_forgotten_after_the_window(holds):
+    ada, bob = unique("ada"), unique("bob")
+    assert holds.acquire(ada, 1000, 2) and holds.acquire(ada, 1001, 2)
+    assert not holds.acquire(ada, 1002, 2)
+    assert holds.acquire(bob, 1002, 2), "per subject"
+    holds.release(ada)
+    assert holds.acquire(ada, 1003, 2)
+    assert not holds.acquire(ada, 1004, 2)
+    assert holds.acquire(ada, 1003 + HOLD_SECONDS + 1, 2), "lost releases heal after the window"

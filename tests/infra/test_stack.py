@@ -327,3 +327,39 @@ def test_a_presigned_upload_tells_the_imports_queue(dev) -> None:
     assert queue["QueueArn"] == {"Fn::GetAtt": [_queue_id(dev, resources.IMPORTS.name), "Arn"]}
     assert queue["Events"] == ["s3:ObjectCreated:*"]
     assert queue["Filter"] == {"Key": {"FilterRules": [{"Name": "prefix", "Value": "uploads/"}]}}
+
+
+def test_a_firewall_limits_each_caller_by_token_and_each_anonymous_ip_per_stage(dev, prod) -> None:
+    for synthesized, per_caller, per_ip in ((dev, 300, 300), (prod, 600, 1200)):
+        [acl] = synthesized.resources("AWS::WAFv2::WebACL").values()
+        props = acl["Properties"]
+        assert props["Scope"] == "REGIONAL" and props["DefaultAction"] == {"Allow": {}}
+        rules = {rule["Name"]: rule for rule in props["Rules"]}
+        assert set(rules) == {"PerCaller", "PerAnonymousIp"}
+        caller = rules["PerCaller"]["Statement"]["RateBasedStatement"]
+        assert (caller["Limit"], caller["EvaluationWindowSec"]) == (per_caller, 60)
+        assert caller["AggregateKeyType"] == "CUSTOM_KEYS"
+        assert caller["CustomKeys"][0]["Header"]["Name"] == "authorization"
+        has_token = caller["ScopeDownStatement"]["SizeConstraintStatement"]
+        assert has_token["FieldToMatch"] == {"SingleHeader": {"Name": "authorization"}}
+        anonymous = rules["PerAnonymousIp"]["Statement"]["RateBasedStatement"]
+        assert (anonymous["Limit"], anonymous["AggregateKeyType"]) == (per_ip, "IP")
+        negated = anonymous["ScopeDownStatement"]["NotStatement"]["Statement"]
+        assert negated == caller["ScopeDownStatement"], "anonymous: exactly the requests without a token"
+        for rule in rules.values():
+            answer = rule["Action"]["Block"]["CustomResponse"]
+            assert answer["ResponseCode"] == 429
+            body = props["CustomResponseBodies"][answer["CustomResponseBodyKey"]]
+            assert json.loads(body["Content"])["status"] == 429
+        [association] = synthesized.resources("AWS::WAFv2::WebACLAssociation").values()
+        arn = json.dumps(association["Properties"]["ResourceArn"])
+        assert "/restapis/" in arn and '"RestAPI"' in arn and "RestAPI.Stage" in arn
+
+
+def test_the_api_function_has_reserved_concurrency_per_stage(dev, prod) -> None:
+    for synthesized, reserved in ((dev, 20), (prod, 300)):
+        [handler] = [
+            r for r in synthesized.resources("AWS::Serverless::Function").values()
+            if r["Properties"].get("Handler") == "app.app"
+        ]  # fmt: skip
+        assert handler["Properties"]["ReservedConcurrentExecutions"] == reserved

@@ -101,3 +101,11 @@ def test_in_a_rush_polls_follow_the_backlog_and_without_one_a_poll_or_so():
     rush = Profile("rush", 5_000, 300_000, 100_000)
     expected = 300_000 / FLAT.rate() / 2  # the mean request waits for half the backlog
     assert FLAT.mean_polls(rush, every_second) == pytest.approx(expected, rel=0.05)
+
+
+def test_the_protocols_retry_after_follows_the_estimate_within_1_to_30_seconds():
+    from bench.cost import protocol_retry_after
+
+    assert [protocol_retry_after(s) for s in (0.2, 4.5, 29.0, 600.0)] == [1.0, 5.0, 29.0, 30.0]
+    assert polls(600.0, protocol_retry_after) == 20  # a ten-minute wait: every 30 s
+    assert polls(0.3, protocol_retry_after) == 1

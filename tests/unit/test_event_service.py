@@ -6,7 +6,13 @@ import pytest
 
 from chalicelib.events.memory import MemoryEventRepository
 from chalicelib.events.service import EventService, NewEvent
-from chalicelib.registrations.memory import MemoryCommandQueue, MemoryRequestRepository
+from chalicelib.registrations.memory import (
+    MemoryCommandQueue,
+    MemoryLanes,
+    MemoryPendingCommands,
+    MemoryRequestRepository,
+    MemorySeatStore,
+)
 from chalicelib.registrations.service import RequestSubmitter, SeatChanges
 from chalicelib.shared.caller import Caller
 from chalicelib.shared.problems import Conflict, NotFound, PreconditionFailed
@@ -21,7 +27,15 @@ def service() -> EventService:
 
 
 def seat_changes(service: EventService) -> SeatChanges:
-    submitter = RequestSubmitter(MemoryRequestRepository(), MemoryCommandQueue(), service.clock, service.ids)
+    lanes = MemoryLanes(MemorySeatStore())
+    submitter = RequestSubmitter(
+        MemoryRequestRepository(),
+        MemoryCommandQueue(),
+        service.clock,
+        service.ids,
+        lanes,
+        MemoryPendingCommands(),
+    )
     return SeatChanges(service, service.events, submitter, service.ids)
 
 

@@ -50,12 +50,18 @@ def test_a_promotion_reaches_the_event_owners_receiver_signed_and_no_one_elses(e
             event = {"eventId": event_id, "title": "Full", "date": "2026-06-01", "capacity": 1}
             status, _ = call(OLGA, "post", "/events", {**event, "waitlistEnabled": True})
             assert status == 201
+            made = []
             for user in ("ada", "bob"):
                 call(bearer(user), "post", "/users", {"name": user.title()})  # 409 if it exists: fine
-                assert call(bearer(user), "post", f"/events/{event_id}/registrations", {})[0] == 202
+                status, registered = call(bearer(user), "post", f"/events/{event_id}/registrations", {})
+                assert status == 202
+                made.append(registered["requestId"])
 
-            def decided(request_id: str) -> bool:
-                return call(bearer("ada"), "get", f"/requests/{request_id}")[1]["status"] == "completed"
+            def decided(request_id: str, who: str = "ada") -> bool:
+                return call(bearer(who), "get", f"/requests/{request_id}")[1]["status"] == "completed"
+
+            # one pending command per person and event: ada cancels once her registration is decided
+            wait_for(lambda: decided(made[0]), lambda: registrations.poll_once(wait_seconds=0))
 
             status, cancel = call(bearer("ada"), "delete", f"/events/{event_id}/registrations/ada")
             assert status == 202

@@ -88,6 +88,8 @@ class WorkerWorld:
                 "GSI1PK",
                 "requestId",
                 "promotedBy",
+                "laneAt",  # when the lane last moved
+                "laneRate",
             ):
                 item.pop(volatile, None)
         return sorted(items, key=lambda i: i["SK"])

@@ -248,3 +248,21 @@ def test_a_registration_remembers_who_asked_for_it_through_a_promotion(world):
         (f"{event}-bob", "olga"),
         (f"{event}-cy", None),
     ]
+
+
+def test_each_commit_records_the_highest_ticket_decided_in_the_lane(world):
+    from chalicelib.registrations.dynamodb import DynamoLanes
+
+    event = world.event(capacity=5)
+    lanes = DynamoLanes(world.client, world.table)
+    first = [{**register(event, f"{event}-u{t}"), "ticket": t} for t in (1, 2, 3)]
+    untaken = register(event, f"{event}-import")  # an import's row: no ticket
+    assert (
+        handler({"Records": [fifo_record(m, event) for m in [*first, untaken]]}, None)["batchItemFailures"]
+        == []
+    )
+    progress = lanes.progress(event)
+    assert progress.decided == 3 and progress.at
+    late = [{**register(event, f"{event}-v{t}"), "ticket": t} for t in (5, 4)]
+    assert handler({"Records": [fifo_record(m, event) for m in late]}, None)["batchItemFailures"] == []
+    assert lanes.progress(event).decided == 5
