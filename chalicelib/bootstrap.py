@@ -76,11 +76,13 @@ from chalicelib.users.dynamodb import DynamoUserRepository
 from chalicelib.users.memory import MemoryUserRepository
 from chalicelib.users.ports import UserRepository
 from chalicelib.users.service import UserService
+from chalicelib.webhooks.directory import CognitoGroupDirectory
 from chalicelib.webhooks.dynamodb import DynamoDeliveryRepository, DynamoSubscriptionRepository
 from chalicelib.webhooks.http import HttpSender, SocketResolver
 from chalicelib.webhooks.memory import (
     MemoryDeliveryQueue,
     MemoryDeliveryRepository,
+    MemoryGroupDirectory,
     MemoryParkedChanges,
     MemorySubscriptionRepository,
     StaticResolver,
@@ -88,6 +90,7 @@ from chalicelib.webhooks.memory import (
 from chalicelib.webhooks.ports import (
     DeliveryQueue,
     DeliveryRepository,
+    GroupDirectory,
     ParkedChanges,
     Resolver,
     Sender,
@@ -142,6 +145,7 @@ class _Adapters:
     parked_changes: ParkedChanges
     resolver: Resolver
     sender: Sender
+    directory: GroupDirectory
     imports: ImportRepository
     payloads: PayloadStore
     import_queue: ImportQueue
@@ -183,6 +187,7 @@ def _wire(
             randomness,
             parse_schedule(config.webhook_retry_schedule),
             config.webhook_disable_after_failures,
+            a.directory,
         ),
         imports=ImportService(a.imports, a.payloads, a.import_queue, events, clock, ids),
         import_processor=ImportProcessor(
@@ -231,6 +236,11 @@ def build(config: Settings, clients: Callable[[str], Any] = client) -> Services:
         parked_changes=SqsParkedChanges(sqs, config.webhook_relay_queue_url),
         resolver=SocketResolver(),
         sender=HttpSender(),
+        directory=(
+            CognitoGroupDirectory(clients("cognito-idp"), config.user_pool_id)
+            if config.user_pool_id
+            else MemoryGroupDirectory()
+        ),
         imports=DynamoImportRepository(dynamodb, table),
         payloads=S3PayloadStore(s3, config.imports_bucket),
         import_queue=SqsImportQueue(sqs, config.imports_queue_url),
@@ -267,6 +277,7 @@ def in_memory(
         parked_changes=MemoryParkedChanges(),
         resolver=resolver or StaticResolver(),
         sender=sender or HttpSender(),
+        directory=MemoryGroupDirectory(),
         imports=MemoryImports(),
         payloads=MemoryPayloads(),
         import_queue=MemoryImportQueue(),

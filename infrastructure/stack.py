@@ -488,6 +488,13 @@ class TurnstileStack(cdk.Stack):
         q[resources.WEBHOOKS_DLQ.name].grant_send_messages(webhooks)
         q[resources.WEBHOOKS.name].grant_send_messages(webhooks)  # the next attempt, delayed
         self.secrets_key.grant_decrypt(webhooks)  # opens the signing secrets it signs with
+        # asks the user pool whether an all-events subscription's owner is still an admin
+        webhooks.add_environment("TURNSTILE_USER_POOL_ID", self.users.user_pool_id)
+        webhooks.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["cognito-idp:AdminListGroupsForUser"], resources=[self.users.user_pool_arn]
+            )
+        )
 
         relay = functions["WebhookRelay"]  # table stream (outbox) -> webhooks queue
         # A change it fails on is parked whole on its own queue, which it consumes as well; the

@@ -42,6 +42,9 @@ class Settings:
     jwks: str = ""
     jwt_issuer: str = ""
     jwt_audience: str = ""
+    # The Cognito user pool the tokens come from: the webhook dispatcher asks it who is an admin
+    # now. None locally (the local stack's tokens carry their groups; nobody to ask).
+    user_pool_id: str = ""
     # Every AWS call: connect and read timeouts (seconds) and attempts (retries included). The
     # worst case, attempts x (connect + read), must fit the function's timeout (the CDK app sets
     # tighter values for the API, whose Lambda times out at 15 s).
@@ -78,6 +81,7 @@ class Settings:
             jwks=os.environ.get("TURNSTILE_JWKS", ""),
             jwt_issuer=os.environ.get("TURNSTILE_JWT_ISSUER", ""),
             jwt_audience=os.environ.get("TURNSTILE_JWT_AUDIENCE", ""),
+            user_pool_id=os.environ.get("TURNSTILE_USER_POOL_ID", ""),
             aws_connect_timeout=float(os.environ.get("TURNSTILE_AWS_CONNECT_TIMEOUT", "2")),
             aws_read_timeout=float(os.environ.get("TURNSTILE_AWS_READ_TIMEOUT", "5")),
             aws_max_attempts=int(os.environ.get("TURNSTILE_AWS_MAX_ATTEMPTS", "3")),

@@ -42,6 +42,9 @@ class Delivery:
     updated_at: str
     attempts: tuple[dict[str, Any], ...] = field(default_factory=tuple)
     next_attempt_at: str | None = None
+    # Reached its subscription only because that covers every event (an admin's), not as the
+    # event owner's: delivered only while the subscription's owner is still an admin.
+    through_admin_reach: bool = False
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,7 @@ def delivery_to_item(d: Delivery, expires_at: int) -> dict[str, Any]:
         "createdAt": d.created_at,
         "updatedAt": d.updated_at,
         "expiresAt": expires_at,
+        "throughAdminReach": d.through_admin_reach,
     }
 
 
@@ -119,6 +120,7 @@ def delivery_from_item(item: dict[str, Any]) -> Delivery:
         updated_at=item.get("updatedAt", ""),
         attempts=tuple(item.get("attempts", [])),
         next_attempt_at=item.get("nextAttemptAt"),
+        through_admin_reach=bool(item.get("throughAdminReach", False)),
     )
 
 

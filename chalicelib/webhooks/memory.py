@@ -176,3 +176,14 @@ class StaticResolver:
 
 def _without_secrets(subscription: Subscription) -> Subscription:
     return replace(subscription, secret="", previous_secret=None)
+
+
+class MemoryGroupDirectory:
+    """Groups by subject as a test sets them; None for a subject it was not told about (the local
+    stack's tokens carry whatever groups they were minted with: there is no pool to ask)."""
+
+    def __init__(self, groups: dict[str, frozenset[str]] | None = None) -> None:
+        self.groups = dict(groups or {})
+
+    def groups_of(self, subject: str) -> frozenset[str] | None:
+        return self.groups.get(subject)

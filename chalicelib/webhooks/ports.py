@@ -96,3 +96,10 @@ class Sender(Protocol):
     def post(self, target: Any, address: str, headers: dict[str, str], body: str) -> HttpResult:
         """POST `body` to `target` (policy.Target), connecting to `address`; never follows redirects."""
         ...
+
+
+class GroupDirectory(Protocol):
+    def groups_of(self, subject: str) -> frozenset[str] | None:
+        """The groups `subject` is in now (the user pool's word), or None when this directory
+        does not know them (then what a subscription was given at creation stands)."""
+        ...

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.shared.caller import Caller
+from chalicelib.shared.caller import ADMINS, Caller
 from chalicelib.shared.clock import Clock, IdGenerator, Randomness
 from chalicelib.shared.cursor import Position
 from chalicelib.shared.problems import Conflict, FieldError, NotFound, ValidationFailed
@@ -37,6 +37,7 @@ from chalicelib.webhooks.notifications import Notification, reaches, wants
 from chalicelib.webhooks.ports import (
     DeliveryQueue,
     DeliveryRepository,
+    GroupDirectory,
     Resolver,
     Sender,
     SubscriptionLimitReached,
@@ -267,6 +268,7 @@ class Relay:
                 created_at=now,
                 updated_at=now,
                 next_attempt_at=now,
+                through_admin_reach=subscription.owner_id != notification.event_owner,
             )
             if not self.deliveries.create(delivery):
                 existing = self.deliveries.get(delivery_id)
@@ -292,6 +294,7 @@ class Dispatcher:
     randomness: Randomness
     schedule: tuple[int, ...]
     disable_after_failures: int
+    directory: GroupDirectory
 
     def dispatch(self, message: dict[str, Any]) -> str:
         """Returns what happened (for logs and tests). Raises only on infrastructure failures."""
@@ -309,11 +312,11 @@ class Dispatcher:
             self.queue.send(message, min(MAX_SQS_DELAY, not_before - now_epoch))
             return "waiting"
         subscription = self.subscriptions.get(delivery.webhook_id)
-        if subscription is None or not subscription.enabled:
-            reason = "webhook deleted" if subscription is None else "webhook disabled"
-            result = HttpResult(None, 0, reason)
-            self._record(delivery, attempt, result, "failed", None)
+        reason = self._out_of_reach(subscription, delivery)
+        if reason is not None:
+            self._record(delivery, attempt, HttpResult(None, 0, reason), "failed", None)
             return "skipped"
+        assert subscription is not None
         result = self._attempt(subscription, delivery, now_epoch)
         if result.status_code is not None and 200 <= result.status_code < 300:
             self._record(delivery, attempt, result, "delivered", None)
@@ -349,6 +352,20 @@ class Dispatcher:
         if not self.deliveries.reopen(delivery.delivery_id, self.clock.now()):
             return message
         return {"deliveryId": delivery.delivery_id, "attempt": len(delivery.attempts) + 1, "manual": True}
+
+    def _out_of_reach(self, subscription: Subscription | None, delivery: Delivery) -> str | None:
+        """Why this delivery may no longer be made, if so: the subscription is gone or disabled,
+        or it reached the subscription only through its owner's admin role, which the owner no
+        longer has (checked now, not when the subscription was made)."""
+        if subscription is None:
+            return "webhook deleted"
+        if not subscription.enabled:
+            return "webhook disabled"
+        if delivery.through_admin_reach:
+            groups = self.directory.groups_of(subscription.owner_id)
+            if groups is not None and ADMINS not in groups:
+                return "the webhook's owner is no longer an admin"
+        return None
 
     def defer(self, message: dict[str, Any]) -> str:
         """Put a message back on the queue untried (this invocation has no time left for it):

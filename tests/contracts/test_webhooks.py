@@ -251,3 +251,13 @@ def test_a_listing_never_asks_the_sealer_to_open_a_secret(real):
     subscriptions.list(None, 10, None)
     subscriptions.reaching("")
     assert Counting.opened == 0
+
+
+def test_a_delivery_remembers_whether_it_came_through_an_admins_reach(stores):
+    _, deliveries = stores
+    made = replace(delivery(unique("wh"), "2026-01-01T00:00:00Z"), through_admin_reach=True)
+    assert deliveries.create(made)
+    assert deliveries.get(made.delivery_id) == made
+    plain = delivery(unique("wh"), "2026-01-01T00:00:00Z")
+    deliveries.create(plain)
+    assert deliveries.get(plain.delivery_id).through_admin_reach is False

@@ -167,3 +167,16 @@ def test_the_webhook_dispatcher_reaches_only_subscriptions_and_deliveries_by_key
     assert statement["Condition"] == {
         "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["WEBHOOK#*", "DELIVERY#*"]}
     }
+
+
+def test_the_dispatcher_may_ask_the_user_pool_for_groups_and_knows_which_pool(dev) -> None:
+    role = dev.stack.functions["WebhooksWorker"].role
+    grants = _grants(dev, role)
+    pool = dev.logical_id(dev.stack.users)
+    assert grants["cognito-idp:AdminListGroupsForUser"] == {pool}
+    assert not any(a.startswith("cognito-idp:") for a, _ in _grants(dev, dev.stack.api_role).items())
+    [function] = [
+        f for f in dev.resources("AWS::Lambda::Function").values()
+        if f["Properties"].get("Handler") == "workers.webhooks.handler"
+    ]  # fmt: skip
+    assert function["Properties"]["Environment"]["Variables"]["TURNSTILE_USER_POOL_ID"] == {"Ref": pool}
