@@ -114,7 +114,10 @@ class RequestSubmitter:
             self.requests.create(record, claim)
         except IdempotencyKeyTaken as taken:
             assert idempotency is not None  # only a claimed key can be taken
-            return self.placed(self._replay(taken.request_id, taken.fingerprint, message_fields, idempotency))
+            first = self._replay(taken.request_id, taken.fingerprint, message_fields, idempotency)
+            if one_pending:  # the mark names a request that will never exist: hand it to the first
+                self.pending.take_over(first, record.request_id, self.clock.epoch_seconds())
+            return self.placed(first)
         self._send(message, idempotency)
         return self.placed(record)
 

@@ -396,3 +396,16 @@ def test_the_pending_rule_is_per_event_and_leaves_offer_answers_alone(seeded):
     accept = seeded.request("POST", "/events/e1/registrations/ada/accept", headers=bearer("ada"))
     assert seeded.json(other_event)["eventId"] == "e2" and seeded.json(accept)["type"] == "accept_offer"
     assert [m.type for m in sent()] == ["register", "register", "accept_offer"]
+
+
+def test_a_key_taken_in_a_race_leaves_the_mark_on_the_first_request(seeded, monkeypatch):
+    headers = {**bearer("ada"), "Idempotency-Key": "k1"}
+    first = seeded.json(seeded.request("POST", "/events/e1/registrations", {}, headers=headers))
+    requests = bootstrap.services().registrations.requests
+    requests.records[first["requestId"]] = replace(requests.get(first["requestId"]), status="completed")
+    # the second call looks for the key before the first claimed it, then loses the claim
+    monkeypatch.setattr(requests, "find_idempotent", lambda key: None)
+    again = seeded.json(seeded.request("POST", "/events/e1/registrations", {}, headers=headers))
+    assert again["requestId"] == first["requestId"]
+    marks = bootstrap.services().registrations.submitter.pending.marks
+    assert marks[("e1", "ada")].record.request_id == first["requestId"]
