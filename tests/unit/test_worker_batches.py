@@ -66,3 +66,7 @@ def test_the_remaining_time_is_read_afresh_and_absent_without_a_context():
     assert read is not None
     assert (read(), read()) == (30.0, 12.5)
     assert remaining_time(None) is None
+
+
+def test_an_empty_batch_is_no_failure(wired):
+    assert imports.handler({"Records": []}, None) == {"batchItemFailures": []}

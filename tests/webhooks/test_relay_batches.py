@@ -110,3 +110,7 @@ def test_a_parked_change_that_fails_again_is_reported_by_its_message_id(hooks, m
     parked = {"old": change["OldImage"], "new": change["NewImage"], "sequenceNumber": "r1"}
     record = {"messageId": "m-1", "body": json.dumps(parked), "eventSource": "aws:sqs", "attributes": {}}
     assert handler({"Records": [record]}, None) == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
+
+
+def test_an_empty_batch_is_no_failure(hooks):
+    assert handler({"Records": []}, None) == {"batchItemFailures": []}
