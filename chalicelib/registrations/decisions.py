@@ -10,12 +10,13 @@ from chalicelib.registrations.domain import (
     DEFAULT_PROMOTION_BUDGET,
     Command,
     Outcome,
+    Reason,
     Reject,
     WaitlistNotLoaded,
     decide,
     waitlist_needed,
 )
-from chalicelib.registrations.messages import INVALID_REQUEST, PURGE_EVENT, CommandMessage
+from chalicelib.registrations.messages import PURGE_EVENT, CommandMessage
 from chalicelib.registrations.ports import ConcurrentChange, SeatStore
 from chalicelib.shared.clock import Clock
 
@@ -74,7 +75,7 @@ class DecisionService:
         pending = messages
         lost_races = 0
         waitlist_size = 0
-        rejected: dict[str, str] = {}  # request id -> reason: its own data cannot be committed
+        rejected: dict[str, Reason] = {}  # request id -> reason: its own data cannot be committed
         rounds = 0
         while pending:
             if rounds and time_left is not None and time_left() < ROUND_RESERVE_SECONDS:
@@ -118,7 +119,7 @@ class DecisionService:
                             return Decided(outcomes, one.unfinished + pending[position + 1 :])
                     return Decided(outcomes, [])
                 logger.error("request %s cannot be committed (%r): rejected", pending[0].requestId, fault)
-                rejected[pending[0].requestId] = INVALID_REQUEST
+                rejected[pending[0].requestId] = Reason.INVALID_REQUEST
                 continue
             outcomes.update(plan.outcomes)
             pending = [m for m in pending if m.requestId not in plan.outcomes]
@@ -130,7 +131,7 @@ class DecisionService:
 OWN_FAULTS = (ValueError, TypeError, KeyError, OverflowError)
 
 
-def _command(message: CommandMessage, rejected: dict[str, str]) -> Command:
+def _command(message: CommandMessage, rejected: dict[str, Reason]) -> Command:
     reason = rejected.get(message.requestId)
     return Reject(message.requestId, reason) if reason else message.to_command()
 

@@ -18,6 +18,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import assert_never
 
 
 class Standing(StrEnum):
@@ -37,6 +38,33 @@ class Standing(StrEnum):
 # answer before it lapses), then seats held, then places in line.
 ACTIVE_VIEW = (Standing.OFFERED, Standing.CONFIRMED, Standing.WAITLISTED)
 ACTIVE = "active"  # the listing filter that means every standing of ACTIVE_VIEW
+
+
+class OutcomeKind(StrEnum):
+    """How a request was decided (the `type` of its outcome)."""
+
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    REJECTED = "rejected"
+    ALREADY_REGISTERED = "already_registered"
+    CANCELLED = "cancelled"
+    NOT_REGISTERED = "not_registered"
+    CAPACITY_CHANGED = "capacity_changed"
+    DECLINED = "declined"
+    OFFER_EXPIRED = "offer_expired"
+
+
+class Reason(StrEnum):
+    """Why a request was rejected."""
+
+    EVENT_FULL = "event_full"
+    EVENT_CLOSED = "event_closed"
+    INVALID_CHANGE = "invalid_change"  # a queued change whose other fields the event cannot take
+    INVALID_REQUEST = "invalid_request"  # a command whose own data made its commit fail
+    PRECONDITION_FAILED = "precondition_failed"  # its If-Match names an older version
+    SUPERSEDED = "superseded"  # a newer change was applied after it was accepted
+    OFFER_EXPIRED = "offer_expired"
+    NO_OFFER = "no_offer"
 
 
 @dataclass(frozen=True)
@@ -71,7 +99,7 @@ class Reject:
     event cannot take): it completes as `rejected` with `reason`, and the batch goes on."""
 
     request_id: str
-    reason: str
+    reason: Reason
 
 
 @dataclass(frozen=True)
@@ -111,11 +139,9 @@ class Registration:
 class Outcome:
     """The terminal answer to one request, as `GET /requests/{id}` shows it."""
 
-    kind: str  # confirmed | waitlisted | rejected | already_registered | cancelled | not_registered
-    #            | capacity_changed | declined | offer_expired
+    kind: OutcomeKind
     position: int | None = None  # waitlisted
-    reason: str | None = None  # rejected: event_full | event_closed | invalid_change | invalid_request
-    #                            | precondition_failed | superseded | offer_expired | no_offer
+    reason: Reason | None = None  # rejected
     current_status: str | None = None  # already_registered
     promoted_user_ids: tuple[str, ...] = ()  # cancelled: who took the freed seat
     offered_user_ids: tuple[str, ...] = ()  # cancelled, declined, offer_expired: who was offered it
@@ -305,7 +331,7 @@ class _Round:
         final = {user: self.plan.waitlisted - len(self.tail) + i + 1 for i, user in enumerate(self.tail)}
         settled = {request: final[user] for user, request in self.joined.items()}
         self.plan.changes = [
-            Complete(c.request_id, Outcome("waitlisted", position=settled[c.request_id]))
+            Complete(c.request_id, Outcome(OutcomeKind.WAITLISTED, position=settled[c.request_id]))
             if isinstance(c, Complete) and c.request_id in settled
             else c
             for c in self.plan.changes
@@ -343,7 +369,7 @@ class _Round:
             filled.append(user_id)
         return filled
 
-    def _freed(self, kind: str, freed_by: str) -> Outcome:
+    def _freed(self, kind: OutcomeKind, freed_by: str) -> Outcome:
         """The outcome of a command that freed a seat, naming who was promoted into it or
         offered it."""
         offering = self.offer_ttl is not None
@@ -372,19 +398,19 @@ class _Round:
 
     def register(self, command: Register) -> Outcome:
         if not self.seats.exists:
-            return Outcome("rejected", reason="event_closed")
+            return Outcome(OutcomeKind.REJECTED, reason=Reason.EVENT_CLOSED)
         current = self._active(command.user_id)
         if current is not None:
-            return Outcome("already_registered", current_status=current.standing.value)
+            return Outcome(OutcomeKind.ALREADY_REGISTERED, current_status=current.standing.value)
         if not self.is_open:
-            return Outcome("rejected", reason="event_closed")
+            return Outcome(OutcomeKind.REJECTED, reason=Reason.EVENT_CLOSED)
         if self._taken < self.capacity and self.plan.waitlisted == 0:
             self.registrations[command.user_id] = Registration(command.user_id, Standing.CONFIRMED)
             self._record(Confirm(command.user_id, command.request_id), command.user_id)
             self.plan.confirmed += 1
-            return Outcome("confirmed")
+            return Outcome(OutcomeKind.CONFIRMED)
         if not self.waitlist_enabled:
-            return Outcome("rejected", reason="event_full")
+            return Outcome(OutcomeKind.REJECTED, reason=Reason.EVENT_FULL)
         seq = self.plan.next_wait_seq
         self.plan.next_wait_seq += 1
         self.registrations[command.user_id] = Registration(command.user_id, Standing.WAITLISTED, seq)
@@ -392,23 +418,23 @@ class _Round:
         self.tail.append(command.user_id)
         self.joined[command.user_id] = command.request_id
         self.plan.waitlisted += 1
-        return Outcome("waitlisted", position=self.plan.waitlisted)  # until settle_positions
+        return Outcome(OutcomeKind.WAITLISTED, position=self.plan.waitlisted)  # until settle_positions
 
     def cancel(self, command: Cancel) -> Outcome:
         current = self._active(command.user_id)
         if current is None or not self.seats.exists:
-            return Outcome("not_registered")
+            return Outcome(OutcomeKind.NOT_REGISTERED)
         del self.registrations[command.user_id]
         self._record(Release(command.user_id, current), command.user_id)
         if current.standing is Standing.WAITLISTED:
             self._leave_waitlist(command.user_id)
             self.plan.waitlisted -= 1
-            return Outcome("cancelled")
+            return Outcome(OutcomeKind.CANCELLED)
         if current.standing is Standing.OFFERED:
             self.plan.offered -= 1
         else:
             self.plan.confirmed -= 1
-        return self._freed("cancelled", freed_by=command.request_id)
+        return self._freed(OutcomeKind.CANCELLED, freed_by=command.request_id)
 
     def _open_offer(self, user_id: str) -> Registration | Outcome:
         """The user's open offer, or why there is none to answer: `offer_expired` when their
@@ -417,7 +443,7 @@ class _Round:
         if self.seats.exists and current is not None and current.standing is Standing.OFFERED:
             return current
         lapsed = current is not None and current.standing is Standing.OFFER_EXPIRED
-        return Outcome("rejected", reason="offer_expired" if lapsed else "no_offer")
+        return Outcome(OutcomeKind.REJECTED, reason=Reason.OFFER_EXPIRED if lapsed else Reason.NO_OFFER)
 
     def accept_offer(self, command: AcceptOffer) -> Outcome:
         offer = self._open_offer(command.user_id)
@@ -425,12 +451,13 @@ class _Round:
             return offer
         assert offer.offer_expires_at is not None
         if command.accepted_at >= offer.offer_expires_at:
-            return Outcome("rejected", reason="offer_expired")  # the sweep has not lapsed it yet
+            # too late, even if the sweep has not lapsed the offer yet
+            return Outcome(OutcomeKind.REJECTED, reason=Reason.OFFER_EXPIRED)
         self.registrations[command.user_id] = Registration(command.user_id, Standing.CONFIRMED)
         self._record(TakeOffer(command.user_id, offer.offer_expires_at), command.user_id)
         self.plan.offered -= 1
         self.plan.confirmed += 1
-        return Outcome("confirmed")
+        return Outcome(OutcomeKind.CONFIRMED)
 
     def decline_offer(self, command: DeclineOffer) -> Outcome:
         offer = self._open_offer(command.user_id)
@@ -441,7 +468,7 @@ class _Round:
     def expire_offer(self, command: ExpireOffer) -> Outcome:
         offer = self._open_offer(command.user_id)
         if isinstance(offer, Outcome) or offer.offer_expires_at != command.expires_at:
-            return Outcome("rejected", reason="no_offer")  # answered first, or a later offer
+            return Outcome(OutcomeKind.REJECTED, reason=Reason.NO_OFFER)  # answered first, or a later offer
         return self._end_offer(offer, Standing.OFFER_EXPIRED, command.request_id)
 
     def _end_offer(self, offer: Registration, ending: Standing, request_id: str) -> Outcome:
@@ -449,22 +476,26 @@ class _Round:
         self.registrations[offer.user_id] = Registration(offer.user_id, ending)
         self._record(EndOffer(offer.user_id, offer.offer_expires_at, ending, request_id), offer.user_id)
         self.plan.offered -= 1
-        return self._freed(ending.value, freed_by=request_id)
+        return self._freed(OutcomeKind(ending.value), freed_by=request_id)
 
     def apply(self, command: Command) -> Outcome | None:
-        if isinstance(command, Reject):
-            return Outcome("rejected", reason=command.reason)
-        if isinstance(command, Register):
-            return self.register(command)
-        if isinstance(command, Cancel):
-            return self.cancel(command)
-        if isinstance(command, AcceptOffer):
-            return self.accept_offer(command)
-        if isinstance(command, DeclineOffer):
-            return self.decline_offer(command)
-        if isinstance(command, ExpireOffer):
-            return self.expire_offer(command)
-        return self.change_capacity(command)
+        match command:
+            case Reject():
+                return Outcome(OutcomeKind.REJECTED, reason=command.reason)
+            case Register():
+                return self.register(command)
+            case Cancel():
+                return self.cancel(command)
+            case AcceptOffer():
+                return self.accept_offer(command)
+            case DeclineOffer():
+                return self.decline_offer(command)
+            case ExpireOffer():
+                return self.expire_offer(command)
+            case ChangeCapacity():
+                return self.change_capacity(command)
+            case _:
+                assert_never(command)
 
     def change_capacity(self, command: ChangeCapacity) -> Outcome | None:
         """Apply a new capacity; a large raise over a long waitlist goes in budget-sized steps.
@@ -473,10 +504,10 @@ class _Round:
         committed state ever has an empty seat while someone waits. None: not finished yet.
         """
         if not self.seats.exists:
-            return Outcome("rejected", reason="event_closed")
+            return Outcome(OutcomeKind.REJECTED, reason=Reason.EVENT_CLOSED)
         stale = self._stale(command)
         if stale is not None:
-            return Outcome("rejected", reason=stale)
+            return Outcome(OutcomeKind.REJECTED, reason=stale)
         if command.is_open is not None:
             self.is_open = command.is_open
         if command.waitlist_enabled is not None:
@@ -498,16 +529,16 @@ class _Round:
             return None  # the version moves when the change is complete, so its steps all match
         self.plan.version += 1
         self.plan.changed_at = max(self.plan.changed_at, command.accepted_at)
-        return Outcome("capacity_changed", capacity=target)
+        return Outcome(OutcomeKind.CAPACITY_CHANGED, capacity=target)
 
-    def _stale(self, command: ChangeCapacity) -> str | None:
+    def _stale(self, command: ChangeCapacity) -> Reason | None:
         """Why a capacity change may no longer apply: its If-Match names an older version
         (precondition_failed), or a newer change was applied since it was accepted (superseded:
         an old change redriven from the dead-letter queue must not undo a newer one)."""
         if command.expected_version is not None and command.expected_version != self.plan.version:
-            return "precondition_failed"
+            return Reason.PRECONDITION_FAILED
         if command.accepted_at and command.accepted_at < self.plan.changed_at:
-            return "superseded"
+            return Reason.SUPERSEDED
         return None
 
 

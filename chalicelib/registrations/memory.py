@@ -20,6 +20,7 @@ from chalicelib.registrations.domain import (
     JoinWaitlist,
     Offer,
     Outcome,
+    OutcomeKind,
     Plan,
     Promote,
     Registration,
@@ -220,7 +221,7 @@ class MemorySeatStore:
             event["lane"] = progressed(event["lane"], [m.ticket for m in decided], len(decided), now)
             if plan.capacity is not None:
                 event["capacity"] = plan.capacity
-            applied = {r for r, o in plan.outcomes.items() if o.kind == "capacity_changed"}
+            applied = {r for r, o in plan.outcomes.items() if o.kind == OutcomeKind.CAPACITY_CHANGED}
             for message in messages.values():
                 changes = message.changes or {}
                 if "status" in changes and message.requestId in applied:

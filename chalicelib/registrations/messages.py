@@ -20,6 +20,7 @@ from chalicelib.registrations.domain import (
     Command,
     DeclineOffer,
     ExpireOffer,
+    Reason,
     Register,
     Reject,
 )
@@ -31,10 +32,6 @@ PURGE_EVENT: Final = "purge_event"
 ACCEPT_OFFER: Final = "accept_offer"
 DECLINE_OFFER: Final = "decline_offer"
 EXPIRE_OFFER: Final = "expire_offer"
-INVALID_CHANGE: Final = (
-    "invalid_change"  # a rejected change_capacity whose other fields the event cannot take
-)
-INVALID_REQUEST: Final = "invalid_request"  # a command whose own data made its commit fail
 
 
 class CommandMessage(BaseModel):
@@ -77,7 +74,7 @@ class CommandMessage(BaseModel):
         if self.type == CHANGE_CAPACITY and self.capacity is not None:
             changes = self.changes or {}
             if check_changes(changes) is not None:
-                return Reject(self.requestId, INVALID_CHANGE)
+                return Reject(self.requestId, Reason.INVALID_CHANGE)
             status = changes.get("status")
             return ChangeCapacity(
                 self.requestId,

@@ -28,6 +28,7 @@ from chalicelib.registrations.domain import (
     JoinWaitlist,
     Offer,
     Outcome,
+    OutcomeKind,
     Plan,
     Promote,
     Registration,
@@ -224,7 +225,9 @@ class DynamoSeatStore:
         changed = event
         for complete in (c for c in plan.changes if isinstance(c, Complete)):
             message = messages[complete.request_id]
-            if message.changes and complete.outcome.kind == "capacity_changed":  # not a rejected one
+            if (
+                message.changes and complete.outcome.kind is OutcomeKind.CAPACITY_CHANGED
+            ):  # not a rejected one
                 changed = apply_changes(changed, message.changes, now)
         return {**edited_attributes(changed), "capacity": plan.capacity, "updatedAt": now}
 
