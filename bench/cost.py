@@ -460,6 +460,7 @@ def _turnstile_phase(world: World, event_id: str, users: list[str], batch: int) 
 
 def _drain(world: World, batch: int) -> int:
     """Receive the queue in batches of `batch` and hand each to the worker, as the mapping does."""
+    from devstack.runner import lambda_event
     from workers.registration import handler
 
     url, decided = world.services.settings.registrations_queue_url, 0
@@ -469,24 +470,12 @@ def _drain(world: World, batch: int) -> int:
         ).get("Messages", [])
         if not received:
             return decided
-        records = [_record(m) for m in received]
-        assert not handler({"Records": records}, None)["batchItemFailures"]
+        assert not handler(lambda_event(received, "registrations.fifo"), None)["batchItemFailures"]
         world.sqs.delete_message_batch(
             QueueUrl=url,
             Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(received)],
         )
         decided += len(received)
-
-
-def _record(message: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": message["Body"],
-        "attributes": message["Attributes"],
-        "messageAttributes": {},
-        "eventSource": "aws:sqs",
-    }
 
 
 class CounterBaseline:
