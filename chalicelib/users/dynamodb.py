@@ -51,10 +51,6 @@ class DynamoUserRepository:
         keys = [table.user_key(u) for u in dict.fromkeys(user_ids)]
         return {i["userId"]: user_from_item(i) for i in batch_get(self._client, self._table, keys)}
 
-    def existing(self, user_ids: list[str]) -> set[str]:
-        keys = [table.user_key(u) for u in dict.fromkeys(user_ids)]
-        return {i["PK"].removeprefix("USER#") for i in batch_get(self._client, self._table, keys, "PK")}
-
     def add_many(self, users: list[User]) -> int:
         """Conditional puts, USERS_PER_TRANSACTION per transaction; a chunk that meets an existing
         user goes one by one."""

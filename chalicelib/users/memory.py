@@ -25,8 +25,5 @@ class MemoryUserRepository:
     def get_many(self, user_ids: list[str]) -> dict[str, User]:
         return {u: self._users[u] for u in user_ids if u in self._users}
 
-    def existing(self, user_ids: list[str]) -> set[str]:
-        return {u for u in user_ids if u in self._users}
-
     def add_many(self, users: list[User]) -> int:
         return sum(self.add(user) for user in users)

@@ -18,10 +18,6 @@ class UserRepository(Protocol):
         """The users among these ids that exist, by id."""
         ...
 
-    def existing(self, user_ids: list[str]) -> set[str]:
-        """Which of these users exist."""
-        ...
-
     def add_many(self, users: list[User]) -> int:
         """Create the users that do not exist yet (never overwrite one); returns how many."""
         ...

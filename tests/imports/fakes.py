@@ -39,14 +39,6 @@ class MemoryUsers:
     def __init__(self, existing: set[str] | None = None) -> None:
         self.users: dict[str, User] = {u: User(u, "Existing") for u in existing or ()}
 
-    def existing(self, user_ids: list[str]) -> set[str]:
-        return {u for u in user_ids if u in self.users}
-
-    def add_many(self, users: list[User]) -> int:
-        new = [u for u in users if u.user_id not in self.users]
-        self.users.update((u.user_id, u) for u in new)
-        return len(new)
-
 
 class MemoryRequests:
     def __init__(self) -> None:
