@@ -49,6 +49,8 @@ from botocore.exceptions import ClientError
 
 from bench.common import DynamoCalls, Summary, start_emulators, table
 from bench.scale import BATCH_OVERHEAD_MS, FLAT_MS, PER_ITEM_MS, TRANSACTION_MS
+from chalicelib.registrations.domain import Registration, Standing
+from chalicelib.registrations.items import registration_item
 from chalicelib.shared import resources
 
 TRANSACTIONAL_WRITES = {"Put", "Update", "Delete", "ConditionCheck"}
@@ -494,8 +496,6 @@ class CounterBaseline:
         )
 
     def register(self, user_id: str) -> None:
-        from chalicelib.registrations.domain import Standing
-        from chalicelib.registrations.dynamodb import registration_item
         from chalicelib.shared.dynamo import to_item
 
         _api_reads(self.world, self.event_id, user_id)
@@ -509,7 +509,7 @@ class CounterBaseline:
                 ExpressionAttributeNames={"#capacity": "capacity"},
                 ExpressionAttributeValues={":one": {"N": "1"}},
             )
-            item = registration_item(self.event_id, user_id, Standing.CONFIRMED, "", now)
+            item = _registration_item(self.event_id, user_id, Standing.CONFIRMED, now)
         except ClientError:  # full: take a place in the waitlist
             taken = client.update_item(
                 TableName=self.world.table,
@@ -519,10 +519,19 @@ class CounterBaseline:
                 ReturnValues="UPDATED_NEW",
             )
             seq = int(taken["Attributes"]["waiting"]["N"])
-            item = registration_item(self.event_id, user_id, Standing.WAITLISTED, "", now, seq)
+            item = _registration_item(self.event_id, user_id, Standing.WAITLISTED, now, seq)
         client.put_item(
             TableName=self.world.table, Item=to_item(item), ConditionExpression="attribute_not_exists(PK)"
         )
+
+
+def _registration_item(
+    event_id: str, user_id: str, standing: Standing, now: str, seq: int | None = None
+) -> dict[str, Any]:
+    """A baseline's registration: the same item Turnstile stores (the same indexes), unstamped."""
+    confirmed_at = now if standing is Standing.CONFIRMED else None
+    registration = Registration(user_id, standing, seq, registered_at=now, confirmed_at=confirmed_at)
+    return registration_item(event_id, registration)
 
 
 class TransactionalBaseline:
@@ -547,13 +556,11 @@ class TransactionalBaseline:
         assert self._try((*wait, {":one": {"N": "1"}, ":true": {"BOOL": True}}), user_id, "waitlisted")
 
     def _try(self, seat: tuple[str, str, dict[str, str], dict[str, Any]], user_id: str, status: str) -> bool:
-        from chalicelib.registrations.domain import Standing
-        from chalicelib.registrations.dynamodb import registration_item
         from chalicelib.shared.dynamo import to_item
 
         update, condition, names, values = seat
         seq = 1 if status == "waitlisted" else None
-        item = registration_item(self.event_id, user_id, Standing(status), "", "2026-12-01T10:00:00Z", seq)
+        item = _registration_item(self.event_id, user_id, Standing(status), "2026-12-01T10:00:00Z", seq)
         try:
             self.world.client.transact_write_items(
                 TransactItems=[

@@ -257,13 +257,17 @@ def in_memory(
     sender: Sender | None = None,
     resolver: Resolver | None = None,
 ) -> Services:
-    """The same services on in-memory adapters (no network), for fast tests."""
-    seats = MemorySeatStore()
+    """The same services on in-memory adapters (no network), for fast tests: one world, as the
+    AWS adapters share one table. The seat store decides on the event repository's events and
+    completes the request repository's records, the listings read its registrations, and its
+    `changes` are what the table's stream would carry to the webhook relay."""
+    events, requests = MemoryEventRepository(), MemoryRequestRepository()
+    seats = MemorySeatStore(events, requests)
     adapters = _Adapters(
-        events=MemoryEventRepository(),
+        events=events,
         users=MemoryUserRepository(),
-        requests=MemoryRequestRepository(),
-        queries=MemoryRegistrationQueries(),
+        requests=requests,
+        queries=MemoryRegistrationQueries(seats),
         commands=MemoryCommandQueue(),
         lanes=MemoryLanes(seats),
         pending=MemoryPendingCommands(),

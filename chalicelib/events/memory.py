@@ -57,6 +57,14 @@ class MemoryEventRepository:
             )
             return True
 
+    def write(self, event: Event) -> None:
+        """The event as a decision left it (the in-memory seat store's commit: counters, capacity
+        and the edits decided in the event's queue group), as the DynamoDB seat store writes the
+        event item in its transaction."""
+        with self._lock:
+            if event.event_id in self._events:
+                self._events[event.event_id] = event
+
     def mark_deleting(self, event_id: str) -> bool:
         with self._lock:
             event = self._events.pop(event_id, None)

@@ -15,7 +15,7 @@ commits the resulting `Plan` in one conditional transaction. Invariants kept her
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import assert_never
@@ -71,6 +71,7 @@ class Reason(StrEnum):
 class Register:
     request_id: str
     user_id: str
+    requested_by: str | None = None  # who asked (None: an import's row)
 
 
 @dataclass(frozen=True)
@@ -129,10 +130,38 @@ Command = Register | Cancel | ChangeCapacity | Reject | AcceptOffer | DeclineOff
 
 @dataclass(frozen=True)
 class Registration:
+    """A user's registration for one event, whole: what a store writes is this value."""
+
     user_id: str
     standing: Standing
-    wait_seq: int | None = None
+    wait_seq: int | None = None  # waitlisted: its place in the waitlist's order
     offer_expires_at: str | None = None  # offered (and ended offers): when the offer lapses
+    request_id: str = ""  # the request that registered them
+    registered_by: str | None = None  # who asked (None: an import's row)
+    registered_at: str = ""
+    confirmed_at: str | None = None
+    freed_by: str | None = None  # promoted into, or offered, a seat this request freed
+    offered_at: str | None = None
+    ended_by: str | None = None  # the request that ended their offer (a decline, the sweep)
+    ended_at: str | None = None
+
+    def confirmed(self, now: str) -> Registration:
+        return replace(
+            self, standing=Standing.CONFIRMED, wait_seq=None, offer_expires_at=None, confirmed_at=now
+        )
+
+    def offered(self, freed_by: str, now: str, expires_at: str) -> Registration:
+        return replace(
+            self,
+            standing=Standing.OFFERED,
+            wait_seq=None,
+            offer_expires_at=expires_at,
+            offered_at=now,
+            freed_by=freed_by,
+        )
+
+    def ended(self, standing: Standing, ended_by: str, now: str) -> Registration:
+        return replace(self, standing=standing, ended_by=ended_by, ended_at=now)
 
 
 @dataclass(frozen=True)
@@ -177,57 +206,23 @@ class EventSeats:
 
 
 @dataclass(frozen=True)
-class Confirm:
-    user_id: str
-    request_id: str
-
-
-@dataclass(frozen=True)
-class JoinWaitlist:
-    user_id: str
-    request_id: str
-    wait_seq: int
-
-
-@dataclass(frozen=True)
-class Release:
-    user_id: str
-    previous: Registration
-
-
-@dataclass(frozen=True)
-class Promote:
-    user_id: str
-    wait_seq: int
-    freed_by: str  # the request (cancellation or capacity change) that freed the seat
-
-
-@dataclass(frozen=True)
-class Offer:
-    """The head of the waitlist is offered a freed seat until `expires_at`."""
+class Move:
+    """One registration's change, whatever it is (registered, waitlisted, promoted, offered a
+    seat, the offer taken, declined or lapsed, cancelled): from `before` (None: the user had no
+    registration) to `after` (None: it is removed), caused by request `cause`. A store writes
+    `after` only while the registration is still `before`."""
 
     user_id: str
-    wait_seq: int
-    freed_by: str
-    expires_at: str
+    before: Registration | None
+    after: Registration | None
+    cause: str
 
-
-@dataclass(frozen=True)
-class TakeOffer:
-    """An offer accepted in time: the seat is the user's (offered -> confirmed)."""
-
-    user_id: str
-    expires_at: str
-
-
-@dataclass(frozen=True)
-class EndOffer:
-    """An offer declined or lapsed (`standing` says which): its seat goes on to the next."""
-
-    user_id: str
-    expires_at: str
-    standing: Standing
-    ended_by: str  # the request: a decline, or the sweep's expiry
+    @property
+    def standings(self) -> tuple[Standing | None, Standing | None]:
+        return (
+            None if self.before is None else self.before.standing,
+            None if self.after is None else self.after.standing,
+        )
 
 
 @dataclass(frozen=True)
@@ -241,7 +236,7 @@ class Complete:
     outcome: Outcome
 
 
-Change = Confirm | JoinWaitlist | Release | Promote | Offer | TakeOffer | EndOffer | SetCapacity | Complete
+Change = Move | SetCapacity | Complete
 
 
 @dataclass
@@ -337,11 +332,16 @@ class _Round:
             for c in self.plan.changes
         ]
 
-    def _record(self, change: Change, user_id: str) -> None:
+    def _move(self, user_id: str, after: Registration | None, cause: str) -> None:
+        """The user's registration becomes `after` (None: removed) in this plan."""
         if user_id in self.touched:
             raise _SecondTouch(user_id)
         self.touched.add(user_id)
-        self.plan.changes.append(change)
+        self.plan.changes.append(Move(user_id, self.registrations.get(user_id), after, cause))
+        if after is None:
+            del self.registrations[user_id]
+        else:
+            self.registrations[user_id] = after
 
     @property
     def _taken(self) -> int:
@@ -355,15 +355,12 @@ class _Round:
             registration = self.registrations[user_id]
             assert registration.wait_seq is not None
             if self.offer_ttl is None:
-                self.registrations[user_id] = Registration(user_id, Standing.CONFIRMED)
-                self._record(Promote(user_id, registration.wait_seq, freed_by), user_id)
+                promoted = replace(registration.confirmed(self.now), freed_by=freed_by)
+                self._move(user_id, promoted, freed_by)
                 self.plan.confirmed += 1
             else:
                 expires = offer_expiry(self.now, self.offer_ttl)
-                self.registrations[user_id] = Registration(
-                    user_id, Standing.OFFERED, offer_expires_at=expires
-                )
-                self._record(Offer(user_id, registration.wait_seq, freed_by, expires), user_id)
+                self._move(user_id, registration.offered(freed_by, self.now, expires), freed_by)
                 self.plan.offered += 1
             self.plan.waitlisted -= 1
             filled.append(user_id)
@@ -404,17 +401,22 @@ class _Round:
             return Outcome(OutcomeKind.ALREADY_REGISTERED, current_status=current.standing.value)
         if not self.is_open:
             return Outcome(OutcomeKind.REJECTED, reason=Reason.EVENT_CLOSED)
+        joined = Registration(
+            command.user_id,
+            Standing.WAITLISTED,
+            request_id=command.request_id,
+            registered_by=command.requested_by,
+            registered_at=self.now,
+        )
         if self._taken < self.capacity and self.plan.waitlisted == 0:
-            self.registrations[command.user_id] = Registration(command.user_id, Standing.CONFIRMED)
-            self._record(Confirm(command.user_id, command.request_id), command.user_id)
+            self._move(command.user_id, joined.confirmed(self.now), command.request_id)
             self.plan.confirmed += 1
             return Outcome(OutcomeKind.CONFIRMED)
         if not self.waitlist_enabled:
             return Outcome(OutcomeKind.REJECTED, reason=Reason.EVENT_FULL)
         seq = self.plan.next_wait_seq
         self.plan.next_wait_seq += 1
-        self.registrations[command.user_id] = Registration(command.user_id, Standing.WAITLISTED, seq)
-        self._record(JoinWaitlist(command.user_id, command.request_id, seq), command.user_id)
+        self._move(command.user_id, replace(joined, wait_seq=seq), command.request_id)
         self.tail.append(command.user_id)
         self.joined[command.user_id] = command.request_id
         self.plan.waitlisted += 1
@@ -424,8 +426,7 @@ class _Round:
         current = self._active(command.user_id)
         if current is None or not self.seats.exists:
             return Outcome(OutcomeKind.NOT_REGISTERED)
-        del self.registrations[command.user_id]
-        self._record(Release(command.user_id, current), command.user_id)
+        self._move(command.user_id, None, command.request_id)
         if current.standing is Standing.WAITLISTED:
             self._leave_waitlist(command.user_id)
             self.plan.waitlisted -= 1
@@ -453,8 +454,7 @@ class _Round:
         if command.accepted_at >= offer.offer_expires_at:
             # too late, even if the sweep has not lapsed the offer yet
             return Outcome(OutcomeKind.REJECTED, reason=Reason.OFFER_EXPIRED)
-        self.registrations[command.user_id] = Registration(command.user_id, Standing.CONFIRMED)
-        self._record(TakeOffer(command.user_id, offer.offer_expires_at), command.user_id)
+        self._move(command.user_id, offer.confirmed(self.now), command.request_id)
         self.plan.offered -= 1
         self.plan.confirmed += 1
         return Outcome(OutcomeKind.CONFIRMED)
@@ -472,9 +472,7 @@ class _Round:
         return self._end_offer(offer, Standing.OFFER_EXPIRED, command.request_id)
 
     def _end_offer(self, offer: Registration, ending: Standing, request_id: str) -> Outcome:
-        assert offer.offer_expires_at is not None
-        self.registrations[offer.user_id] = Registration(offer.user_id, ending)
-        self._record(EndOffer(offer.user_id, offer.offer_expires_at, ending, request_id), offer.user_id)
+        self._move(offer.user_id, offer.ended(ending, request_id, self.now), request_id)
         self.plan.offered -= 1
         return self._freed(OutcomeKind(ending.value), freed_by=request_id)
 

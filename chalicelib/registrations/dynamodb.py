@@ -1,10 +1,6 @@
-"""Registrations and request records in the single table, and the listings over them.
+"""Request records in the single table, and the listings over registrations (whose item shape
+is `items.py`'s).
 
-registration     EVENT#{eventId} / REG#{userId}   GSI1 a user's events by status,
-                                                  GSI2 an event's confirmed list, or its open
-                                                  offers by expiry (offered ones),
-                                                  LSI1 the event's waitlist order (waitSeq),
-                                                  GSI3 every open offer by expiry (the sweep)
 request          REQUEST#{requestId} / META       TTL expiresAt
 idempotency key  IDEMPOTENCY#{key} / META         TTL expiresAt
 lane             LANE#{eventId} / META            the lane's ticket counter (`issued`)
@@ -15,13 +11,13 @@ pending mark     PENDING#{eventId}#{userId} / META a user's pending command for 
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.registrations.domain import ACTIVE, ACTIVE_VIEW, Standing
+from chalicelib.registrations.domain import ACTIVE, ACTIVE_VIEW
+from chalicelib.registrations.items import listing_entry, request_item
 from chalicelib.registrations.lanes import LaneProgress
 from chalicelib.registrations.ports import HOLD_SECONDS, DueOffer, IdempotencyKeyTaken, Mark, RequestRecord
 from chalicelib.shared import table
@@ -38,74 +34,9 @@ from chalicelib.shared.dynamo import (
 )
 from chalicelib.shared.problems import InvalidCursor
 
-REQUEST_TTL_SECONDS = 30 * 24 * 3600
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 PENDING_REQUEST = "attribute_not_exists(PK) OR #status = :pending"  # absent, or still pending
 PENDING_VALUES = {":pending": {"S": "pending"}}
-
-
-def registration_item(
-    event_id: str,
-    user_id: str,
-    standing: Standing,
-    request_id: str,
-    now: str,
-    wait_seq: int | None = None,
-    registered_by: str | None = None,
-) -> dict[str, Any]:
-    """A user's registration for an event: confirmed, or waitlisted with its place (`waitSeq`).
-    `registered_by`: who asked for it (None: an import's row); the attendee list shows a user's
-    name and email only when they registered themselves."""
-    status = standing.value
-    item: dict[str, Any] = {
-        "PK": table.event_pk(event_id),
-        "SK": f"{table.REGISTRATION_PREFIX}{user_id}",
-        "entity": "registration",
-        "eventId": event_id,
-        "userId": user_id,
-        "status": status,
-        "requestId": request_id,
-        "registeredAt": now,
-        "GSI1PK": table.user_registrations(user_id, status),
-        "GSI1SK": event_id,
-        "registeredBy": registered_by,
-    }
-    if wait_seq is not None:
-        item["waitSeq"] = wait_seq
-    else:
-        item.update(confirmedAt=now, GSI2PK=table.event_confirmed(event_id), GSI2SK=f"{now}#{user_id}")
-    return item
-
-
-def request_item(
-    request_id: str,
-    type_: str,
-    event_id: str,
-    user_id: str | None,
-    status: str,
-    created_at: str,
-    import_id: str | None = None,
-    row: int | None = None,
-    requested_by: str | None = None,
-) -> dict[str, Any]:
-    """The record of one asynchronous request (what `GET /requests/{id}` reads); it expires
-    REQUEST_TTL_SECONDS after it was created."""
-    created = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
-    return {
-        "PK": table.request_pk(request_id),
-        "SK": table.META,
-        "entity": "request",
-        "requestId": request_id,
-        "type": type_,
-        "eventId": event_id,
-        "userId": user_id,
-        "importId": import_id,
-        "row": row,
-        "requestedBy": requested_by,
-        "status": status,
-        "createdAt": created_at,
-        "expiresAt": int(created.timestamp()) + REQUEST_TTL_SECONDS,
-    }
 
 
 def record_from_item(item: dict[str, Any]) -> RequestRecord:
@@ -222,7 +153,7 @@ class DynamoRegistrationQueries:
         partition = table.event_offered(event_id) if status == "offered" else table.event_confirmed(event_id)
         request = self._query(table.GSI2, "GSI2PK", partition, limit, after)
         rows, last = self._run(request)
-        return [_entry(r) for r in rows], last
+        return [listing_entry(r) for r in rows], last
 
     def _waitlist(
         self, event_id: str, limit: int, after: Position | None
@@ -231,7 +162,7 @@ class DynamoRegistrationQueries:
         request = self._query(table.LSI1, "PK", table.event_pk(event_id), limit, after or None)
         request["ConsistentRead"] = True
         rows, last = self._run(request)
-        entries = [{**_entry(r), "position": offset + index + 1} for index, r in enumerate(rows)]
+        entries = [{**listing_entry(r), "position": offset + index + 1} for index, r in enumerate(rows)]
         return entries, ({**last, "offset": offset + len(rows)} if last else None)
 
     def for_user(
@@ -241,7 +172,7 @@ class DynamoRegistrationQueries:
             return self._active_for_user(user_id, limit, after)
         request = self._query(table.GSI1, "GSI1PK", table.user_registrations(user_id, status), limit, after)
         rows, last = self._run(request)
-        entries = [_entry(r) for r in rows]
+        entries = [listing_entry(r) for r in rows]
         if status == "waitlisted":
             for entry, row in zip(entries, rows, strict=True):
                 entry["position"] = self._position(row["eventId"], int(row["waitSeq"]))
@@ -327,23 +258,6 @@ def _start_key(after: Position) -> dict[str, Any]:
     if not after or not all(isinstance(v, (str, int)) for v in after.values()):
         raise InvalidCursor("The cursor does not belong to this listing.")
     return {k: ({"N": str(v)} if isinstance(v, int) else {"S": v}) for k, v in after.items()}
-
-
-def _entry(row: dict[str, Any]) -> dict[str, Any]:
-    entry = {
-        "eventId": row["eventId"],
-        "userId": row["userId"],
-        "status": row["status"],
-        "registeredAt": row.get("registeredAt"),
-        "registeredBy": row.get("registeredBy"),  # read by the service, never shown
-    }
-    if row.get("confirmedAt"):
-        entry["confirmedAt"] = row["confirmedAt"]
-    if row.get("promotedBy"):
-        entry["promotedBy"] = row["promotedBy"]
-    if row.get("offerExpiresAt"):
-        entry["offerExpiresAt"] = row["offerExpiresAt"]  # offered: held until then; ended: its offer
-    return entry
 
 
 MARK_TTL_SECONDS = 24 * 3600

@@ -8,26 +8,22 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from chalicelib.events.domain import offer_ttl
+from chalicelib.events.domain import apply_changes, offer_ttl
+from chalicelib.events.memory import MemoryEventRepository
 from chalicelib.registrations.domain import (
     ACTIVE,
     ACTIVE_VIEW,
     Change,
     Complete,
-    Confirm,
-    EndOffer,
     EventSeats,
-    JoinWaitlist,
-    Offer,
+    Move,
     Outcome,
     OutcomeKind,
     Plan,
-    Promote,
     Registration,
-    Release,
     Standing,
-    TakeOffer,
 )
+from chalicelib.registrations.items import Stamp, completed, listing_entry, registration_item
 from chalicelib.registrations.lanes import LaneProgress, progressed
 from chalicelib.registrations.messages import CommandMessage
 from chalicelib.registrations.ports import (
@@ -93,23 +89,50 @@ class MemoryCommandQueue:
 
 
 class MemoryRegistrationQueries:
-    """Registration rows kept in lists, listed in insertion order (tests add rows directly)."""
+    """The listings in the indexes' orders: over the seat store's registrations (one in-memory
+    world, `bootstrap.in_memory`), and over rows a test adds directly to `rows`."""
 
-    def __init__(self) -> None:
+    def __init__(self, seats: MemorySeatStore | None = None) -> None:
         self.rows: list[dict[str, Any]] = []
+        self._seats = seats
 
     def for_event(
         self, event_id: str, status: str, limit: int, after: Position | None
     ) -> tuple[list[dict[str, Any]], Position | None]:
-        matching = [r for r in self.rows if r["eventId"] == event_id and r["status"] == status]
-        return self._page(matching, limit, after)
+        stored = self._registrations(event_id)
+        chosen = sorted((r for r in stored if r.standing.value == status), key=_listing_order)
+        entries = [self._entry(event_id, r) for r in chosen]
+        entries += [r for r in self.rows if r["eventId"] == event_id and r["status"] == status]
+        return self._page(entries, limit, after)
 
     def for_user(
         self, user_id: str, status: str, limit: int, after: Position | None
     ) -> tuple[list[dict[str, Any]], Position | None]:
         shown = [s.value for s in ACTIVE_VIEW] if status == ACTIVE else [status]
-        mine = [r for r in self.rows if r["userId"] == user_id and r["status"] in shown]
+        stored = self._seats.registrations if self._seats is not None else {}
+        mine = [
+            self._entry(event_id, registrations[user_id])
+            for event_id, registrations in sorted(stored.items())
+            if user_id in registrations and registrations[user_id].standing.value in shown
+        ]
+        mine += [r for r in self.rows if r["userId"] == user_id and r["status"] in shown]
         return self._page(sorted(mine, key=lambda r: shown.index(r["status"])), limit, after)
+
+    def _registrations(self, event_id: str) -> list[Registration]:
+        if self._seats is None:
+            return []
+        return list(self._seats.registrations.get(event_id, {}).values())
+
+    def _entry(self, event_id: str, registration: Registration) -> dict[str, Any]:
+        entry = listing_entry(registration_item(event_id, registration))
+        if registration.standing is Standing.WAITLISTED:
+            ahead = [
+                r
+                for r in self._registrations(event_id)
+                if r.standing is Standing.WAITLISTED and (r.wait_seq or 0) < (registration.wait_seq or 0)
+            ]
+            entry["position"] = len(ahead) + 1
+        return entry
 
     @staticmethod
     def _page(
@@ -121,17 +144,37 @@ class MemoryRegistrationQueries:
         return page, ({"offset": start + limit} if more else None)
 
 
+def _listing_order(registration: Registration) -> tuple[Any, ...]:
+    """An event's listing order, as its indexes keep it: confirmed ones by when (GSI2), offers by
+    expiry (GSI2), the waitlist by its sequence (LSI1)."""
+    if registration.standing is Standing.WAITLISTED:
+        return (registration.wait_seq or 0, registration.user_id)
+    moment = registration.confirmed_at or registration.offer_expires_at or ""
+    return (moment, registration.user_id)
+
+
 class MemorySeatStore:
     """The registration worker's store in memory, with the same version check as DynamoDB's.
 
-    Used by fast tests of the decision service and by the property tests' many examples.
+    Alone (`MemorySeatStore()`, events added with `add_event`) it serves fast tests of the
+    decision service and the property tests' many examples. Wired by `bootstrap.in_memory` it
+    shares one world with the other in-memory adapters, as the DynamoDB store shares the table:
+    it decides on the events of the event repository and writes their counters and decided edits
+    back, completes the request repository's records, and the registration listings read its
+    registrations. Every committed change is kept in `changes` as the (old, new) item images the
+    table's stream would carry, for the webhook relay.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self, events: MemoryEventRepository | None = None, requests: MemoryRequestRepository | None = None
+    ) -> None:
         self.events: dict[str, dict[str, Any]] = {}  # event id -> capacity, open, waitlist, counters
         self.registrations: dict[str, dict[str, Registration]] = {}
         self.outcomes: dict[str, Outcome] = {}
+        self.changes: list[tuple[dict[str, Any] | None, dict[str, Any] | None]] = []
         self.commits = 0
+        self._event_repository = events
+        self._requests = requests
 
     def add_event(
         self,
@@ -157,9 +200,32 @@ class MemorySeatStore:
         }
         self.registrations[event_id] = {}
 
+    def _event(self, event_id: str) -> dict[str, Any] | None:
+        """The event's seats; wired to an event repository, as that event is now (None: there is
+        no such event, or it is being deleted)."""
+        if self._event_repository is None:
+            return self.events.get(event_id)
+        event = self._event_repository.get(event_id)
+        if event is None:
+            return None
+        if event_id not in self.events:
+            self.add_event(event_id, event.capacity, event.waitlist_enabled)
+        seats = self.events[event_id]
+        seats.update(
+            capacity=event.capacity,
+            is_open=event.is_open,
+            waitlist_enabled=event.waitlist_enabled,
+            offer_ttl=event.waitlist_offer_ttl,
+            edit_version=event.version,
+            confirmed=event.confirmed_count,
+            waitlisted=event.waitlist_count,
+            offered=event.offered_count,
+        )
+        return seats
+
     def load(self, event_id: str, user_ids: set[str], request_ids: set[str], waitlist_size: int) -> Snapshot:
         statuses = {r: ("completed" if r in self.outcomes else None) for r in request_ids}
-        event = self.events.get(event_id)
+        event = self._event(event_id)
         if event is None:
             return Snapshot(EventSeats(event_id, False, False, 0, False, 0, 0, 0), 0, statuses)
         registrations = self.registrations[event_id]
@@ -197,7 +263,7 @@ class MemorySeatStore:
 
     def commit(self, snapshot: Snapshot, plan: Plan, messages: dict[str, CommandMessage], now: str) -> None:
         event_id = snapshot.seats.event_id
-        event = self.events.get(event_id)
+        event = self._event(event_id)
         if (event["version"] if event else 0) != snapshot.seat_version:
             raise ConcurrentChange(event_id)
         if event is not None and event["edit_version"] != snapshot.seats.version:
@@ -205,8 +271,16 @@ class MemorySeatStore:
         if any(r in self.outcomes for r in [*plan.outcomes, plan.continuing]):
             raise ConcurrentChange(event_id)
         self.commits += 1
+        stamp = Stamp(
+            {
+                "confirmedCount": plan.confirmed,
+                "waitlistCount": plan.waitlisted,
+                "offeredCount": plan.offered,
+            },
+            self._owner(event_id),
+        )
         for change in plan.changes:
-            self._apply(event_id, change)
+            self._apply(event_id, change, stamp, messages, now)
         if event is not None:
             event.update(
                 confirmed=plan.confirmed,
@@ -222,35 +296,84 @@ class MemorySeatStore:
             if plan.capacity is not None:
                 event["capacity"] = plan.capacity
             applied = {r for r, o in plan.outcomes.items() if o.kind == OutcomeKind.CAPACITY_CHANGED}
-            for message in messages.values():
-                changes = message.changes or {}
-                if "status" in changes and message.requestId in applied:
+            edits = [m.changes or {} for r, m in messages.items() if r in applied]  # in queue order
+            for changes in edits:
+                if "status" in changes:
                     event["is_open"] = changes["status"] == "active"
-                if "waitlistEnabled" in changes and message.requestId in applied:
+                if "waitlistEnabled" in changes:
                     event["waitlist_enabled"] = changes["waitlistEnabled"]
-                if "waitlistOffer" in changes and message.requestId in applied:
+                if "waitlistOffer" in changes:
                     event["offer_ttl"] = offer_ttl(changes["waitlistOffer"])
+            self._write_event(event_id, plan, edits, now)
 
-    def _apply(self, event_id: str, change: Change) -> None:
-        registrations = self.registrations.setdefault(event_id, {})
-        if isinstance(change, Confirm):
-            registrations[change.user_id] = Registration(change.user_id, Standing.CONFIRMED)
-        elif isinstance(change, JoinWaitlist):
-            registrations[change.user_id] = Registration(change.user_id, Standing.WAITLISTED, change.wait_seq)
-        elif isinstance(change, Release):
-            del registrations[change.user_id]
-        elif isinstance(change, Promote | TakeOffer):
-            registrations[change.user_id] = Registration(change.user_id, Standing.CONFIRMED)
-        elif isinstance(change, Offer):
-            registrations[change.user_id] = Registration(
-                change.user_id, Standing.OFFERED, offer_expires_at=change.expires_at
+    def _owner(self, event_id: str) -> str:
+        event = self._event_repository.get(event_id) if self._event_repository else None
+        return event.owner_id if event is not None else ""
+
+    def _write_event(self, event_id: str, plan: Plan, edits: list[dict[str, Any]], now: str) -> None:
+        """Wired to an event repository: the event as this plan leaves it."""
+        if self._event_repository is None:
+            return
+        event = self._event_repository.get(event_id)
+        if event is None:
+            return
+        for changes in edits:
+            event = apply_changes(event, changes, now)
+        capacity = event.capacity if plan.capacity is None else plan.capacity
+        self._event_repository.write(
+            replace(
+                event,
+                capacity=capacity,
+                confirmed_count=plan.confirmed,
+                waitlist_count=plan.waitlisted,
+                offered_count=plan.offered,
+                version=plan.version,
             )
-        elif isinstance(change, EndOffer):
-            registrations[change.user_id] = Registration(
-                change.user_id, change.standing, offer_expires_at=change.expires_at
+        )
+
+    def _apply(
+        self, event_id: str, change: Change, stamp: Stamp, messages: dict[str, CommandMessage], now: str
+    ) -> None:
+        registrations = self.registrations.setdefault(event_id, {})
+        if isinstance(change, Move):
+            assert registrations.get(change.user_id) == change.before, "the plan read it otherwise"
+            if change.after is None:
+                del registrations[change.user_id]
+            else:
+                registrations[change.user_id] = change.after
+            self.changes.append(
+                (
+                    None if change.before is None else registration_item(event_id, change.before),
+                    None
+                    if change.after is None
+                    else registration_item(event_id, change.after, stamp, moved_by=change.cause),
+                )
             )
         elif isinstance(change, Complete):
             self.outcomes[change.request_id] = change.outcome
+            message = messages.get(change.request_id)
+            if message is not None:
+                self._complete(message, change.outcome, stamp, now)
+
+    def _complete(self, message: CommandMessage, outcome: Outcome, stamp: Stamp, now: str) -> None:
+        """The request's record completed, as the DynamoDB store's conditional put does."""
+        pending = message.request_item(now)
+        done = completed(pending, outcome, now, stamp)
+        self.changes.append((pending, done))
+        if self._requests is None:
+            return
+        record = self._requests.get(message.requestId) or RequestRecord(
+            request_id=message.requestId,
+            type=message.type,
+            event_id=message.eventId,
+            user_id=message.userId,
+            status="pending",
+            created_at=pending["createdAt"],
+            requested_by=message.requestedBy,
+        )
+        self._requests.records[message.requestId] = replace(
+            record, status="completed", outcome=done["outcome"], completed_at=now
+        )
 
     def due(self, now: str, limit: int) -> list[DueOffer]:
         """The open offers due by `now`, as the sweep's index lists them (oldest first)."""

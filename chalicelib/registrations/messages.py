@@ -24,6 +24,7 @@ from chalicelib.registrations.domain import (
     Register,
     Reject,
 )
+from chalicelib.registrations.items import request_item
 
 REGISTER: Final = "register"
 CANCEL: Final = "cancel"
@@ -62,7 +63,7 @@ class CommandMessage(BaseModel):
 
     def to_command(self) -> Command:
         if self.type == REGISTER and self.userId:
-            return Register(self.requestId, self.userId)
+            return Register(self.requestId, self.userId, self.requestedBy)
         if self.type == CANCEL and self.userId:
             return Cancel(self.requestId, self.userId)
         if self.type == ACCEPT_OFFER and self.userId and self.createdAt:
@@ -90,6 +91,22 @@ class CommandMessage(BaseModel):
 
     def body(self) -> str:
         return self.model_dump_json(exclude_none=True)
+
+    def request_item(self, now: str) -> dict[str, Any]:
+        """The pending record of the request this command carries (an import's row has none
+        stored until it is decided: this is the one its decision writes)."""
+        created = self.createdAt or now
+        return request_item(
+            self.requestId,
+            self.type,
+            self.eventId,
+            self.userId,
+            "pending",
+            created,
+            self.importId,
+            self.row,
+            self.requestedBy,
+        )
 
     @property
     def deduplication_id(self) -> str:

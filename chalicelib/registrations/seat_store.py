@@ -1,8 +1,10 @@
 """The registration worker's store: load one event's seats consistently, commit a plan atomically.
 
 A commit is one TransactWriteItems. The event item's `version` condition serializes every
-decision on an event; the per-item conditions (registration status, request still pending) are
-a second line of defence and make a redelivered message a no-op.
+decision on an event; the per-item conditions (each registration still as the plan read it,
+`items.still`; each request still pending) are a second line of defence and make a redelivered
+message a no-op. Every registration change is one `Move`, written the same way: its `after`
+whole, or a delete.
 
 Other features may add their own bookkeeping to the same transaction through a `CommitHook`
 (the imports feature counts decided rows on its import item that way), so their counters are
@@ -11,7 +13,6 @@ exactly as committed as the decisions they count.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -20,35 +21,31 @@ from botocore.exceptions import ClientError
 from chalicelib.events.domain import Event, apply_changes
 from chalicelib.events.dynamodb import edited_attributes, event_from_item
 from chalicelib.registrations.domain import (
-    Change,
     Complete,
-    Confirm,
-    EndOffer,
     EventSeats,
-    JoinWaitlist,
-    Offer,
+    Move,
     Outcome,
     OutcomeKind,
     Plan,
-    Promote,
     Registration,
-    Release,
-    SetCapacity,
-    Standing,
-    TakeOffer,
 )
 from chalicelib.registrations.dynamodb import (
     PENDING_REQUEST,
     PENDING_VALUES,
     lane_attributes,
     lane_progress,
+)
+from chalicelib.registrations.items import (
+    Stamp,
+    completed,
+    is_registration,
+    registration_from_item,
     registration_item,
-    request_item,
+    still,
 )
 from chalicelib.registrations.lanes import LaneProgress, progressed
 from chalicelib.registrations.messages import CommandMessage
 from chalicelib.registrations.ports import ConcurrentChange, Snapshot
-from chalicelib.registrations.wire import outcome_json
 from chalicelib.shared import table
 from chalicelib.shared.dynamo import (
     applied,
@@ -63,9 +60,6 @@ from chalicelib.shared.dynamo import (
 MAX_TRANSACTION_ITEMS = 100
 PURGE_PAGE = 250  # registrations deleted between two looks at the clock
 PURGE_RESERVE_SECONDS = 1.5
-# A registration may be written over only if there is none, or only the record of an ended offer.
-NO_ACTIVE_REGISTRATION = "attribute_not_exists(PK) OR #status IN (:declined, :lapsed)"
-ENDED_OFFERS = {":declined": {"S": Standing.DECLINED.value}, ":lapsed": {"S": Standing.OFFER_EXPIRED.value}}
 
 
 class CommitHook(Protocol):
@@ -96,7 +90,7 @@ class DynamoSeatStore:
         meta = next((i for i in fetched if i.get("entity") == "event"), None)
         if meta is not None and meta.get("deleting"):
             meta = None  # deleted by the organizer; the purge follows in this group
-        registrations = {i["userId"]: _registration(i) for i in fetched if i.get("entity") == "registration"}
+        registrations = {i["userId"]: registration_from_item(i) for i in fetched if is_registration(i)}
         statuses: dict[str, str | None] = dict.fromkeys(request_ids)
         statuses.update({i["requestId"]: i["status"] for i in fetched if i.get("entity") == "request"})
         if meta is None:
@@ -136,23 +130,21 @@ class DynamoSeatStore:
             ConsistentRead=True,
             Limit=size,
         )
-        head = [_registration(from_item(i)) for i in response.get("Items", [])]
+        head = [registration_from_item(from_item(i)) for i in response.get("Items", [])]
         return head, "LastEvaluatedKey" not in response
 
     # --- commit -------------------------------------------------------------------------------
 
     def commit(self, snapshot: Snapshot, plan: Plan, messages: dict[str, CommandMessage], now: str) -> None:
         event_id = snapshot.seats.event_id
-        counts = {
-            "confirmedCount": plan.confirmed,
-            "waitlistCount": plan.waitlisted,
-            "offeredCount": plan.offered,
-        }
         owner = snapshot.loaded.owner_id if snapshot.loaded is not None else ""
+        stamp = Stamp.after(plan, owner)
         writes = [self._event_write(snapshot, plan, messages, now)]
-        for change in plan.changes:
-            if not isinstance(change, SetCapacity):  # the event item's update carries it
-                writes.append(self._change_write(event_id, change, messages, now, counts, owner))
+        for change in plan.changes:  # a capacity change: the event item's update carries it
+            if isinstance(change, Move):
+                writes.append(self._move_write(event_id, change, stamp))
+            elif isinstance(change, Complete):
+                writes.append(self._complete(change, messages[change.request_id], now, stamp))
         decided = [(messages[c.request_id], c.outcome) for c in plan.changes if isinstance(c, Complete)]
         for hook in self._hooks:
             writes += hook.writes(decided)
@@ -231,109 +223,27 @@ class DynamoSeatStore:
                 changed = apply_changes(changed, message.changes, now)
         return {**edited_attributes(changed), "capacity": plan.capacity, "updatedAt": now}
 
-    def _change_write(
-        self,
-        event_id: str,
-        change: Change,
-        messages: dict[str, CommandMessage],
-        now: str,
-        counts: dict[str, int],
-        owner: str,
-    ) -> dict[str, Any]:
-        """One change of the plan as a transaction item. Items the webhook relay reads (promotions,
-        offers and their answers, completed requests) carry the event's counts after the plan and
-        the event's owner."""
-        if isinstance(change, Confirm | JoinWaitlist):
-            waiting = isinstance(change, JoinWaitlist)
-            item = registration_item(
-                event_id,
-                change.user_id,
-                Standing.WAITLISTED if waiting else Standing.CONFIRMED,
-                change.request_id,
-                now,
-                change.wait_seq if isinstance(change, JoinWaitlist) else None,
-                registered_by=messages[change.request_id].requestedBy,
+    def _move_write(self, event_id: str, move: Move, stamp: Stamp) -> dict[str, Any]:
+        """A move as a transaction item: `after` written whole, or the item deleted, only while
+        the item is still `before` (so a redelivered batch, or a lost race, changes nothing)."""
+        condition, names, values = still(move.before)
+        guarded: dict[str, Any] = {"TableName": self._table, "ConditionExpression": condition}
+        if names:
+            guarded.update(
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={name: to_value(value) for name, value in values.items()},
             )
-            return self._put_registration(item)
-        if isinstance(change, Release):
-            return {
-                "Delete": {
-                    "TableName": self._table,
-                    "Key": table.registration_key(event_id, change.user_id),
-                    "ConditionExpression": "#status = :status",
-                    "ExpressionAttributeNames": {"#status": "status"},
-                    "ExpressionAttributeValues": {":status": {"S": change.previous.standing.value}},
-                }
-            }
-        if isinstance(change, Complete):
-            return self._complete(change, messages[change.request_id], now, counts, owner)
-        assert not isinstance(change, SetCapacity)  # the event item's update carries it
-        return self._registration_update(
-            event_id, change, now, {"countsAfter": counts, "eventOwnerId": owner}
-        )
+        if move.after is None:
+            return {"Delete": {**guarded, "Key": table.registration_key(event_id, move.user_id)}}
+        item = registration_item(event_id, move.after, stamp, moved_by=move.cause)
+        return {"Put": {**guarded, "Item": to_item(item)}}
 
-    def _put_registration(self, item: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "Put": {
-                "TableName": self._table,
-                "Item": to_item(item),
-                "ConditionExpression": NO_ACTIVE_REGISTRATION,
-                "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": ENDED_OFFERS,
-            }
-        }
-
-    def _registration_update(
-        self, event_id: str, change: Promote | Offer | TakeOffer | EndOffer, now: str, stamp: dict[str, Any]
-    ) -> dict[str, Any]:
-        """A waitlisted or offered registration moving on. Every such item carries the event's
-        counts after the plan and its owner (`stamp`): the webhook relay reads them."""
-        sets, removes, condition = _transition(event_id, change, now)
-        values = {**sets, **stamp}
-        update = "SET " + ", ".join(f"#{n} = :{n}" for n in values)
-        if isinstance(change, TakeOffer):
-            update += ", #promotedBy = #offeredBy"  # the request that freed the seat offered
-        if removes:
-            update += " REMOVE " + ", ".join(f"#{n}" for n in removes)
-        # every #name the two expressions use, and only those (DynamoDB refuses unused ones)
-        names = set(re.findall(r"#(\w+)", f"{update} {condition[0]}"))
-        return {
-            "Update": {
-                "TableName": self._table,
-                "Key": table.registration_key(event_id, change.user_id),
-                "UpdateExpression": update,
-                "ConditionExpression": condition[0],
-                "ExpressionAttributeNames": {f"#{n}": n for n in sorted(names)},
-                "ExpressionAttributeValues": {f":{n}": to_value(v) for n, v in values.items()} | condition[1],
-            }
-        }
-
-    def _complete(
-        self,
-        change: Complete,
-        message: CommandMessage,
-        now: str,
-        counts: dict[str, int],
-        owner: str,
-    ) -> dict[str, Any]:
+    def _complete(self, change: Complete, message: CommandMessage, now: str, stamp: Stamp) -> dict[str, Any]:
         """Write the request's completed record: outcome and the event's counts after the plan.
 
         One conditional put serves a request the API recorded as pending and one nobody recorded
         (an import row); either way a second completion of the same request fails."""
-        item = request_item(
-            message.requestId,
-            message.type,
-            message.eventId,
-            message.userId,
-            "completed",
-            message.createdAt or now,
-            message.importId,
-            message.row,
-            message.requestedBy,
-        )
-        item.update(
-            outcome=outcome_json(change.outcome), completedAt=now, countsAfter=counts, eventOwnerId=owner
-        )
+        item = completed(message.request_item(now), change.outcome, now, stamp)
         return {
             "Put": {
                 "TableName": self._table,
@@ -405,61 +315,3 @@ def _lane_after(
     """The event's lane once this plan is committed: the tickets it decides, and its rate."""
     decided = [messages[c.request_id] for c in plan.changes if isinstance(c, Complete)]
     return progressed(snapshot.lane, [m.ticket for m in decided], len(decided), now)
-
-
-def _transition(
-    event_id: str, change: Promote | Offer | TakeOffer | EndOffer, now: str
-) -> tuple[dict[str, Any], tuple[str, ...], tuple[str, dict[str, Any]]]:
-    """What a registration's move writes: (attributes set, attributes removed, (condition, its
-    values)). Only the registration as the plan read it may move: a waitlisted one at its
-    `waitSeq`, an offered one with this offer's expiry."""
-    user = change.user_id
-    if isinstance(change, Promote | Offer):
-        waiting = (
-            "#status = :waitlisted AND #waitSeq = :seq",
-            {":waitlisted": {"S": "waitlisted"}, ":seq": {"N": str(change.wait_seq)}},
-        )
-        if isinstance(change, Promote):
-            return _confirmed(event_id, user, now) | {"promotedBy": change.freed_by}, ("waitSeq",), waiting
-        expires = change.expires_at
-        offered = {
-            "status": Standing.OFFERED.value,
-            "offeredAt": now,
-            "offeredBy": change.freed_by,
-            "offerExpiresAt": expires,
-            "GSI1PK": table.user_registrations(user, Standing.OFFERED.value),
-            "GSI2PK": table.event_offered(event_id),
-            "GSI2SK": f"{expires}#{user}",
-            "GSI3PK": table.OPEN_OFFERS,
-            "GSI3SK": table.open_offer_sk(expires, event_id, user),
-        }
-        return offered, ("waitSeq",), waiting
-    this_offer = (
-        "#status = :offered AND #offerExpiresAt = :expires",
-        {":offered": {"S": Standing.OFFERED.value}, ":expires": {"S": change.expires_at}},
-    )
-    if isinstance(change, TakeOffer):
-        return _confirmed(event_id, user, now), ("offerExpiresAt", "GSI3PK", "GSI3SK"), this_offer
-    ended = {
-        "status": change.standing.value,
-        "offerEndedAt": now,
-        "offerEndedBy": change.ended_by,
-        "GSI1PK": table.user_registrations(user, change.standing.value),
-    }
-    return ended, ("GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK"), this_offer
-
-
-def _confirmed(event_id: str, user_id: str, now: str) -> dict[str, Any]:
-    item = registration_item(event_id, user_id, Standing.CONFIRMED, "", now)
-    names = ("status", "confirmedAt", "GSI1PK", "GSI2PK", "GSI2SK")
-    return {name: item[name] for name in names}
-
-
-def _registration(item: dict[str, Any]) -> Registration:
-    wait_seq = item.get("waitSeq")
-    return Registration(
-        item["userId"],
-        Standing(item["status"]),
-        None if wait_seq is None else int(wait_seq),
-        item.get("offerExpiresAt"),
-    )

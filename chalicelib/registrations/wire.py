@@ -10,7 +10,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from chalicelib.registrations.domain import Outcome, OutcomeKind
 from chalicelib.registrations.ports import RequestRecord
 from chalicelib.registrations.service import Idempotency, fingerprint
 from chalicelib.shared.caller import Caller
@@ -129,24 +128,6 @@ DECIDED = Reply(
     RequestShown,
     (LOCATION, PREFERENCE_APPLIED),
 )
-
-
-def outcome_json(outcome: Outcome) -> dict[str, Any]:
-    """An outcome as stored on the request item and shown by `GET /requests/{id}`."""
-    body: dict[str, Any] = {"type": str(outcome.kind)}
-    if outcome.position is not None:
-        body["position"] = outcome.position
-    if outcome.reason is not None:
-        body["reason"] = str(outcome.reason)
-    if outcome.current_status is not None:
-        body["currentStatus"] = outcome.current_status
-    if outcome.promoted_user_ids:  # the first: a cancellation frees one seat
-        body["promotedUserId"] = outcome.promoted_user_ids[0]
-    if outcome.offered_user_ids:
-        body["offeredUserId"] = outcome.offered_user_ids[0]
-    if outcome.kind == OutcomeKind.CAPACITY_CHANGED:
-        body["capacity"] = outcome.capacity
-    return body
 
 
 def request_json(record: RequestRecord) -> dict[str, Any]:

@@ -53,10 +53,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def key(pk: str, sk: str) -> dict[str, Any]:
-    return {"PK": {"S": pk}, "SK": {"S": sk}}
-
-
 def plain_key(last_evaluated_key: dict[str, Any] | None) -> dict[str, Any] | None:
     """A query's LastEvaluatedKey as plain values (a page position), or None at the end."""
     return from_item(last_evaluated_key) if last_evaluated_key else None

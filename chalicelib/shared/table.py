@@ -1,11 +1,10 @@
 """Every key of the single table, built in one place (the item types are listed in
-docs/architecture.md; the table and index definitions in `resources.py`)."""
+docs/architecture.md; the table and index definitions in `resources.py`). Pure strings and
+dicts: the features' `items` modules, which the pure notification code reads through, use it."""
 
 from __future__ import annotations
 
 from typing import Any
-
-from chalicelib.shared.dynamo import key
 
 META = "META"  # the sort key of every item that is alone in its partition
 
@@ -17,6 +16,11 @@ GSI3 = "GSI3"  # open waitlist offers by expiry (the offer sweep)
 
 REGISTRATION_PREFIX = "REG#"
 IMPORT_ERROR_PREFIX = "ERROR#"
+
+
+def key(pk: str, sk: str) -> dict[str, Any]:
+    """A primary key as DynamoDB attribute values."""
+    return {"PK": {"S": pk}, "SK": {"S": sk}}
 
 
 def event_pk(event_id: str) -> str:

@@ -15,6 +15,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.registrations.items import Standing, move_from_images
+
 PROMOTED = "registration.promoted"
 CONFIRMED = "registration.confirmed"
 WAITLISTED = "registration.waitlisted"
@@ -130,42 +132,41 @@ def _told_by_request(request_type: str, event_type: str) -> bool:
     return not (request_type == "accept_offer" and event_type == CONFIRMED)
 
 
+# A registration's move that subscribers hear about, by its standings before and after (the
+# other moves are announced by their request's outcome: confirmed, waitlisted, cancelled).
+_MOVES: dict[tuple[Standing | None, Standing | None], str] = {
+    (Standing.WAITLISTED, Standing.CONFIRMED): PROMOTED,
+    (Standing.OFFERED, Standing.CONFIRMED): PROMOTED,  # the offer accepted
+    (Standing.WAITLISTED, Standing.OFFERED): OFFERED,
+    (Standing.OFFERED, Standing.DECLINED): OFFER_DECLINED,
+    (Standing.OFFERED, Standing.OFFER_EXPIRED): OFFER_EXPIRED,
+}
+
+
 def _registration(old: dict[str, Any] | None, new: dict[str, Any]) -> Notification | None:
     """A registration's move: promoted (from the waitlist, or by accepting an offer), offered a
     seat, or its offer declined or lapsed."""
-    was, now = (old or {}).get("status"), new.get("status")
-    if now == "confirmed" and was in ("waitlisted", "offered"):
-        return _promotion(new, accepted_offer=was == "offered")
-    if was == "waitlisted" and now == "offered":
-        by = new.get("offeredBy", "")
-        data = {"requestId": by, "expiresAt": new.get("offerExpiresAt")}
-        return _move(OFFERED, f"{by}:{new['eventId']}:{new['userId']}", new, new.get("offeredAt", ""), data)
-    ended = {"declined": OFFER_DECLINED, "offer_expired": OFFER_EXPIRED}.get(now or "")
-    if was == "offered" and ended is not None:
-        data = {"requestId": new.get("offerEndedBy", ""), "expiresAt": new.get("offerExpiresAt")}
-        offer = f"{new['eventId']}:{new['userId']}:{new.get('offerExpiresAt')}"
-        return _move(ended, offer, new, new.get("offerEndedAt", ""), data)
-    return None
-
-
-def _promotion(new: dict[str, Any], accepted_offer: bool) -> Notification:
-    freed_by = new.get("promotedBy", "")
-    data: dict[str, Any] = {"requestId": freed_by}
-    if accepted_offer:
-        data["acceptedOffer"] = True
-    return _move(
-        PROMOTED, f"{freed_by}:{new['eventId']}:{new['userId']}", new, new.get("confirmedAt", ""), data
-    )
-
-
-def _move(
-    event_type: str, natural_key: str, new: dict[str, Any], timestamp: str, extra: dict[str, Any]
-) -> Notification:
-    """A notification of a registration's move: its event, user, the event's counts after it."""
-    data: dict[str, Any] = {"eventId": new["eventId"], "userId": new["userId"], **extra}
-    data.update(_counts(new))
-    key = notification_id(f"{event_type}:{natural_key}")
-    return Notification(key, event_type, timestamp, data, new.get("eventOwnerId", ""))
+    moved = move_from_images(old, new)
+    if moved is None or moved.move.after is None:
+        return None
+    event_type = _MOVES.get(moved.move.standings)
+    if event_type is None:
+        return None
+    after = moved.move.after
+    if event_type == PROMOTED:
+        data: dict[str, Any] = {"requestId": after.freed_by or ""}
+        if moved.move.standings[0] is Standing.OFFERED:
+            data["acceptedOffer"] = True
+        key, timestamp = f"{after.freed_by or ''}:{moved.event_id}:{after.user_id}", after.confirmed_at
+    elif event_type == OFFERED:
+        data = {"requestId": after.freed_by or "", "expiresAt": after.offer_expires_at}
+        key, timestamp = f"{after.freed_by or ''}:{moved.event_id}:{after.user_id}", after.offered_at
+    else:
+        data = {"requestId": after.ended_by or "", "expiresAt": after.offer_expires_at}
+        key, timestamp = f"{moved.event_id}:{after.user_id}:{after.offer_expires_at}", after.ended_at
+    data = {"eventId": moved.event_id, "userId": after.user_id, **data, **moved.stamp.counts}
+    notification_key = notification_id(f"{event_type}:{key}")
+    return Notification(notification_key, event_type, timestamp or "", data, moved.stamp.event_owner)
 
 
 def _import(old: dict[str, Any] | None, new: dict[str, Any]) -> Notification | None:

@@ -16,7 +16,6 @@ from chalicelib.registrations.domain import (
     Command,
     DeclineOffer,
     Register,
-    Registration,
     Standing,
     decide,
 )
@@ -180,8 +179,12 @@ def test_an_offer_holds_a_seat_is_found_due_and_ends_as_answered(seats):
     apply(seats, event_id, [Register("r1", "ada"), Register("r2", "bob"), Register("r3", "cy")])
     apply(seats, event_id, [Cancel("c", "ada")])
     snapshot = load(seats, event_id, {"bob"})
-    assert snapshot.seats.registrations["bob"] == Registration(
-        "bob", Standing.OFFERED, offer_expires_at=EXPIRES
+    bob = snapshot.seats.registrations["bob"]  # read back whole: who registered, who freed the seat
+    assert (bob.standing, bob.offer_expires_at, bob.request_id, bob.freed_by) == (
+        Standing.OFFERED,
+        EXPIRES,
+        "r2",
+        "c",
     )
     assert (snapshot.seats.offered, snapshot.seats.waitlisted, snapshot.seats.offer_ttl) == (1, 1, 60)
 
@@ -195,7 +198,14 @@ def test_an_offer_holds_a_seat_is_found_due_and_ends_as_answered(seats):
     apply(seats, event_id, [AcceptOffer("a", "cy", NOW)])
     snapshot = load(seats, event_id, {"bob", "cy"})
     assert snapshot.seats.registrations["bob"].standing is Standing.DECLINED
-    assert snapshot.seats.registrations["cy"] == Registration("cy", Standing.CONFIRMED)
+    cy = snapshot.seats.registrations["cy"]
+    assert (cy.standing, cy.offer_expires_at, cy.request_id, cy.freed_by) == (
+        Standing.CONFIRMED,
+        None,
+        "r3",
+        "d",
+    )
+    assert snapshot.seats.registrations["bob"].ended_by == "d"
     assert (snapshot.seats.confirmed, snapshot.seats.offered, snapshot.seats.waitlisted) == (1, 0, 0)
     assert due("2099-01-01T00:00:00.000000Z") == []  # no open offer is left to sweep
 

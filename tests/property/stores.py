@@ -8,7 +8,8 @@ from typing import Any
 from chalicelib.registrations.domain import Standing
 from chalicelib.registrations.memory import MemorySeatStore
 from chalicelib.registrations.seat_store import DynamoSeatStore
-from chalicelib.shared.dynamo import from_item, key
+from chalicelib.shared.dynamo import from_item
+from chalicelib.shared.table import key
 
 
 @dataclass(frozen=True)

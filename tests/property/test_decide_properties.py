@@ -9,13 +9,10 @@ from chalicelib.registrations.domain import (
     Cancel,
     ChangeCapacity,
     Complete,
-    Confirm,
     EventSeats,
-    JoinWaitlist,
-    Promote,
+    Move,
     Register,
     Registration,
-    Release,
     SetCapacity,
     Standing,
     decide,
@@ -64,15 +61,12 @@ def test_every_seat_is_given_only_while_one_remains(seats, commands, budget):
     plan = decide(seats, commands, budget)
     capacity, confirmed, waiting = seats.capacity, seats.confirmed, seats.waitlisted
     for change in plan.changes:
-        if isinstance(change, Confirm | Promote):
-            assert confirmed < capacity  # invariant 1
-            confirmed += 1
-            waiting -= isinstance(change, Promote)
-        elif isinstance(change, JoinWaitlist):
-            waiting += 1
-        elif isinstance(change, Release):
-            confirmed -= change.previous.standing is Standing.CONFIRMED
-            waiting -= change.previous.standing is Standing.WAITLISTED
+        if isinstance(change, Move):
+            before, after = change.standings
+            if after is Standing.CONFIRMED:
+                assert confirmed < capacity  # invariant 1
+            confirmed += (after is Standing.CONFIRMED) - (before is Standing.CONFIRMED)
+            waiting += (after is Standing.WAITLISTED) - (before is Standing.WAITLISTED)
         elif isinstance(change, SetCapacity):
             capacity = change.capacity
     assert (plan.confirmed, plan.waitlisted) == (confirmed, waiting)  # invariant 7

@@ -11,11 +11,9 @@ from chalicelib.events.domain import Event, EventStatus, apply_changes, date_sor
 from chalicelib.registrations.domain import (
     Cancel,
     ChangeCapacity,
-    Confirm,
     EventSeats,
-    JoinWaitlist,
+    Move,
     Outcome,
-    Promote,
     Register,
     Registration,
     Standing,
@@ -88,15 +86,29 @@ def test_each_write_names_its_user_request_and_wait_sequence():
     plan = decide(
         seats(["a"], [], capacity=2), [Register("rx", "x"), Register("ry", "y"), Register("rz", "z")]
     )
-    writes = [c for c in plan.changes if isinstance(c, (Confirm, JoinWaitlist))]
-    assert writes == [Confirm("x", "rx"), JoinWaitlist("y", "ry", 1), JoinWaitlist("z", "rz", 2)]
+    moves = [c for c in plan.changes if isinstance(c, Move)]
+    assert [(m.user_id, m.before, m.cause) for m in moves] == [
+        ("x", None, "rx"),
+        ("y", None, "ry"),
+        ("z", None, "rz"),
+    ]
+    assert [(m.after.standing, m.after.wait_seq, m.after.request_id) for m in moves if m.after] == [
+        (Standing.CONFIRMED, None, "rx"),
+        (Standing.WAITLISTED, 1, "ry"),
+        (Standing.WAITLISTED, 2, "rz"),
+    ]
     assert plan.next_wait_seq == 3
 
 
 def test_a_promotion_names_the_request_that_freed_the_seat_and_the_wait_sequence_it_had():
     plan = decide(seats(["a"], ["w1", "w2"]), [Cancel("ca", "a"), ChangeCapacity("grow", 2)])
-    promotions = [c for c in plan.changes if isinstance(c, Promote)]
-    assert promotions == [Promote("w1", 1, "ca"), Promote("w2", 2, "grow")]
+    promotions = [c for c in plan.changes if isinstance(c, Move) and c.standings[0] is Standing.WAITLISTED]
+    assert [(m.user_id, m.before and m.before.wait_seq, m.cause) for m in promotions] == [
+        ("w1", 1, "ca"),
+        ("w2", 2, "grow"),
+    ]
+    assert all(m.after and m.after.standing is Standing.CONFIRMED for m in promotions)
+    assert [m.after and m.after.freed_by for m in promotions] == ["ca", "grow"]
 
 
 def test_a_raise_spends_the_promotion_budget_across_the_batch():

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from chalicelib.registrations.domain import EventSeats, OutcomeKind, Reason, Register, decide
-from chalicelib.registrations.wire import outcome_json
+from chalicelib.registrations.items import stored_outcome
 
 
 def seats(capacity: int, waitlist: bool) -> EventSeats:
@@ -20,7 +20,7 @@ def test_outcomes_are_enum_members_and_go_out_as_plain_strings():
     first, second = plan.outcomes["r1"], plan.outcomes["r2"]
     assert first.kind is OutcomeKind.CONFIRMED
     assert (second.kind, second.reason) == (OutcomeKind.REJECTED, Reason.EVENT_FULL)
-    body = outcome_json(second)
+    body = stored_outcome(second)
     assert body == {"type": "rejected", "reason": "event_full"}
     assert type(body["type"]) is str and type(body["reason"]) is str
 

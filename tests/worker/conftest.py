@@ -15,7 +15,8 @@ from chalicelib import bootstrap
 from chalicelib.events.domain import Event
 from chalicelib.events.dynamodb import DynamoEventRepository
 from chalicelib.shared.config import Settings
-from chalicelib.shared.dynamo import from_item, key
+from chalicelib.shared.dynamo import from_item
+from chalicelib.shared.table import key
 
 _sequence = itertools.count(10**19)
 
@@ -88,6 +89,7 @@ class WorkerWorld:
                 "GSI1PK",
                 "requestId",
                 "promotedBy",
+                "movedBy",  # a request id, like requestId
                 "laneAt",  # when the lane last moved
                 "laneRate",
             ):

@@ -1,0 +1,235 @@
+"""How registrations and request records are stored: the code that names their items'
+attributes and index keys, and the stored outcome. Pure (plain values in and out; the adapters
+convert them to DynamoDB's types), so the webhook relay reads registration changes through it
+too (`move_from_images`).
+
+registration     EVENT#{eventId} / REG#{userId}   GSI1 a user's registrations by status,
+                                                  GSI2 an event's confirmed list, or its open
+                                                  offers by expiry (offered ones),
+                                                  LSI1 the event's waitlist order (waitSeq),
+                                                  GSI3 every open offer by expiry (the sweep)
+
+request          REQUEST#{requestId} / META       TTL expiresAt
+
+A store writes a `Move` generically: `after` whole (or a delete), on the condition that the item
+is still `before` (`still`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import chalicelib.shared.table as table
+from chalicelib.registrations.domain import Move, Outcome, OutcomeKind, Plan, Registration, Standing
+
+__all__ = ["MovedRegistration", "Stamp", "Standing", "move_from_images", "registration_item"]
+
+ENTITY = "registration"
+REQUEST_TTL_SECONDS = 30 * 24 * 3600
+COUNTS = ("confirmedCount", "waitlistCount", "offeredCount")
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What every moved registration item carries for the webhook relay: the event's counts after
+    the plan that moved it, and the event's owner (who routes the notification)."""
+
+    counts: dict[str, int]
+    event_owner: str
+
+    @classmethod
+    def after(cls, plan: Plan, event_owner: str) -> Stamp:
+        counts = (plan.confirmed, plan.waitlisted, plan.offered)
+        return cls(dict(zip(COUNTS, counts, strict=True)), event_owner)
+
+
+@dataclass(frozen=True)
+class MovedRegistration:
+    """A registration's move as the table's stream shows it."""
+
+    event_id: str
+    move: Move
+    stamp: Stamp
+
+
+def registration_item(
+    event_id: str, registration: Registration, stamp: Stamp | None = None, moved_by: str | None = None
+) -> dict[str, Any]:
+    """The whole item of `registration`: its attributes, and the index keys its standing puts it
+    under (None-valued attributes are left out by the adapters). `moved_by`: the request whose
+    move wrote it."""
+    user, status = registration.user_id, registration.standing.value
+    item: dict[str, Any] = {
+        "PK": table.event_pk(event_id),
+        "SK": f"{table.REGISTRATION_PREFIX}{user}",
+        "entity": ENTITY,
+        "eventId": event_id,
+        "userId": user,
+        "status": status,
+        "requestId": registration.request_id,
+        "registeredAt": registration.registered_at,
+        "registeredBy": registration.registered_by,
+        "confirmedAt": registration.confirmed_at,
+        "waitSeq": registration.wait_seq,  # LSI1's sort key: only the waitlisted are in it
+        "offerExpiresAt": registration.offer_expires_at,
+        "offeredAt": registration.offered_at,
+        "offeredBy": registration.freed_by if registration.offered_at else None,
+        "offerEndedAt": registration.ended_at,
+        "offerEndedBy": registration.ended_by,
+        "movedBy": moved_by,
+        "GSI1PK": table.user_registrations(user, status),
+        "GSI1SK": event_id,
+    }
+    if registration.standing is Standing.CONFIRMED:
+        item.update(
+            promotedBy=registration.freed_by,
+            GSI2PK=table.event_confirmed(event_id),
+            GSI2SK=f"{registration.confirmed_at}#{user}",
+        )
+    elif registration.standing is Standing.OFFERED:
+        expires = registration.offer_expires_at or ""
+        item.update(
+            GSI2PK=table.event_offered(event_id),
+            GSI2SK=f"{expires}#{user}",
+            GSI3PK=table.OPEN_OFFERS,
+            GSI3SK=table.open_offer_sk(expires, event_id, user),
+        )
+    if stamp is not None:
+        item.update(countsAfter=stamp.counts, eventOwnerId=stamp.event_owner)
+    return item
+
+
+def registration_from_item(item: dict[str, Any]) -> Registration:
+    wait_seq = item.get("waitSeq")
+    standing = Standing(item["status"])
+    return Registration(
+        user_id=item["userId"],
+        standing=standing,
+        wait_seq=None if wait_seq is None else int(wait_seq),
+        offer_expires_at=item.get("offerExpiresAt"),
+        request_id=item.get("requestId") or "",
+        registered_by=item.get("registeredBy"),
+        registered_at=item.get("registeredAt") or "",
+        confirmed_at=item.get("confirmedAt"),
+        freed_by=item.get("promotedBy") if standing is Standing.CONFIRMED else item.get("offeredBy"),
+        offered_at=item.get("offeredAt"),
+        ended_by=item.get("offerEndedBy"),
+        ended_at=item.get("offerEndedAt"),
+    )
+
+
+def listing_entry(item: dict[str, Any]) -> dict[str, Any]:
+    """A registration item as the listings show it (and `registeredBy`, which the service reads
+    and never shows)."""
+    entry = {
+        "eventId": item["eventId"],
+        "userId": item["userId"],
+        "status": item["status"],
+        "registeredAt": item.get("registeredAt"),
+        "registeredBy": item.get("registeredBy"),
+    }
+    for name in ("confirmedAt", "promotedBy", "offerExpiresAt"):  # offerExpiresAt: offered, or ended
+        if item.get(name):
+            entry[name] = item[name]
+    return entry
+
+
+def still(before: Registration | None) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """The condition that the stored item is still `before` (None: there is no item), as
+    (expression, attribute names, plain values). What identifies a registration's state is its
+    standing, its place in the waitlist and the offer it holds."""
+    if before is None:
+        return "attribute_not_exists(PK)", {}, {}
+    parts, names = ["#status = :was"], {"#status": "status"}
+    values: dict[str, Any] = {":was": before.standing.value}
+    if before.wait_seq is not None:
+        parts.append("#waitSeq = :wasSeq")
+        names["#waitSeq"] = "waitSeq"
+        values[":wasSeq"] = before.wait_seq
+    if before.offer_expires_at is not None:
+        parts.append("#offerExpiresAt = :wasExpires")
+        names["#offerExpiresAt"] = "offerExpiresAt"
+        values[":wasExpires"] = before.offer_expires_at
+    return " AND ".join(parts), names, values
+
+
+def is_registration(image: dict[str, Any] | None) -> bool:
+    return bool(image) and image is not None and image.get("entity") == ENTITY
+
+
+def move_from_images(old: dict[str, Any] | None, new: dict[str, Any] | None) -> MovedRegistration | None:
+    """The move a stream record of a registration item shows (None: not a registration's)."""
+    if not (is_registration(old) or is_registration(new)):
+        return None
+    image = new if is_registration(new) else old
+    assert image is not None
+    before = registration_from_item(old) if is_registration(old) and old is not None else None
+    after = registration_from_item(new) if is_registration(new) and new is not None else None
+    counts = image.get("countsAfter") or {}
+    stamp = Stamp({n: int(counts[n]) for n in COUNTS if n in counts}, image.get("eventOwnerId") or "")
+    cause = (new or {}).get("movedBy") or ""  # a removal leaves no image to say whose it was
+    return MovedRegistration(image["eventId"], Move(image["userId"], before, after, cause), stamp)
+
+
+def request_item(
+    request_id: str,
+    type_: str,
+    event_id: str,
+    user_id: str | None,
+    status: str,
+    created_at: str,
+    import_id: str | None = None,
+    row: int | None = None,
+    requested_by: str | None = None,
+) -> dict[str, Any]:
+    """The record of one asynchronous request (what `GET /requests/{id}` reads); it expires
+    REQUEST_TTL_SECONDS after it was created."""
+    created = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+    return {
+        "PK": table.request_pk(request_id),
+        "SK": table.META,
+        "entity": "request",
+        "requestId": request_id,
+        "type": type_,
+        "eventId": event_id,
+        "userId": user_id,
+        "importId": import_id,
+        "row": row,
+        "requestedBy": requested_by,
+        "status": status,
+        "createdAt": created_at,
+        "expiresAt": int(created.timestamp()) + REQUEST_TTL_SECONDS,
+    }
+
+
+def stored_outcome(outcome: Outcome) -> dict[str, Any]:
+    """An outcome as the request item stores it (and `GET /requests/{id}` shows it as stored)."""
+    body: dict[str, Any] = {"type": str(outcome.kind)}
+    if outcome.position is not None:
+        body["position"] = outcome.position
+    if outcome.reason is not None:
+        body["reason"] = str(outcome.reason)
+    if outcome.current_status is not None:
+        body["currentStatus"] = outcome.current_status
+    if outcome.promoted_user_ids:  # the first: a cancellation frees one seat
+        body["promotedUserId"] = outcome.promoted_user_ids[0]
+    if outcome.offered_user_ids:
+        body["offeredUserId"] = outcome.offered_user_ids[0]
+    if outcome.kind == OutcomeKind.CAPACITY_CHANGED:
+        body["capacity"] = outcome.capacity
+    return body
+
+
+def completed(request: dict[str, Any], outcome: Outcome, now: str, stamp: Stamp) -> dict[str, Any]:
+    """A request item once decided: its outcome, and (for the webhook relay) the event's counts
+    after the plan and its owner."""
+    return {
+        **request,
+        "status": "completed",
+        "outcome": stored_outcome(outcome),
+        "completedAt": now,
+        "countsAfter": stamp.counts,
+        "eventOwnerId": stamp.event_owner,
+    }
