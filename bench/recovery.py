@@ -35,6 +35,7 @@ def run(environment: dict[str, str]) -> float:
 
     from chalicelib.events.domain import Event
     from chalicelib.events.dynamodb import DynamoEventRepository
+    from chalicelib.registrations.domain import RequestType
     from chalicelib.registrations.messages import CommandMessage
     from devstack.runner import QueuePoller, load_handler
 
@@ -45,7 +46,9 @@ def run(environment: dict[str, str]) -> float:
     DynamoEventRepository(dynamodb, table).add(Event(event_id, "Bench", "2026-09-01", 10, created_at="c"))
     requests = [f"{event_id}-r{i}" for i in range(3)]
     for request_id in requests:
-        message = CommandMessage(type="register", requestId=request_id, eventId=event_id, userId=request_id)
+        message = CommandMessage(
+            type=RequestType.REGISTER, requestId=request_id, eventId=event_id, userId=request_id
+        )
         sqs.send_message(
             QueueUrl=url,
             MessageBody=message.body(),

@@ -10,7 +10,7 @@ from typing import Any
 from chalicelib.imports.domain import AWAITING_UPLOAD, COMPLETED, FAILED, RUNNING, VALIDATING, ImportRecord
 from chalicelib.imports.rows import RowError
 from chalicelib.registrations.domain import Outcome
-from chalicelib.registrations.messages import CommandMessage
+from chalicelib.registrations.ports import RequestRecord
 from chalicelib.shared import table
 from chalicelib.shared.cursor import Position
 from chalicelib.shared.dynamo import applied, batch_write, from_item, put_if_absent, to_item, to_value
@@ -235,12 +235,12 @@ class ImportProgress:
     def __init__(self, table_name: str) -> None:
         self._table = table_name
 
-    def writes(self, decided: list[tuple[CommandMessage, Outcome]]) -> list[dict[str, Any]]:
+    def writes(self, decided: list[tuple[RequestRecord, Outcome]]) -> list[dict[str, Any]]:
         tallies: dict[str, dict[str, int]] = {}
-        for message, outcome in decided:
-            if message.importId:
+        for request, outcome in decided:
+            if request.import_id:
                 tally = tallies.setdefault(
-                    message.importId, {"decided": 0, **dict.fromkeys(PROGRESS_COUNTERS.values(), 0)}
+                    request.import_id, {"decided": 0, **dict.fromkeys(PROGRESS_COUNTERS.values(), 0)}
                 )
                 tally["decided"] += 1
                 counter = PROGRESS_COUNTERS.get(outcome.kind)

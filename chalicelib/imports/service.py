@@ -40,7 +40,8 @@ from chalicelib.imports.ports import (
     RequestLookup,
 )
 from chalicelib.imports.rows import CSV, RowError
-from chalicelib.registrations.messages import REGISTER, CommandMessage
+from chalicelib.registrations.domain import RequestType
+from chalicelib.registrations.messages import CommandMessage
 from chalicelib.registrations.ports import QueueUnavailable
 from chalicelib.shared.caller import Caller
 from chalicelib.shared.clock import Clock, IdGenerator
@@ -395,7 +396,7 @@ class ImportProcessor:
     @staticmethod
     def _command(record: ImportRecord, row: int, user_id: str) -> CommandMessage:
         return CommandMessage(
-            type=REGISTER,
+            type=RequestType.REGISTER,
             requestId=request_id(record.import_id, row),
             eventId=record.event_id,
             userId=user_id,

@@ -12,12 +12,14 @@ from chalicelib.registrations.domain import (
     Outcome,
     Reason,
     Reject,
+    RequestStatus,
+    RequestType,
     WaitlistNotLoaded,
     decide,
     waitlist_needed,
 )
-from chalicelib.registrations.messages import PURGE_EVENT, CommandMessage
-from chalicelib.registrations.ports import ConcurrentChange, SeatStore
+from chalicelib.registrations.messages import CommandMessage
+from chalicelib.registrations.ports import ConcurrentChange, RequestRecord, SeatStore
 from chalicelib.shared.clock import Clock
 
 logger = logging.getLogger("turnstile.decisions")
@@ -54,7 +56,7 @@ class DecisionService:
         unique = _first_of_each_request(messages)
         segment: list[CommandMessage] = []
         for index, message in enumerate(unique):
-            if message.type != PURGE_EVENT:
+            if message.type != RequestType.PURGE_EVENT:
                 segment.append(message)
                 continue
             decided = self._decide(event_id, segment, time_left)
@@ -102,7 +104,7 @@ class DecisionService:
                 waitlist_size = max(4 * waitlist_size, 16)
                 continue
             try:
-                self.store.commit(snapshot, plan, {m.requestId: m for m in pending}, now)
+                self.store.commit(snapshot, plan, {m.requestId: _record(m, now) for m in pending}, now)
             except ConcurrentChange:
                 lost_races += 1
                 if lost_races >= self.max_attempts:
@@ -134,6 +136,23 @@ OWN_FAULTS = (ValueError, TypeError, KeyError, OverflowError)
 def _command(message: CommandMessage, rejected: dict[str, Reason]) -> Command:
     reason = rejected.get(message.requestId)
     return Reject(message.requestId, reason) if reason else message.to_command()
+
+
+def _record(message: CommandMessage, now: str) -> RequestRecord:
+    """The record of the request a command carries, pending (an import's row has no record of
+    its own until its decision writes this one)."""
+    return RequestRecord(
+        request_id=message.requestId,
+        type=message.type,
+        event_id=message.eventId,
+        user_id=message.userId,
+        status=RequestStatus.PENDING,
+        created_at=message.createdAt or now,
+        requested_by=message.requestedBy,
+        ticket=message.ticket,
+        import_id=message.importId,
+        row=message.row,
+    )
 
 
 def _first_of_each_request(messages: list[CommandMessage]) -> list[CommandMessage]:

@@ -18,7 +18,7 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import assert_never
+from typing import Any, assert_never
 
 
 class Standing(StrEnum):
@@ -38,6 +38,26 @@ class Standing(StrEnum):
 # answer before it lapses), then seats held, then places in line.
 ACTIVE_VIEW = (Standing.OFFERED, Standing.CONFIRMED, Standing.WAITLISTED)
 ACTIVE = "active"  # the listing filter that means every standing of ACTIVE_VIEW
+
+
+class RequestType(StrEnum):
+    """What an asynchronous request asks (the `type` of its command and of its record)."""
+
+    REGISTER = "register"
+    CANCEL = "cancel"
+    CHANGE_CAPACITY = "change_capacity"
+    PURGE_EVENT = "purge_event"
+    ACCEPT_OFFER = "accept_offer"
+    DECLINE_OFFER = "decline_offer"
+    EXPIRE_OFFER = "expire_offer"  # the offer sweep's
+
+
+class RequestStatus(StrEnum):
+    """Where an asynchronous request is: queued, decided (with an outcome), or never queued."""
+
+    PENDING = "pending"
+    COMPLETED = "completed"
+    FAILED = "failed"
 
 
 class OutcomeKind(StrEnum):
@@ -81,15 +101,25 @@ class Cancel:
 
 
 @dataclass(frozen=True)
+class EventEdit:
+    """What an organizer's update changes on the event besides its capacity: the settings seat
+    decisions read, typed, and every field as the organizer sent it (wire names), which the
+    stores write on the event once the change is decided."""
+
+    is_open: bool | None = None
+    waitlist_enabled: bool | None = None
+    sets_offer: bool = False  # the change sets `offer_ttl` (None: offers off)
+    offer_ttl: int | None = None
+    fields: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
 class ChangeCapacity:
     """An organizer's update that touches seats: a new capacity, and maybe status or waitlist."""
 
     request_id: str
     capacity: int
-    is_open: bool | None = None
-    waitlist_enabled: bool | None = None
-    sets_offer: bool = False  # the change sets `offer_ttl` (None: offers off)
-    offer_ttl: int | None = None
+    edit: EventEdit = EventEdit()
     expected_version: int | None = None  # If-Match: only to this version of the event
     accepted_at: str = ""  # when the API accepted it: an older one than the last applied is stale
 
@@ -252,6 +282,7 @@ class Plan:
     unfinished: list[Command] = field(default_factory=list)  # to decide in a next round
     version: int = 1  # the event's editable version after the plan
     changed_at: str = ""  # accepted_at of the last capacity change the plan completes
+    edits: list[EventEdit] = field(default_factory=list)  # of the capacity changes it completes
 
     @property
     def outcomes(self) -> dict[str, Outcome]:
@@ -506,12 +537,13 @@ class _Round:
         stale = self._stale(command)
         if stale is not None:
             return Outcome(OutcomeKind.REJECTED, reason=stale)
-        if command.is_open is not None:
-            self.is_open = command.is_open
-        if command.waitlist_enabled is not None:
-            self.waitlist_enabled = command.waitlist_enabled
-        if command.sets_offer:
-            self.offer_ttl = command.offer_ttl
+        edit = command.edit
+        if edit.is_open is not None:
+            self.is_open = edit.is_open
+        if edit.waitlist_enabled is not None:
+            self.waitlist_enabled = edit.waitlist_enabled
+        if edit.sets_offer:
+            self.offer_ttl = edit.offer_ttl
         target = command.capacity
         step = target
         if target > self.capacity:
@@ -527,6 +559,7 @@ class _Round:
             return None  # the version moves when the change is complete, so its steps all match
         self.plan.version += 1
         self.plan.changed_at = max(self.plan.changed_at, command.accepted_at)
+        self.plan.edits.append(edit)
         return Outcome(OutcomeKind.CAPACITY_CHANGED, capacity=target)
 
     def _stale(self, command: ChangeCapacity) -> Reason | None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.registrations.domain import ACTIVE, ACTIVE_VIEW
+from chalicelib.registrations.domain import ACTIVE, ACTIVE_VIEW, RequestStatus, RequestType
 from chalicelib.registrations.items import listing_entry, request_item
 from chalicelib.registrations.lanes import LaneProgress
 from chalicelib.registrations.ports import HOLD_SECONDS, DueOffer, IdempotencyKeyTaken, Mark, RequestRecord
@@ -36,22 +36,24 @@ from chalicelib.shared.problems import InvalidCursor
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 PENDING_REQUEST = "attribute_not_exists(PK) OR #status = :pending"  # absent, or still pending
-PENDING_VALUES = {":pending": {"S": "pending"}}
+PENDING_VALUES = {":pending": {"S": RequestStatus.PENDING.value}}
 
 
 def record_from_item(item: dict[str, Any]) -> RequestRecord:
     return RequestRecord(
         request_id=item["requestId"],
-        type=item["type"],
+        type=RequestType(item["type"]),
         event_id=item["eventId"],
         user_id=item.get("userId"),
-        status=item["status"],
+        status=RequestStatus(item["status"]),
         created_at=item["createdAt"],
         outcome=item.get("outcome"),
         completed_at=item.get("completedAt"),
         failure=item.get("failure"),
         requested_by=item.get("requestedBy"),
         ticket=None if item.get("ticket") is None else int(item["ticket"]),
+        import_id=item.get("importId"),
+        row=None if item.get("row") is None else int(item["row"]),
     )
 
 
@@ -61,17 +63,7 @@ class DynamoRequestRepository:
         self._table = table_name
 
     def create(self, record: RequestRecord, idempotency: tuple[str, str] | None) -> None:
-        item = request_item(
-            record.request_id,
-            record.type,
-            record.event_id,
-            record.user_id,
-            record.status,
-            record.created_at,
-            requested_by=record.requested_by,
-        )
-        if record.ticket is not None:
-            item["ticket"] = record.ticket
+        item = request_item(record)
         put_request = {"TableName": self._table, "Item": to_item(item), "ConditionExpression": ITEM_ABSENT}
         if idempotency is None:
             self._client.put_item(**put_request)
@@ -125,7 +117,7 @@ class DynamoRequestRepository:
             ConditionExpression="#status = :pending",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={
-                ":failed": {"S": "failed"},
+                ":failed": {"S": RequestStatus.FAILED.value},
                 ":reason": {"S": reason},
                 ":now": {"S": now},
                 **PENDING_VALUES,
@@ -324,15 +316,7 @@ class DynamoPendingCommands:
         return self._put(record, now, "requestId = :holder", {":holder": {"S": holder}})
 
     def _put(self, record: RequestRecord, now: int, condition: str, values: dict[str, Any]) -> bool:
-        item = request_item(
-            record.request_id,
-            record.type,
-            record.event_id,
-            record.user_id,
-            record.status,
-            record.created_at,
-            requested_by=record.requested_by,
-        )
+        item = request_item(record)
         key = table.pending_key(record.event_id, record.user_id or "")
         item.update(PK=key["PK"]["S"], SK=key["SK"]["S"], entity="pending-mark")
         item.update(markedAt=now, expiresAt=now + MARK_TTL_SECONDS)

@@ -19,12 +19,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import chalicelib.shared.table as table
-from chalicelib.registrations.domain import Move, Outcome, OutcomeKind, Plan, Registration, Standing
+from chalicelib.registrations.domain import (
+    Move,
+    Outcome,
+    OutcomeKind,
+    Plan,
+    Registration,
+    RequestStatus,
+    RequestType,
+    Standing,
+)
 
-__all__ = ["MovedRegistration", "Stamp", "Standing", "move_from_images", "registration_item"]
+# The stored vocabulary, for code that reads items and may import nothing else of this feature
+# (the webhook relay): standings, request types and statuses, outcome kinds.
+__all__ = [
+    "MovedRegistration",
+    "OutcomeKind",
+    "RequestStatus",
+    "RequestType",
+    "Stamp",
+    "Standing",
+    "move_from_images",
+    "registration_item",
+]
 
 ENTITY = "registration"
 REQUEST_TTL_SECONDS = 30 * 24 * 3600
@@ -173,33 +193,58 @@ def move_from_images(old: dict[str, Any] | None, new: dict[str, Any] | None) -> 
     return MovedRegistration(image["eventId"], Move(image["userId"], before, after, cause), stamp)
 
 
-def request_item(
-    request_id: str,
-    type_: str,
-    event_id: str,
-    user_id: str | None,
-    status: str,
-    created_at: str,
-    import_id: str | None = None,
-    row: int | None = None,
-    requested_by: str | None = None,
-) -> dict[str, Any]:
+class Request(Protocol):
+    """A request as recorded (`ports.RequestRecord` is one)."""
+
+    @property
+    def request_id(self) -> str: ...
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def event_id(self) -> str: ...
+
+    @property
+    def user_id(self) -> str | None: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def created_at(self) -> str: ...
+
+    @property
+    def requested_by(self) -> str | None: ...
+
+    @property
+    def ticket(self) -> int | None: ...
+
+    @property
+    def import_id(self) -> str | None: ...
+
+    @property
+    def row(self) -> int | None: ...
+
+
+def request_item(record: Request) -> dict[str, Any]:
     """The record of one asynchronous request (what `GET /requests/{id}` reads); it expires
     REQUEST_TTL_SECONDS after it was created."""
-    created = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+    created = datetime.fromisoformat(record.created_at.replace("Z", "+00:00"))
     return {
-        "PK": table.request_pk(request_id),
+        "PK": table.request_pk(record.request_id),
         "SK": table.META,
         "entity": "request",
-        "requestId": request_id,
-        "type": type_,
-        "eventId": event_id,
-        "userId": user_id,
-        "importId": import_id,
-        "row": row,
-        "requestedBy": requested_by,
-        "status": status,
-        "createdAt": created_at,
+        "requestId": record.request_id,
+        "type": record.type,
+        "eventId": record.event_id,
+        "userId": record.user_id,
+        "importId": record.import_id,
+        "row": record.row,
+        "requestedBy": record.requested_by,
+        "status": record.status,
+        "createdAt": record.created_at,
+        "ticket": record.ticket,
         "expiresAt": int(created.timestamp()) + REQUEST_TTL_SECONDS,
     }
 
@@ -227,7 +272,7 @@ def completed(request: dict[str, Any], outcome: Outcome, now: str, stamp: Stamp)
     after the plan and its owner."""
     return {
         **request,
-        "status": "completed",
+        "status": RequestStatus.COMPLETED,
         "outcome": stored_outcome(outcome),
         "completedAt": now,
         "countsAfter": stamp.counts,

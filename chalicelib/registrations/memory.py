@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from chalicelib.events.domain import apply_changes, offer_ttl
+from chalicelib.events.domain import apply_changes
 from chalicelib.events.memory import MemoryEventRepository
 from chalicelib.registrations.domain import (
     ACTIVE,
@@ -18,12 +18,12 @@ from chalicelib.registrations.domain import (
     EventSeats,
     Move,
     Outcome,
-    OutcomeKind,
     Plan,
     Registration,
+    RequestStatus,
     Standing,
 )
-from chalicelib.registrations.items import Stamp, completed, listing_entry, registration_item
+from chalicelib.registrations.items import Stamp, completed, listing_entry, registration_item, request_item
 from chalicelib.registrations.lanes import LaneProgress, progressed
 from chalicelib.registrations.messages import CommandMessage
 from chalicelib.registrations.ports import (
@@ -66,9 +66,11 @@ class MemoryRequestRepository:
     def mark_failed(self, request_id: str, reason: str, now: str) -> bool:
         with self._lock:
             record = self.records.get(request_id)
-            if record is None or record.status != "pending":
+            if record is None or record.status != RequestStatus.PENDING:
                 return False
-            self.records[request_id] = replace(record, status="failed", failure=reason, completed_at=now)
+            self.records[request_id] = replace(
+                record, status=RequestStatus.FAILED, failure=reason, completed_at=now
+            )
             return True
 
     def release_idempotency(self, key: str) -> None:
@@ -224,7 +226,7 @@ class MemorySeatStore:
         return seats
 
     def load(self, event_id: str, user_ids: set[str], request_ids: set[str], waitlist_size: int) -> Snapshot:
-        statuses = {r: ("completed" if r in self.outcomes else None) for r in request_ids}
+        statuses = {r: (RequestStatus.COMPLETED if r in self.outcomes else None) for r in request_ids}
         event = self._event(event_id)
         if event is None:
             return Snapshot(EventSeats(event_id, False, False, 0, False, 0, 0, 0), 0, statuses)
@@ -261,7 +263,7 @@ class MemorySeatStore:
         event = self.events[event_id]
         event.update(**changes, edit_version=event["edit_version"] + 1)
 
-    def commit(self, snapshot: Snapshot, plan: Plan, messages: dict[str, CommandMessage], now: str) -> None:
+    def commit(self, snapshot: Snapshot, plan: Plan, requests: dict[str, RequestRecord], now: str) -> None:
         event_id = snapshot.seats.event_id
         event = self._event(event_id)
         if (event["version"] if event else 0) != snapshot.seat_version:
@@ -280,7 +282,7 @@ class MemorySeatStore:
             self._owner(event_id),
         )
         for change in plan.changes:
-            self._apply(event_id, change, stamp, messages, now)
+            self._apply(event_id, change, stamp, requests, now)
         if event is not None:
             event.update(
                 confirmed=plan.confirmed,
@@ -291,34 +293,32 @@ class MemorySeatStore:
                 edit_version=plan.version,
                 changed_at=plan.changed_at,
             )
-            decided = [messages[r] for r in plan.outcomes if r in messages]
-            event["lane"] = progressed(event["lane"], [m.ticket for m in decided], len(decided), now)
+            decided = [requests[r] for r in plan.outcomes if r in requests]
+            event["lane"] = progressed(event["lane"], [r.ticket for r in decided], len(decided), now)
             if plan.capacity is not None:
                 event["capacity"] = plan.capacity
-            applied = {r for r, o in plan.outcomes.items() if o.kind == OutcomeKind.CAPACITY_CHANGED}
-            edits = [m.changes or {} for r, m in messages.items() if r in applied]  # in queue order
-            for changes in edits:
-                if "status" in changes:
-                    event["is_open"] = changes["status"] == "active"
-                if "waitlistEnabled" in changes:
-                    event["waitlist_enabled"] = changes["waitlistEnabled"]
-                if "waitlistOffer" in changes:
-                    event["offer_ttl"] = offer_ttl(changes["waitlistOffer"])
-            self._write_event(event_id, plan, edits, now)
+            for edit in plan.edits:
+                if edit.is_open is not None:
+                    event["is_open"] = edit.is_open
+                if edit.waitlist_enabled is not None:
+                    event["waitlist_enabled"] = edit.waitlist_enabled
+                if edit.sets_offer:
+                    event["offer_ttl"] = edit.offer_ttl
+            self._write_event(event_id, plan, now)
 
     def _owner(self, event_id: str) -> str:
         event = self._event_repository.get(event_id) if self._event_repository else None
         return event.owner_id if event is not None else ""
 
-    def _write_event(self, event_id: str, plan: Plan, edits: list[dict[str, Any]], now: str) -> None:
+    def _write_event(self, event_id: str, plan: Plan, now: str) -> None:
         """Wired to an event repository: the event as this plan leaves it."""
         if self._event_repository is None:
             return
         event = self._event_repository.get(event_id)
         if event is None:
             return
-        for changes in edits:
-            event = apply_changes(event, changes, now)
+        for edit in plan.edits:
+            event = apply_changes(event, dict(edit.fields), now)
         capacity = event.capacity if plan.capacity is None else plan.capacity
         self._event_repository.write(
             replace(
@@ -332,7 +332,7 @@ class MemorySeatStore:
         )
 
     def _apply(
-        self, event_id: str, change: Change, stamp: Stamp, messages: dict[str, CommandMessage], now: str
+        self, event_id: str, change: Change, stamp: Stamp, requests: dict[str, RequestRecord], now: str
     ) -> None:
         registrations = self.registrations.setdefault(event_id, {})
         if isinstance(change, Move):
@@ -351,29 +351,19 @@ class MemorySeatStore:
             )
         elif isinstance(change, Complete):
             self.outcomes[change.request_id] = change.outcome
-            message = messages.get(change.request_id)
-            if message is not None:
-                self._complete(message, change.outcome, stamp, now)
+            request = requests.get(change.request_id)
+            if request is not None:
+                self._complete(request, change.outcome, stamp, now)
 
-    def _complete(self, message: CommandMessage, outcome: Outcome, stamp: Stamp, now: str) -> None:
+    def _complete(self, request: RequestRecord, outcome: Outcome, stamp: Stamp, now: str) -> None:
         """The request's record completed, as the DynamoDB store's conditional put does."""
-        pending = message.request_item(now)
-        done = completed(pending, outcome, now, stamp)
-        self.changes.append((pending, done))
-        if self._requests is None:
-            return
-        record = self._requests.get(message.requestId) or RequestRecord(
-            request_id=message.requestId,
-            type=message.type,
-            event_id=message.eventId,
-            user_id=message.userId,
-            status="pending",
-            created_at=pending["createdAt"],
-            requested_by=message.requestedBy,
-        )
-        self._requests.records[message.requestId] = replace(
-            record, status="completed", outcome=done["outcome"], completed_at=now
-        )
+        done = completed(request_item(request), outcome, now, stamp)
+        self.changes.append((request_item(request), done))
+        if self._requests is not None:
+            recorded = self._requests.get(request.request_id) or request
+            self._requests.records[request.request_id] = replace(
+                recorded, status=RequestStatus.COMPLETED, outcome=done["outcome"], completed_at=now
+            )
 
     def due(self, now: str, limit: int) -> list[DueOffer]:
         """The open offers due by `now`, as the sweep's index lists them (oldest first)."""

@@ -8,7 +8,7 @@ the import worker (register, with `importId` and `row`) and the offer sweep (exp
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -19,34 +19,19 @@ from chalicelib.registrations.domain import (
     ChangeCapacity,
     Command,
     DeclineOffer,
+    EventEdit,
     ExpireOffer,
     Reason,
     Register,
     Reject,
+    RequestType,
 )
-from chalicelib.registrations.items import request_item
-
-REGISTER: Final = "register"
-CANCEL: Final = "cancel"
-CHANGE_CAPACITY: Final = "change_capacity"
-PURGE_EVENT: Final = "purge_event"
-ACCEPT_OFFER: Final = "accept_offer"
-DECLINE_OFFER: Final = "decline_offer"
-EXPIRE_OFFER: Final = "expire_offer"
 
 
 class CommandMessage(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    type: Literal[
-        "register",
-        "cancel",
-        "change_capacity",
-        "purge_event",
-        "accept_offer",
-        "decline_offer",
-        "expire_offer",
-    ]
+    type: RequestType
     requestId: Annotated[str, Field(min_length=1, max_length=200)]
     eventId: Annotated[str, Field(min_length=1, max_length=64)]
     userId: str | None = None
@@ -62,28 +47,32 @@ class CommandMessage(BaseModel):
     ticket: int | None = None  # its place in the lane's order, taken by the API (lanes.py)
 
     def to_command(self) -> Command:
-        if self.type == REGISTER and self.userId:
+        if self.type == RequestType.REGISTER and self.userId:
             return Register(self.requestId, self.userId, self.requestedBy)
-        if self.type == CANCEL and self.userId:
+        if self.type == RequestType.CANCEL and self.userId:
             return Cancel(self.requestId, self.userId)
-        if self.type == ACCEPT_OFFER and self.userId and self.createdAt:
+        if self.type == RequestType.ACCEPT_OFFER and self.userId and self.createdAt:
             return AcceptOffer(self.requestId, self.userId, self.createdAt)
-        if self.type == DECLINE_OFFER and self.userId:
+        if self.type == RequestType.DECLINE_OFFER and self.userId:
             return DeclineOffer(self.requestId, self.userId)
-        if self.type == EXPIRE_OFFER and self.userId and self.offerExpiresAt:
+        if self.type == RequestType.EXPIRE_OFFER and self.userId and self.offerExpiresAt:
             return ExpireOffer(self.requestId, self.userId, self.offerExpiresAt)
-        if self.type == CHANGE_CAPACITY and self.capacity is not None:
+        if self.type == RequestType.CHANGE_CAPACITY and self.capacity is not None:
             changes = self.changes or {}
             if check_changes(changes) is not None:
                 return Reject(self.requestId, Reason.INVALID_CHANGE)
             status = changes.get("status")
-            return ChangeCapacity(
-                self.requestId,
-                self.capacity,
+            edit = EventEdit(
                 is_open=None if status is None else status == "active",
                 waitlist_enabled=changes.get("waitlistEnabled"),
                 sets_offer="waitlistOffer" in changes,
                 offer_ttl=offer_ttl(changes.get("waitlistOffer")),
+                fields=tuple(changes.items()),
+            )
+            return ChangeCapacity(
+                self.requestId,
+                self.capacity,
+                edit,
                 expected_version=self.expectedVersion,
                 accepted_at=self.createdAt or "",
             )
@@ -91,22 +80,6 @@ class CommandMessage(BaseModel):
 
     def body(self) -> str:
         return self.model_dump_json(exclude_none=True)
-
-    def request_item(self, now: str) -> dict[str, Any]:
-        """The pending record of the request this command carries (an import's row has none
-        stored until it is decided: this is the one its decision writes)."""
-        created = self.createdAt or now
-        return request_item(
-            self.requestId,
-            self.type,
-            self.eventId,
-            self.userId,
-            "pending",
-            created,
-            self.importId,
-            self.row,
-            self.requestedBy,
-        )
 
     @property
     def deduplication_id(self) -> str:
@@ -128,6 +101,6 @@ def parse_message(body: str) -> CommandMessage:
         message = CommandMessage.model_validate(json.loads(body))
     except (ValueError, ValidationError) as error:
         raise MalformedMessage(str(error)) from None
-    if message.type != PURGE_EVENT:
+    if message.type != RequestType.PURGE_EVENT:
         message.to_command()
     return message

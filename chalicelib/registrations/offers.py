@@ -15,7 +15,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from chalicelib.registrations.messages import EXPIRE_OFFER, CommandMessage
+from chalicelib.registrations.domain import RequestType
+from chalicelib.registrations.messages import CommandMessage
 from chalicelib.registrations.ports import CommandQueue, DueOffer, OpenOffers
 from chalicelib.shared.clock import Clock
 
@@ -30,7 +31,7 @@ def expiry_request_id(offer: DueOffer) -> str:
 def expiry(offer: DueOffer, now: str) -> CommandMessage:
     """The command that lapses `offer`, unless it is answered first."""
     return CommandMessage(
-        type=EXPIRE_OFFER,
+        type=RequestType.EXPIRE_OFFER,
         requestId=expiry_request_id(offer),
         eventId=offer.event_id,
         userId=offer.user_id,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from chalicelib.events.domain import Event
-from chalicelib.registrations.domain import EventSeats, Plan
+from chalicelib.registrations.domain import EventSeats, Plan, RequestStatus, RequestType
 from chalicelib.registrations.lanes import LaneProgress, Place
 from chalicelib.registrations.messages import CommandMessage
 from chalicelib.shared.cursor import Position
@@ -19,16 +19,18 @@ class RequestRecord:
     """An accepted asynchronous request and, once decided, its outcome (wire-shaped dict)."""
 
     request_id: str
-    type: str
+    type: RequestType
     event_id: str
     user_id: str | None
-    status: str  # pending | completed | failed
+    status: RequestStatus
     created_at: str
     outcome: dict[str, Any] | None = None
     completed_at: str | None = None
     failure: str | None = None
     requested_by: str | None = None  # the subject who made it (None: an import's row)
     ticket: int | None = None  # its place in its lane's order (lanes.py)
+    import_id: str | None = None  # an import's row: its import, and its row there
+    row: int | None = None
     place: Place | None = None  # pending: where it stands now (worked out, never stored)
 
 
@@ -142,12 +144,12 @@ class Snapshot:
 
     seats: EventSeats
     seat_version: int
-    request_status: dict[str, str | None] = field(default_factory=dict)  # None: no request item
+    request_status: dict[str, RequestStatus | None] = field(default_factory=dict)  # None: no request item
     loaded: Event | None = None  # the event item as read (the DynamoDB store commits against it)
     lane: LaneProgress = field(default_factory=LaneProgress)  # as recorded with the last commit
 
     def is_pending(self, request_id: str) -> bool:
-        return self.request_status.get(request_id) in (None, "pending")
+        return self.request_status.get(request_id) in (None, RequestStatus.PENDING)
 
 
 @dataclass(frozen=True)
@@ -169,9 +171,10 @@ class SeatStore(Protocol):
         (`waitlist_size` entries) and the status of `request_ids`, read consistently."""
         ...
 
-    def commit(self, snapshot: Snapshot, plan: Plan, messages: dict[str, CommandMessage], now: str) -> None:
-        """Write `plan` atomically. Raises ConcurrentChange when the event changed since `load`
-        or a request in the plan was already completed."""
+    def commit(self, snapshot: Snapshot, plan: Plan, requests: dict[str, RequestRecord], now: str) -> None:
+        """Write `plan` atomically, completing the records of the `requests` it decides (by
+        request id). Raises ConcurrentChange when the event changed since `load` or a request in
+        the plan was already completed."""
         ...
 
     def purge(self, event_id: str, time_left: Callable[[], float] | None = None) -> tuple[int, bool]:

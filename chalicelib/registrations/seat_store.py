@@ -25,9 +25,9 @@ from chalicelib.registrations.domain import (
     EventSeats,
     Move,
     Outcome,
-    OutcomeKind,
     Plan,
     Registration,
+    RequestStatus,
 )
 from chalicelib.registrations.dynamodb import (
     PENDING_REQUEST,
@@ -41,11 +41,11 @@ from chalicelib.registrations.items import (
     is_registration,
     registration_from_item,
     registration_item,
+    request_item,
     still,
 )
 from chalicelib.registrations.lanes import LaneProgress, progressed
-from chalicelib.registrations.messages import CommandMessage
-from chalicelib.registrations.ports import ConcurrentChange, Snapshot
+from chalicelib.registrations.ports import ConcurrentChange, RequestRecord, Snapshot
 from chalicelib.shared import table
 from chalicelib.shared.dynamo import (
     applied,
@@ -63,7 +63,7 @@ PURGE_RESERVE_SECONDS = 1.5
 
 
 class CommitHook(Protocol):
-    def writes(self, decided: list[tuple[CommandMessage, Outcome]]) -> list[dict[str, Any]]:
+    def writes(self, decided: list[tuple[RequestRecord, Outcome]]) -> list[dict[str, Any]]:
         """TransactWriteItems entries to commit with these decisions (request, outcome)."""
         ...
 
@@ -91,8 +91,10 @@ class DynamoSeatStore:
         if meta is not None and meta.get("deleting"):
             meta = None  # deleted by the organizer; the purge follows in this group
         registrations = {i["userId"]: registration_from_item(i) for i in fetched if is_registration(i)}
-        statuses: dict[str, str | None] = dict.fromkeys(request_ids)
-        statuses.update({i["requestId"]: i["status"] for i in fetched if i.get("entity") == "request"})
+        statuses: dict[str, RequestStatus | None] = dict.fromkeys(request_ids)
+        statuses.update(
+            {i["requestId"]: RequestStatus(i["status"]) for i in fetched if i.get("entity") == "request"}
+        )
         if meta is None:
             seats = EventSeats(event_id, False, False, 0, False, 0, 0, 0)
             return Snapshot(seats, 0, statuses)
@@ -135,17 +137,17 @@ class DynamoSeatStore:
 
     # --- commit -------------------------------------------------------------------------------
 
-    def commit(self, snapshot: Snapshot, plan: Plan, messages: dict[str, CommandMessage], now: str) -> None:
+    def commit(self, snapshot: Snapshot, plan: Plan, requests: dict[str, RequestRecord], now: str) -> None:
         event_id = snapshot.seats.event_id
         owner = snapshot.loaded.owner_id if snapshot.loaded is not None else ""
         stamp = Stamp.after(plan, owner)
-        writes = [self._event_write(snapshot, plan, messages, now)]
+        writes = [self._event_write(snapshot, plan, requests, now)]
         for change in plan.changes:  # a capacity change: the event item's update carries it
             if isinstance(change, Move):
                 writes.append(self._move_write(event_id, change, stamp))
             elif isinstance(change, Complete):
-                writes.append(self._complete(change, messages[change.request_id], now, stamp))
-        decided = [(messages[c.request_id], c.outcome) for c in plan.changes if isinstance(c, Complete)]
+                writes.append(self._complete(change, requests[change.request_id], now, stamp))
+        decided = [(requests[c.request_id], c.outcome) for c in plan.changes if isinstance(c, Complete)]
         for hook in self._hooks:
             writes += hook.writes(decided)
         if plan.continuing is not None:
@@ -163,7 +165,7 @@ class DynamoSeatStore:
         )
 
     def _event_write(
-        self, snapshot: Snapshot, plan: Plan, messages: dict[str, CommandMessage], now: str
+        self, snapshot: Snapshot, plan: Plan, requests: dict[str, RequestRecord], now: str
     ) -> dict[str, Any]:
         event_key = table.event_key(snapshot.seats.event_id)
         event = snapshot.loaded
@@ -185,12 +187,12 @@ class DynamoSeatStore:
             "offeredCount": plan.offered,
             "nextWaitSeq": plan.next_wait_seq,
             "seatVersion": snapshot.seat_version + 1,
-            **lane_attributes(_lane_after(snapshot, plan, messages, now)),
+            **lane_attributes(_lane_after(snapshot, plan, requests, now)),
         }
         if plan.version != event.version:
             values.update(version=plan.version, capacityChangedAt=plan.changed_at)
         if plan.capacity is not None:
-            values.update(self._event_changes(event, plan, messages, now))
+            values.update(self._event_changes(event, plan, now))
         update_values = {f":{n}": to_value(v) for n, v in values.items()}
         update_values[":loadedVersion"] = to_value(event.version)
         if snapshot.seat_version == 0:  # never decided yet
@@ -210,17 +212,11 @@ class DynamoSeatStore:
         }
 
     @staticmethod
-    def _event_changes(
-        event: Event, plan: Plan, messages: dict[str, CommandMessage], now: str
-    ) -> dict[str, Any]:
-        """The organizer's field changes carried by capacity-change commands in this plan."""
+    def _event_changes(event: Event, plan: Plan, now: str) -> dict[str, Any]:
+        """The organizer's field changes of the capacity changes this plan completes."""
         changed = event
-        for complete in (c for c in plan.changes if isinstance(c, Complete)):
-            message = messages[complete.request_id]
-            if (
-                message.changes and complete.outcome.kind is OutcomeKind.CAPACITY_CHANGED
-            ):  # not a rejected one
-                changed = apply_changes(changed, message.changes, now)
+        for edit in plan.edits:
+            changed = apply_changes(changed, dict(edit.fields), now)
         return {**edited_attributes(changed), "capacity": plan.capacity, "updatedAt": now}
 
     def _move_write(self, event_id: str, move: Move, stamp: Stamp) -> dict[str, Any]:
@@ -238,12 +234,12 @@ class DynamoSeatStore:
         item = registration_item(event_id, move.after, stamp, moved_by=move.cause)
         return {"Put": {**guarded, "Item": to_item(item)}}
 
-    def _complete(self, change: Complete, message: CommandMessage, now: str, stamp: Stamp) -> dict[str, Any]:
+    def _complete(self, change: Complete, request: RequestRecord, now: str, stamp: Stamp) -> dict[str, Any]:
         """Write the request's completed record: outcome and the event's counts after the plan.
 
         One conditional put serves a request the API recorded as pending and one nobody recorded
         (an import row); either way a second completion of the same request fails."""
-        item = completed(message.request_item(now), change.outcome, now, stamp)
+        item = completed(request_item(request), change.outcome, now, stamp)
         return {
             "Put": {
                 "TableName": self._table,
@@ -309,9 +305,7 @@ class DynamoSeatStore:
         return removed, True
 
 
-def _lane_after(
-    snapshot: Snapshot, plan: Plan, messages: dict[str, CommandMessage], now: str
-) -> LaneProgress:
+def _lane_after(snapshot: Snapshot, plan: Plan, requests: dict[str, RequestRecord], now: str) -> LaneProgress:
     """The event's lane once this plan is committed: the tickets it decides, and its rate."""
-    decided = [messages[c.request_id] for c in plan.changes if isinstance(c, Complete)]
-    return progressed(snapshot.lane, [m.ticket for m in decided], len(decided), now)
+    decided = [requests[c.request_id] for c in plan.changes if isinstance(c, Complete)]
+    return progressed(snapshot.lane, [r.ticket for r in decided], len(decided), now)

@@ -14,16 +14,9 @@ from typing import Any
 
 from chalicelib.events.ports import EventRepository
 from chalicelib.events.service import EventService
+from chalicelib.registrations.domain import RequestStatus, RequestType
 from chalicelib.registrations.lanes import place_in_line
-from chalicelib.registrations.messages import (
-    ACCEPT_OFFER,
-    CANCEL,
-    CHANGE_CAPACITY,
-    DECLINE_OFFER,
-    PURGE_EVENT,
-    REGISTER,
-    CommandMessage,
-)
+from chalicelib.registrations.messages import CommandMessage
 from chalicelib.registrations.ports import (
     CommandQueue,
     IdempotencyKeyTaken,
@@ -98,7 +91,7 @@ class RequestSubmitter:
             type=message_fields["type"],
             event_id=message_fields["eventId"],
             user_id=message_fields.get("userId"),
-            status="pending",
+            status=RequestStatus.PENDING,
             created_at=created_at,
             requested_by=message_fields.get("requestedBy"),
         )
@@ -123,7 +116,7 @@ class RequestSubmitter:
 
     def placed(self, record: RequestRecord) -> RequestRecord:
         """A pending request with where it stands in its lane (one read of the lane)."""
-        if record.status != "pending" or record.ticket is None:
+        if record.status != RequestStatus.PENDING or record.ticket is None:
             return record
         progress = self.lanes.progress(record.event_id)
         return replace(record, place=place_in_line(record.ticket, progress, self.clock.now()))
@@ -137,7 +130,7 @@ class RequestSubmitter:
             if mark is None:
                 return None
             held = self.requests.get(mark.record.request_id)
-            if held is not None and held.status == "pending":
+            if held is not None and held.status == RequestStatus.PENDING:
                 return held
             if held is None and now - mark.marked_at < MARK_GRACE_SECONDS:
                 return mark.record  # being recorded by another call at this moment
@@ -175,7 +168,7 @@ class RequestSubmitter:
         record = self.requests.get(request_id)
         if record is None:
             raise NotFound(f"No request with requestId '{request_id}'.")
-        if record.status == "pending":
+        if record.status == RequestStatus.PENDING:
             self._send(
                 CommandMessage(
                     requestId=record.request_id,
@@ -220,25 +213,32 @@ class RegistrationService:
         # contact details.
         if not event.is_open:
             raise EventNotOpen(f"Event '{event_id}' is {event.status.value}, not open for registration.")
-        fields = {"type": REGISTER, "eventId": event_id, "userId": user_id, "requestedBy": subject}
+        fields = {
+            "type": RequestType.REGISTER,
+            "eventId": event_id,
+            "userId": user_id,
+            "requestedBy": subject,
+        }
         return self.submitter.submit(fields, idempotency, one_pending=True)
 
     def cancel(
         self, caller: Caller, event_id: str, user_id: str, idempotency: Idempotency | None
     ) -> RequestRecord:
-        return self._for_registration(CANCEL, caller, event_id, user_id, idempotency, one_pending=True)
+        return self._for_registration(
+            RequestType.CANCEL, caller, event_id, user_id, idempotency, one_pending=True
+        )
 
     def accept_offer(
         self, caller: Caller, event_id: str, user_id: str, idempotency: Idempotency | None
     ) -> RequestRecord:
         """Take the seat offered to `user_id`: confirmed if asked before the offer expires."""
-        return self._for_registration(ACCEPT_OFFER, caller, event_id, user_id, idempotency)
+        return self._for_registration(RequestType.ACCEPT_OFFER, caller, event_id, user_id, idempotency)
 
     def decline_offer(
         self, caller: Caller, event_id: str, user_id: str, idempotency: Idempotency | None
     ) -> RequestRecord:
         """Turn the offered seat down: it is offered to the next in line."""
-        return self._for_registration(DECLINE_OFFER, caller, event_id, user_id, idempotency)
+        return self._for_registration(RequestType.DECLINE_OFFER, caller, event_id, user_id, idempotency)
 
     def _for_registration(
         self,
@@ -270,7 +270,7 @@ class RegistrationService:
     def waited(self, caller: Caller, record: RequestRecord, wait: float) -> RequestRecord:
         """`outcome`, as long as the caller holds fewer than WAITS_PER_SUBJECT requests open
         waiting; past that, the request as it is now (the preference is not applied)."""
-        if wait <= 0 or record.status != "pending":
+        if wait <= 0 or record.status != RequestStatus.PENDING:
             return record
         subject = caller.subject or ""
         if not self.holds.acquire(subject, self.submitter.clock.epoch_seconds(), WAITS_PER_SUBJECT):
@@ -294,7 +294,7 @@ class RegistrationService:
         """Poll a pending request until it is decided or `wait` seconds pass (`Prefer: wait=N`;
         on AWS the API Lambda is billed while it waits). Reads back off from 50 ms to 500 ms."""
         deadline, pause = self.monotonic() + wait, 0.05
-        while record.status == "pending":
+        while record.status == RequestStatus.PENDING:
             left = deadline - self.monotonic()
             if left <= 0:
                 break
@@ -363,7 +363,7 @@ class SeatChanges:
         self.events.owned(caller, event_id, if_match)
         others = {name: value for name, value in changes.items() if name != "capacity"}
         fields = {
-            "type": CHANGE_CAPACITY,
+            "type": RequestType.CHANGE_CAPACITY,
             "eventId": event_id,
             "capacity": changes["capacity"],
             "changes": others,
@@ -388,7 +388,7 @@ class SeatChanges:
             marked_now = False
         try:
             self.submitter.queue.send(
-                CommandMessage(requestId=self.ids.new_id(), type=PURGE_EVENT, eventId=event_id)
+                CommandMessage(requestId=self.ids.new_id(), type=RequestType.PURGE_EVENT, eventId=event_id)
             )
         except QueueUnavailable:
             if marked_now:

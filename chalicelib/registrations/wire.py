@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from chalicelib.registrations.domain import RequestStatus
 from chalicelib.registrations.ports import RequestRecord
 from chalicelib.registrations.service import Idempotency, fingerprint
 from chalicelib.shared.caller import Caller
@@ -146,7 +147,7 @@ def request_json(record: RequestRecord) -> dict[str, Any]:
         body["failure"] = record.failure
     if record.completed_at is not None:
         body["completedAt"] = record.completed_at
-    if record.status == "pending" and record.place is not None:
+    if record.status == RequestStatus.PENDING and record.place is not None:
         body["aheadInLine"] = record.place.ahead
         body["estimatedDecisionAt"] = record.place.estimated_at
     return body
@@ -154,7 +155,7 @@ def request_json(record: RequestRecord) -> dict[str, Any]:
 
 def retry_after(record: RequestRecord) -> dict[str, str]:
     """A pending request's `Retry-After`: the seconds until its estimated decision, 1 to 30."""
-    if record.status != "pending":
+    if record.status != RequestStatus.PENDING:
         return {}
     return {"Retry-After": str(record.place.retry_after) if record.place else RETRY_AFTER_SECONDS}
 
@@ -182,9 +183,9 @@ def accepted_or_decided(
     within N seconds (at most `most`: what the API's own deadline leaves; `wait_for` polls it),
     200 with the decided request."""
     wait = int(min(preferred_wait(prefer), most))
-    if wait and record.status == "pending":
+    if wait and record.status == RequestStatus.PENDING:
         record = wait_for(record, wait)
-        if record.status != "pending":
+        if record.status != RequestStatus.PENDING:
             return decided(record, wait)
     return accepted(record)
 

@@ -15,7 +15,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.registrations.items import Standing, move_from_images
+from chalicelib.registrations.items import (
+    OutcomeKind,
+    RequestStatus,
+    RequestType,
+    Standing,
+    move_from_images,
+)
 
 PROMOTED = "registration.promoted"
 CONFIRMED = "registration.confirmed"
@@ -40,10 +46,10 @@ EVENT_TYPES: tuple[str, ...] = (
 )
 
 _OUTCOME_TYPES = {
-    "confirmed": CONFIRMED,
-    "waitlisted": WAITLISTED,
-    "rejected": REJECTED,
-    "cancelled": CANCELLED,
+    OutcomeKind.CONFIRMED: CONFIRMED,
+    OutcomeKind.WAITLISTED: WAITLISTED,
+    OutcomeKind.REJECTED: REJECTED,
+    OutcomeKind.CANCELLED: CANCELLED,
 }
 _IMPORT_COUNTERS = (
     "total",
@@ -101,9 +107,9 @@ def from_change(old: dict[str, Any] | None, new: dict[str, Any] | None) -> Notif
 
 
 def _request(old: dict[str, Any] | None, new: dict[str, Any]) -> Notification | None:
-    if new.get("status") != "completed":
+    if new.get("status") != RequestStatus.COMPLETED:
         return None
-    if old is not None and old.get("status") != "pending":
+    if old is not None and old.get("status") != RequestStatus.PENDING:
         return None  # already completed before this change: notified then
     outcome = new.get("outcome") or {}
     event_type = _OUTCOME_TYPES.get(outcome.get("type", ""))
@@ -127,9 +133,9 @@ def _told_by_request(request_type: str, event_type: str) -> bool:
     """Whether a completed request is announced itself. An offer's expiry and an accepted or
     declined offer are announced by the registration's move instead (offer_expired, promoted,
     offer_declined); a rejected accept or decline is announced as `registration.rejected`."""
-    if request_type == "expire_offer":
+    if request_type == RequestType.EXPIRE_OFFER:
         return False
-    return not (request_type == "accept_offer" and event_type == CONFIRMED)
+    return not (request_type == RequestType.ACCEPT_OFFER and event_type == CONFIRMED)
 
 
 # A registration's move that subscribers hear about, by its standings before and after (the

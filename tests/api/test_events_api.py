@@ -319,4 +319,4 @@ def test_a_capacity_change_carries_the_offer_setting_to_the_worker(api):
     [message] = bootstrap.services().registrations.submitter.queue.sent
     assert message.changes == {"waitlistOffer": {"ttlSeconds": 60}}
     command = message.to_command()
-    assert (command.sets_offer, command.offer_ttl) == (True, 60)
+    assert (command.edit.sets_offer, command.edit.offer_ttl) == (True, 60)

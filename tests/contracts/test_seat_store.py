@@ -16,13 +16,21 @@ from chalicelib.registrations.domain import (
     Command,
     DeclineOffer,
     Register,
+    RequestStatus,
+    RequestType,
     Standing,
     decide,
 )
 from chalicelib.registrations.dynamodb import DynamoOpenOffers
 from chalicelib.registrations.memory import MemorySeatStore
-from chalicelib.registrations.messages import CommandMessage
-from chalicelib.registrations.ports import ConcurrentChange, DueOffer, OpenOffers, SeatStore, Snapshot
+from chalicelib.registrations.ports import (
+    ConcurrentChange,
+    DueOffer,
+    OpenOffers,
+    RequestRecord,
+    SeatStore,
+    Snapshot,
+)
 from chalicelib.registrations.seat_store import DynamoSeatStore
 from tests.contracts.conftest import unique
 
@@ -67,17 +75,24 @@ def seats(request) -> Seats:
     return Seats(store, add, events.mark_deleting, close, DynamoOpenOffers(real.dynamodb, real.table))
 
 
-KINDS = {Register: "register", Cancel: "cancel", AcceptOffer: "accept_offer", DeclineOffer: "decline_offer"}
+KINDS = {
+    Register: RequestType.REGISTER,
+    Cancel: RequestType.CANCEL,
+    AcceptOffer: RequestType.ACCEPT_OFFER,
+    DeclineOffer: RequestType.DECLINE_OFFER,
+}
 
 
-def message(command: Command, event_id: str) -> CommandMessage:
+def record(command: Command, event_id: str) -> RequestRecord:
+    """The pending record of the request a command carries, as the worker hands it to the store."""
     assert isinstance(command, Register | Cancel | AcceptOffer | DeclineOffer)
-    return CommandMessage(
+    return RequestRecord(
+        request_id=command.request_id,
         type=KINDS[type(command)],
-        requestId=command.request_id,
-        eventId=event_id,
-        userId=command.user_id,
-        createdAt=NOW,
+        event_id=event_id,
+        user_id=command.user_id,
+        status=RequestStatus.PENDING,
+        created_at=NOW,
     )
 
 
@@ -95,7 +110,7 @@ def apply(seats: Seats, event_id: str, commands: list[Command], snapshot: Snapsh
     users = {c.user_id for c in commands}
     snapshot = snapshot or load(seats, event_id, users, head=10)
     plan = decide(snapshot.seats, commands, now=NOW)
-    seats.store.commit(snapshot, plan, {c.request_id: message(c, event_id) for c in commands}, NOW)
+    seats.store.commit(snapshot, plan, {c.request_id: record(c, event_id) for c in commands}, NOW)
 
 
 def test_a_missing_event_loads_as_not_existing(seats):

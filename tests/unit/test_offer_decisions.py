@@ -10,6 +10,7 @@ from chalicelib.registrations.domain import (
     Cancel,
     ChangeCapacity,
     DeclineOffer,
+    EventEdit,
     EventSeats,
     ExpireOffer,
     Move,
@@ -202,7 +203,7 @@ def test_a_capacity_raise_offers_each_new_seat_and_may_turn_offers_off():
     raise_ = ChangeCapacity("k", 3)
     plan = decide(seats(["ada"], ["bob", "cy", "dan"]), [raise_], now=NOW)
     assert [u for u, m in moves(plan).items() if m.standings == (W, OF)] == ["bob", "cy"]
-    off = ChangeCapacity("k", 3, sets_offer=True, offer_ttl=None)
+    off = ChangeCapacity("k", 3, EventEdit(sets_offer=True, offer_ttl=None))
     plan = decide(seats(["ada"], ["bob", "cy", "dan"]), [off], now=NOW)
     assert promoted(plan) == ["bob", "cy"]
 
