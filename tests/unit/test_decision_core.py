@@ -70,6 +70,32 @@ def test_leaving_from_the_unloaded_middle_shortens_what_is_unloaded():
     assert plan.outcomes["ca"] == Outcome("cancelled", promoted_user_ids=("w1",))
 
 
+def test_leaving_from_the_unloaded_middle_still_leaves_the_rest_unloaded():
+    """w2 and w3 were not loaded; w2 leaves, so w3 still is: the second freed seat needs it."""
+    snapshot = seats(["a", "b"], ["w1"], waitlisted=3, waitlist_complete=False)
+    snapshot.registrations["w2"] = Registration("w2", Standing.WAITLISTED, 2)
+    with pytest.raises(WaitlistNotLoaded):
+        decide(snapshot, [Cancel("c2", "w2"), Cancel("ca", "a"), Cancel("cb", "b")])
+
+
+def test_each_move_records_the_request_that_caused_it_and_when():
+    now = "2026-05-01T10:00:00.000000Z"
+    plan = decide(seats(["a"], ["w1"]), [Cancel("ca", "a"), Register("rx", "x", "x")], now=now)
+    moves = {c.user_id: c for c in plan.changes if isinstance(c, Move)}
+    assert (moves["a"].cause, moves["a"].after) == ("ca", None)
+    promoted = moves["w1"].after
+    assert promoted is not None and moves["w1"].cause == "ca"
+    assert (promoted.standing, promoted.confirmed_at, promoted.freed_by, promoted.wait_seq) == (
+        Standing.CONFIRMED,
+        now,
+        "ca",
+        None,
+    )
+    joined = moves["x"].after
+    assert joined is not None
+    assert (joined.request_id, joined.registered_by, joined.registered_at) == ("rx", "x", now)
+
+
 def test_closed_or_missing_events_reject_with_event_closed():
     assert decide(seats(["a"], [], is_open=False), [Register("r", "x")]).outcomes == {
         "r": Outcome("rejected", reason="event_closed")

@@ -43,16 +43,18 @@ def offered(plan, user: str, freed_by: str) -> bool:
         and move.standings == (W, OF)
         and move.after is not None
         and (move.after.offer_expires_at, move.after.freed_by, move.before.wait_seq) == (LATER, freed_by, 1)
+        and (move.after.offered_at, move.after.wait_seq, move.cause) == (NOW, None, freed_by)
     )
 
 
-def ended(plan, user: str, standing: Standing, by: str) -> bool:
+def ended(plan, user: str, standing: Standing, by: str, at: str) -> bool:
     move = moves(plan).get(user)
     return (
         move is not None
         and move.standings == (OF, standing)
         and move.after is not None
         and (move.after.offer_expires_at, move.after.ended_by, move.cause) == (LATER, by, by)
+        and move.after.ended_at == at
     )
 
 
@@ -120,7 +122,12 @@ def test_an_offered_seat_is_taken_so_a_newcomer_waits():
 def test_accepting_before_the_expiry_confirms():
     plan = decide(seats(["ada"], [], {"bob": LATER}), [AcceptOffer("a", "bob", NOW)], now=LATER)
     assert plan.outcomes == {"a": Outcome("confirmed")}
-    assert moves(plan)["bob"].standings == (OF, C)
+    taken = moves(plan)["bob"]
+    assert taken.standings == (OF, C) and taken.cause == "a"
+    assert taken.after is not None and (taken.after.confirmed_at, taken.after.offer_expires_at) == (
+        LATER,
+        None,
+    )
     assert (plan.confirmed, plan.offered) == (2, 0)
 
 
@@ -168,7 +175,7 @@ def test_answering_without_an_open_offer_is_rejected_with_why(ended, reason):
 def test_declining_offers_the_seat_to_the_next_in_line():
     plan = decide(seats([], ["cy"], {"bob": LATER}), [DeclineOffer("d", "bob")], now=NOW)
     assert plan.outcomes == {"d": Outcome("declined", offered_user_ids=("cy",))}
-    assert ended(plan, "bob", Standing.DECLINED, by="d")
+    assert ended(plan, "bob", Standing.DECLINED, by="d", at=NOW)
     assert offered(plan, "cy", freed_by="d")
     assert (plan.offered, plan.waitlisted) == (1, 0)
 
@@ -177,7 +184,7 @@ def test_a_lapsed_offer_moves_on_and_a_stale_expiry_touches_nothing():
     snapshot = seats([], ["cy"], {"bob": LATER})
     lapsed = decide(snapshot, [ExpireOffer("x", "bob", LATER)], now=LATER)
     assert lapsed.outcomes == {"x": Outcome("offer_expired", offered_user_ids=("cy",))}
-    assert ended(lapsed, "bob", Standing.OFFER_EXPIRED, by="x")
+    assert ended(lapsed, "bob", Standing.OFFER_EXPIRED, by="x", at=LATER)
     # an expiry of an earlier offer to bob (bob since declined, came back and was offered again)
     stale = decide(snapshot, [ExpireOffer("x0", "bob", NOW)], now=LATER)
     assert stale.outcomes == {"x0": Outcome("rejected", reason="no_offer")}
