@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
 import chalicelib.shared.table as table
 from chalicelib.registrations.domain import (
@@ -175,18 +175,17 @@ def still(before: Registration | None) -> tuple[str, dict[str, str], dict[str, A
     return " AND ".join(parts), names, values
 
 
-def is_registration(image: dict[str, Any] | None) -> bool:
-    return bool(image) and image is not None and image.get("entity") == ENTITY
+def is_registration(image: dict[str, Any] | None) -> TypeGuard[dict[str, Any]]:
+    return image is not None and image.get("entity") == ENTITY
 
 
 def move_from_images(old: dict[str, Any] | None, new: dict[str, Any] | None) -> MovedRegistration | None:
     """The move a stream record of a registration item shows (None: not a registration's)."""
-    if not (is_registration(old) or is_registration(new)):
-        return None
+    before = registration_from_item(old) if is_registration(old) else None
+    after = registration_from_item(new) if is_registration(new) else None
     image = new if is_registration(new) else old
-    assert image is not None
-    before = registration_from_item(old) if is_registration(old) and old is not None else None
-    after = registration_from_item(new) if is_registration(new) and new is not None else None
+    if not is_registration(image):
+        return None
     counts = image.get("countsAfter") or {}
     stamp = Stamp({n: int(counts[n]) for n in COUNTS if n in counts}, image.get("eventOwnerId") or "")
     cause = (new or {}).get("movedBy") or ""  # a removal leaves no image to say whose it was

@@ -273,14 +273,7 @@ class MemorySeatStore:
         if any(r in self.outcomes for r in [*plan.outcomes, plan.continuing]):
             raise ConcurrentChange(event_id)
         self.commits += 1
-        stamp = Stamp(
-            {
-                "confirmedCount": plan.confirmed,
-                "waitlistCount": plan.waitlisted,
-                "offeredCount": plan.offered,
-            },
-            self._owner(event_id),
-        )
+        stamp = Stamp.after(plan, self._owner(event_id))
         for change in plan.changes:
             self._apply(event_id, change, stamp, requests, now)
         if event is not None:
@@ -357,8 +350,9 @@ class MemorySeatStore:
 
     def _complete(self, request: RequestRecord, outcome: Outcome, stamp: Stamp, now: str) -> None:
         """The request's record completed, as the DynamoDB store's conditional put does."""
-        done = completed(request_item(request), outcome, now, stamp)
-        self.changes.append((request_item(request), done))
+        pending = request_item(request)
+        done = completed(pending, outcome, now, stamp)
+        self.changes.append((pending, done))
         if self._requests is not None:
             recorded = self._requests.get(request.request_id) or request
             self._requests.records[request.request_id] = replace(
