@@ -29,7 +29,6 @@ from chalicelib.registrations.decisions import DecisionService
 from chalicelib.registrations.dynamodb import (
     DynamoLanes,
     DynamoOpenOffers,
-    DynamoPendingCommands,
     DynamoRegistrationQueries,
     DynamoRequestRepository,
     DynamoWaitHolds,
@@ -38,7 +37,6 @@ from chalicelib.registrations.memory import (
     MemoryCommandQueue,
     MemoryDeadLetters,
     MemoryLanes,
-    MemoryPendingCommands,
     MemoryRegistrationQueries,
     MemoryRequestRepository,
     MemorySeatStore,
@@ -50,7 +48,6 @@ from chalicelib.registrations.ports import (
     DeadLetters,
     Lanes,
     OpenOffers,
-    PendingCommands,
     RegistrationQueries,
     RequestRepository,
     SeatStore,
@@ -134,7 +131,6 @@ class _Adapters:
     queries: RegistrationQueries
     commands: CommandQueue
     lanes: Lanes
-    pending: PendingCommands
     holds: WaitHolds
     seats: SeatStore
     open_offers: OpenOffers
@@ -156,9 +152,7 @@ def _wire(
     config: Settings, adapters: _Adapters, clock: Clock, ids: IdGenerator, randomness: Randomness
 ) -> Services:
     events = EventService(adapters.events, clock, ids)
-    submitter = RequestSubmitter(
-        adapters.requests, adapters.commands, clock, ids, adapters.lanes, adapters.pending
-    )
+    submitter = RequestSubmitter(adapters.requests, adapters.commands, clock, ids, adapters.lanes)
     guard = UrlGuard(adapters.resolver, config.allow_loopback_webhooks, config.allow_http_webhooks)
     a = adapters
     return Services(
@@ -223,7 +217,6 @@ def build(config: Settings, clients: Callable[[str], Any] = client) -> Services:
         queries=DynamoRegistrationQueries(dynamodb, table),
         commands=SqsCommandQueue(sqs, config.registrations_queue_url),
         lanes=DynamoLanes(dynamodb, table),
-        pending=DynamoPendingCommands(dynamodb, table),
         holds=DynamoWaitHolds(dynamodb, table),
         seats=DynamoSeatStore(dynamodb, table, hooks=(ImportProgress(table),)),
         open_offers=DynamoOpenOffers(dynamodb, table),
@@ -270,7 +263,6 @@ def in_memory(
         queries=MemoryRegistrationQueries(seats),
         commands=MemoryCommandQueue(),
         lanes=MemoryLanes(seats),
-        pending=MemoryPendingCommands(),
         holds=MemoryWaitHolds(),
         seats=seats,
         open_offers=seats,

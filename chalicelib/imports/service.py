@@ -393,8 +393,8 @@ class ImportProcessor:
             self.feed.send([self._command(record, row, user) for row, user in resend])
         self.imports.end_batch(record.import_id, record.pending)
 
-    @staticmethod
-    def _command(record: ImportRecord, row: int, user_id: str) -> CommandMessage:
+    def _command(self, record: ImportRecord, row: int, user_id: str) -> CommandMessage:
+        """A row's command, accepted into the event's lane now (its place in line counts it)."""
         return CommandMessage(
             type=RequestType.REGISTER,
             requestId=request_id(record.import_id, row),
@@ -402,4 +402,5 @@ class ImportProcessor:
             userId=user_id,
             importId=record.import_id,
             row=row,
+            createdAt=self.clock.now(),
         )

@@ -149,7 +149,6 @@ def _record(message: CommandMessage, now: str) -> RequestRecord:
         status=RequestStatus.PENDING,
         created_at=message.createdAt or now,
         requested_by=message.requestedBy,
-        ticket=message.ticket,
         import_id=message.importId,
         row=message.row,
     )

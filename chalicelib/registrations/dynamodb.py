@@ -3,21 +3,28 @@ is `items.py`'s).
 
 request          REQUEST#{requestId} / META       TTL expiresAt
 idempotency key  IDEMPOTENCY#{key} / META         TTL expiresAt
-lane             LANE#{eventId} / META            the lane's ticket counter (`issued`)
-pending mark     PENDING#{eventId}#{userId} / META a user's pending command for the event;
-                                                  TTL expiresAt
+pending mark     PENDING#{mark} / META            a user's pending command for the event, the
+                                                  request's record while it is pending
+                                                  (`items.mark`); TTL expiresAt
 """
 
 from __future__ import annotations
 
 import time
-from decimal import Decimal
+from dataclasses import replace
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from chalicelib.registrations.domain import ACTIVE, ACTIVE_VIEW, RequestStatus, RequestType
-from chalicelib.registrations.items import listing_entry, request_item
+from chalicelib.registrations.items import (
+    LANE_ATTRIBUTES,
+    lane_progress,
+    listing_entry,
+    mark,
+    mark_of,
+    request_item,
+)
 from chalicelib.registrations.lanes import LaneProgress
 from chalicelib.registrations.ports import HOLD_SECONDS, DueOffer, IdempotencyKeyTaken, Mark, RequestRecord
 from chalicelib.shared import table
@@ -35,6 +42,7 @@ from chalicelib.shared.dynamo import (
 from chalicelib.shared.problems import InvalidCursor
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+MARK_TTL_SECONDS = 24 * 3600
 PENDING_REQUEST = "attribute_not_exists(PK) OR #status = :pending"  # absent, or still pending
 PENDING_VALUES = {":pending": {"S": RequestStatus.PENDING.value}}
 
@@ -51,13 +59,15 @@ def record_from_item(item: dict[str, Any]) -> RequestRecord:
         completed_at=item.get("completedAt"),
         failure=item.get("failure"),
         requested_by=item.get("requestedBy"),
-        ticket=None if item.get("ticket") is None else int(item["ticket"]),
         import_id=item.get("importId"),
         row=None if item.get("row") is None else int(item["row"]),
     )
 
 
 class DynamoRequestRepository:
+    """Request records, and a user's pending register or cancel kept as their mark for the event
+    (one conditional put; the worker writes the record when it decides it)."""
+
     def __init__(self, client: Any, table_name: str) -> None:
         self._client = client
         self._table = table_name
@@ -89,10 +99,49 @@ class DynamoRequestRepository:
             raise IdempotencyKeyTaken(*taken) from None
 
     def get(self, request_id: str) -> RequestRecord | None:
-        response = self._client.get_item(
-            TableName=self._table, Key=table.request_key(request_id), ConsistentRead=True
-        )
-        return record_from_item(from_item(response["Item"])) if "Item" in response else None
+        """The request's record; a pending register or cancel kept only as its user's mark is
+        read in the same call (its id names the mark) and is the record while no other is."""
+        marked = mark_of(request_id)
+        if marked is None:
+            response = self._client.get_item(
+                TableName=self._table, Key=table.request_key(request_id), ConsistentRead=True
+            )
+            return record_from_item(from_item(response["Item"])) if "Item" in response else None
+        keys = [table.request_key(request_id), table.pending_key(marked)]
+        found = {item["PK"]: item for item in batch_get(self._client, self._table, keys)}
+        item = found.get(table.request_pk(request_id))
+        if item is None:
+            held = found.get(keys[1]["PK"]["S"])
+            item = held if held is not None and held["requestId"] == request_id else None
+        return record_from_item(item) if item is not None else None
+
+    def claim(self, record: RequestRecord, now: int) -> Mark | None:
+        key = table.pending_key(mark(record.event_id, record.user_id or ""))
+        for _ in range(2):
+            if self._mark(record, now, ITEM_ABSENT, {}):
+                return None
+            item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+            if item is not None:
+                found = from_item(item)
+                return Mark(record_from_item(found), int(found["markedAt"]))
+        return None  # a mark that keeps vanishing (expired as we looked): nothing holds the place
+
+    def take_over(self, record: RequestRecord, holder: str, now: int) -> bool:
+        return self._mark(record, now, "requestId = :holder", {":holder": {"S": holder}})
+
+    def _mark(self, record: RequestRecord, now: int, condition: str, values: dict[str, Any]) -> bool:
+        item = request_item(record)
+        key = table.pending_key(mark(record.event_id, record.user_id or ""))
+        item.update(PK=key["PK"]["S"], SK=key["SK"]["S"], entity="pending-mark")
+        item.update(markedAt=now, expiresAt=now + MARK_TTL_SECONDS)
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Item": to_item(item),
+            "ConditionExpression": condition,
+        }
+        if values:
+            request["ExpressionAttributeValues"] = values
+        return applied(self._client.put_item, **request)
 
     def existing(self, request_ids: list[str]) -> set[str]:
         keys = [table.request_key(r) for r in dict.fromkeys(request_ids)]
@@ -108,20 +157,16 @@ class DynamoRequestRepository:
         item = from_item(response["Item"])
         return item["requestId"], item["fingerprint"]
 
-    def mark_failed(self, request_id: str, reason: str, now: str) -> bool:
+    def mark_failed(self, record: RequestRecord, reason: str, now: str) -> bool:
+        failed = replace(record, status=RequestStatus.FAILED, failure=reason, completed_at=now)
+        item = {**request_item(failed), "failure": reason, "completedAt": now}
         return applied(
-            self._client.update_item,
+            self._client.put_item,
             TableName=self._table,
-            Key=table.request_key(request_id),
-            UpdateExpression="SET #status = :failed, failure = :reason, completedAt = :now",
-            ConditionExpression="#status = :pending",
+            Item=to_item(item),
+            ConditionExpression=PENDING_REQUEST,
             ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={
-                ":failed": {"S": RequestStatus.FAILED.value},
-                ":reason": {"S": reason},
-                ":now": {"S": now},
-                **PENDING_VALUES,
-            },
+            ExpressionAttributeValues=PENDING_VALUES,
         )
 
     def release_idempotency(self, key_value: str) -> None:
@@ -252,82 +297,20 @@ def _start_key(after: Position) -> dict[str, Any]:
     return {k: ({"N": str(v)} if isinstance(v, int) else {"S": v}) for k, v in after.items()}
 
 
-MARK_TTL_SECONDS = 24 * 3600
-
-
 class DynamoLanes:
-    """Tickets from one small counter item per lane, in no index (one write unit each); the
-    progress the worker records on the event item (read with a projection)."""
+    """The progress the worker records on the event item (read with a projection)."""
 
     def __init__(self, client: Any, table_name: str) -> None:
         self._client = client
         self._table = table_name
-
-    def take_ticket(self, event_id: str) -> int:
-        response = self._client.update_item(
-            TableName=self._table,
-            Key=table.lane_key(event_id),
-            UpdateExpression="ADD issued :one",
-            ExpressionAttributeValues={":one": {"N": "1"}},
-            ReturnValues="UPDATED_NEW",
-        )
-        return int(response["Attributes"]["issued"]["N"])
 
     def progress(self, event_id: str) -> LaneProgress:
         item = self._client.get_item(
             TableName=self._table,
             Key=table.event_key(event_id),
-            ProjectionExpression="laneDecided, laneRate, laneAt",
+            ProjectionExpression=", ".join(LANE_ATTRIBUTES),
         ).get("Item")
         return lane_progress(from_item(item) if item else {})
-
-
-def lane_progress(item: dict[str, Any]) -> LaneProgress:
-    """The lane's progress as the worker records it on the event item."""
-    return LaneProgress(
-        int(item.get("laneDecided", 0)), float(item.get("laneRate", 0)), item.get("laneAt", "")
-    )
-
-
-def lane_attributes(progress: LaneProgress) -> dict[str, Any]:
-    return {"laneDecided": progress.decided, "laneRate": Decimal(str(progress.rate)), "laneAt": progress.at}
-
-
-class DynamoPendingCommands:
-    """A mark per (event, user) in its own partition, written with a condition; it expires a day
-    after it was made (a decided request's mark is only taken over, never deleted)."""
-
-    def __init__(self, client: Any, table_name: str) -> None:
-        self._client = client
-        self._table = table_name
-
-    def claim(self, record: RequestRecord, now: int) -> Mark | None:
-        key = table.pending_key(record.event_id, record.user_id or "")
-        for _ in range(2):
-            if self._put(record, now, ITEM_ABSENT, {}):
-                return None
-            item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
-            if item is not None:
-                found = from_item(item)
-                return Mark(record_from_item(found), int(found["markedAt"]))
-        return None  # a mark that keeps vanishing (expired as we looked): nothing holds the place
-
-    def take_over(self, record: RequestRecord, holder: str, now: int) -> bool:
-        return self._put(record, now, "requestId = :holder", {":holder": {"S": holder}})
-
-    def _put(self, record: RequestRecord, now: int, condition: str, values: dict[str, Any]) -> bool:
-        item = request_item(record)
-        key = table.pending_key(record.event_id, record.user_id or "")
-        item.update(PK=key["PK"]["S"], SK=key["SK"]["S"], entity="pending-mark")
-        item.update(markedAt=now, expiresAt=now + MARK_TTL_SECONDS)
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "Item": to_item(item),
-            "ConditionExpression": condition,
-        }
-        if values:
-            request["ExpressionAttributeValues"] = values
-        return applied(self._client.put_item, **request)
 
 
 class DynamoWaitHolds:

@@ -10,6 +10,11 @@ registration     EVENT#{eventId} / REG#{userId}   GSI1 a user's registrations by
                                                   GSI3 every open offer by expiry (the sweep)
 
 request          REQUEST#{requestId} / META       TTL expiresAt
+pending request  PENDING#{mark} / META           a user's pending register or cancel for an
+                                                  event, kept as their mark (one at a time);
+                                                  its id starts with the mark; TTL expiresAt
+lane progress    on the event item (laneThrough, laneArrivals, laneRate, laneAt), written with
+                 each commit (`lanes.py`)
 
 A store writes a `Move` generically: `after` whole (or a delete), on the condition that the item
 is still `before` (`still`).
@@ -17,8 +22,11 @@ is still `before` (`still`).
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Protocol, TypeGuard
 
 import chalicelib.shared.table as table
@@ -32,6 +40,7 @@ from chalicelib.registrations.domain import (
     RequestType,
     Standing,
 )
+from chalicelib.registrations.lanes import LaneProgress
 
 # The stored vocabulary, for code that reads items and may import nothing else of this feature
 # (the webhook relay): standings, request types and statuses, outcome kinds.
@@ -217,9 +226,6 @@ class Request(Protocol):
     def requested_by(self) -> str | None: ...
 
     @property
-    def ticket(self) -> int | None: ...
-
-    @property
     def import_id(self) -> str | None: ...
 
     @property
@@ -243,7 +249,6 @@ def request_item(record: Request) -> dict[str, Any]:
         "requestedBy": record.requested_by,
         "status": record.status,
         "createdAt": record.created_at,
-        "ticket": record.ticket,
         "expiresAt": int(created.timestamp()) + REQUEST_TTL_SECONDS,
     }
 
@@ -277,3 +282,46 @@ def completed(request: dict[str, Any], outcome: Outcome, now: str, stamp: Stamp)
         "countsAfter": stamp.counts,
         "eventOwnerId": stamp.event_owner,
     }
+
+
+LANE_ATTRIBUTES = ("laneThrough", "laneArrivals", "laneRate", "laneAt")
+
+
+def lane_progress(item: dict[str, Any]) -> LaneProgress:
+    """The lane's progress as the worker records it on the event item."""
+    return LaneProgress(
+        item.get("laneThrough", ""),
+        float(item.get("laneArrivals", 0)),
+        float(item.get("laneRate", 0)),
+        item.get("laneAt", ""),
+    )
+
+
+def lane_attributes(progress: LaneProgress) -> dict[str, Any]:
+    return {
+        "laneThrough": progress.through,
+        "laneArrivals": Decimal(str(progress.arrivals)),
+        "laneRate": Decimal(str(progress.rate)),
+        "laneAt": progress.at,
+    }
+
+
+MARK_LENGTH = 24  # hex digits of a SHA-256 of (event, user): 96 bits, collisions out of reach
+_MARKED_ID = re.compile(rf"^([0-9a-f]{{{MARK_LENGTH}}})_")
+
+
+def mark(event_id: str, user_id: str) -> str:
+    """What names a user's pending command for an event: short, fixed-length, and the same for
+    the same pair only."""
+    return hashlib.sha256(f"{event_id}\n{user_id}".encode()).hexdigest()[:MARK_LENGTH]
+
+
+def marked_request_id(event_id: str, user_id: str, unique: str) -> str:
+    """The id of a request kept as its user's pending command for its event: it starts with the
+    mark, so the request is found by its id alone while it is pending (`mark_of`)."""
+    return f"{mark(event_id, user_id)}_{unique}"
+
+
+def mark_of(request_id: str) -> str | None:
+    found = _MARKED_ID.match(request_id)
+    return found.group(1) if found else None

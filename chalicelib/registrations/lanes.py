@@ -1,30 +1,37 @@
-"""A waiting client's place in line, from tickets. Pure: no I/O, no clock of its own.
+"""A waiting client's place in line, from when its command was accepted. Pure: no I/O, no clock
+of its own.
 
-Every command the API queues into an event's lane (its FIFO message group) takes the lane's next
-ticket (1, 2, 3...: one atomic counter per lane). The worker records, with each decision it
-commits, the highest ticket it has decided in the lane and the lane's rate (decisions a second,
-measured from one commit to the next while the lane is busy). A pending request is then
-`ahead` = its ticket - the last ticket decided - 1 commands from its decision, and due in about
-(ahead + 1) / rate seconds.
+Every command in an event's lane (its FIFO message group) carries the time it was accepted
+(`createdAt`: the API's, the import worker's or the offer sweep's clock). With each decision it
+commits, the worker records for the lane:
 
-How approximate: commands that take no ticket (an import's rows, the offer sweep's expiries,
-continuations) are decided in the same lane but not counted, so `ahead` can be low by as many
-of them as are queued; the rate is the recent one, so a lane that speeds up or slows down is
-estimated from its last few batches; and tickets are taken just before a command is sent, so two
-concurrent requests may hold tickets in the other order from their messages (off by one, rarely).
+- `through`: the acceptance time of the latest command it has decided;
+- `arrivals`: how many commands the lane took a second of acceptance time, around `through`
+  (measured from the acceptance times of what it decides, smoothed);
+- `rate`: how many it decides a second while busy (from one commit to the next, smoothed).
+
+A pending command accepted at `t` then has about `(t - through) * arrivals` commands ahead of it
+and is due in about (ahead + 1) / rate seconds. Nothing is written per command to know this: no
+counter for the API to take from, so accepting a command costs no write here and has no hot key.
+
+How approximate: arrivals are measured where the worker is, so a lane whose traffic rose or fell
+since then is estimated at the old density (a burst after a quiet spell is under-counted, a
+quiet spell after a burst over-counted) until the worker gets there; the rate is the recent one;
+and clocks of different senders (API instances, workers) may differ by their skew.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 DEFAULT_RATE = 20.0  # decisions a second a lane is assumed to make before one was measured
 MIN_RATE = 0.1  # a lane measured slower is estimated at this (an estimate stays within a day or so)
 LONGEST_ESTIMATE = 24 * 3600.0
-SMOOTHING = 0.3  # weight of the latest batch in the rate (exponentially weighted mean)
-IDLE_SECONDS = 5.0  # a longer gap between commits is an idle lane, not a slow one: rate kept
+SMOOTHING = 0.3  # weight of the latest batch in a rate (exponentially weighted mean)
+IDLE_SECONDS = 5.0  # a longer gap is an idle lane, not a slow one: the rates are kept
 MIN_RETRY_AFTER, MAX_RETRY_AFTER = 1, 30
 
 
@@ -32,7 +39,8 @@ MIN_RETRY_AFTER, MAX_RETRY_AFTER = 1, 30
 class LaneProgress:
     """What the worker last recorded for a lane."""
 
-    decided: int = 0  # the highest ticket decided
+    through: str = ""  # acceptance time of the latest command decided (ISO 8601, UTC; "": none yet)
+    arrivals: float = 0.0  # commands accepted a second of acceptance time (0: not measured yet)
     rate: float = 0.0  # decisions a second (0: not measured yet)
     at: str = ""  # when it committed last (ISO 8601, UTC)
 
@@ -47,24 +55,50 @@ class Place:
     retry_after: int
 
 
-def place_in_line(ticket: int, progress: LaneProgress, now: str) -> Place:
-    ahead = max(0, ticket - progress.decided - 1)
+def place_in_line(accepted_at: str, progress: LaneProgress, now: str) -> Place:
+    """Where a command accepted at `accepted_at` stands. In a lane with nothing decided yet, or
+    no density measured, nobody is counted ahead of it."""
+    behind = _seconds_between(progress.through, accepted_at) if progress.through else 0.0
+    ahead = max(0, round(behind * progress.arrivals))
     seconds = min((ahead + 1) / max(progress.rate or DEFAULT_RATE, MIN_RATE), LONGEST_ESTIMATE)
     estimated = _moment(now) + timedelta(seconds=seconds)
     retry_after = min(MAX_RETRY_AFTER, max(MIN_RETRY_AFTER, math.ceil(seconds)))
     return Place(ahead, estimated.strftime("%Y-%m-%dT%H:%M:%SZ"), retry_after)
 
 
-def progressed(previous: LaneProgress, tickets: list[int | None], decided: int, now: str) -> LaneProgress:
-    """The lane after a commit that decided `decided` commands, these `tickets` among them."""
-    highest = max([previous.decided, *(t for t in tickets if t is not None)])
+def progressed(previous: LaneProgress, accepted: Iterable[str], now: str) -> LaneProgress:
+    """The lane after a commit that decided commands accepted at these times."""
+    times = sorted(accepted)
+    if not times:
+        return previous
+    through = max(previous.through, times[-1])
+    arrivals = _smoothed(previous.arrivals, _density(previous.through, times))
     rate = previous.rate
-    if previous.at and decided:
-        gap = (_moment(now) - _moment(previous.at)).total_seconds()
+    if previous.at:
+        gap = _seconds_between(previous.at, now)
         if 0 < gap <= IDLE_SECONDS:
-            latest = decided / gap
-            rate = latest if not rate else (1 - SMOOTHING) * rate + SMOOTHING * latest
-    return LaneProgress(highest, round(rate, 3), now)
+            rate = _smoothed(rate, len(times) / gap)
+    return LaneProgress(through, round(arrivals, 3), round(rate, 3), now)
+
+
+def _density(through: str, times: list[str]) -> float | None:
+    """Commands accepted a second, from these (sorted) acceptance times that follow `through`:
+    None when they span no time, or an idle gap."""
+    start, count = (through, len(times)) if through else (times[0], len(times) - 1)
+    span = _seconds_between(start, times[-1])
+    if count <= 0 or not 0 < span <= IDLE_SECONDS:
+        return None
+    return count / span
+
+
+def _smoothed(previous: float, latest: float | None) -> float:
+    if latest is None:
+        return previous
+    return latest if not previous else (1 - SMOOTHING) * previous + SMOOTHING * latest
+
+
+def _seconds_between(earlier: str, later: str) -> float:
+    return (_moment(later) - _moment(earlier)).total_seconds()
 
 
 def _moment(iso: str) -> datetime:

@@ -40,9 +40,12 @@ from chalicelib.shared.cursor import Position
 
 
 class MemoryRequestRepository:
+    """Request records, and a mark per (event, user) holding that user's pending command."""
+
     def __init__(self) -> None:
         self.records: dict[str, RequestRecord] = {}
         self.claims: dict[str, tuple[str, str]] = {}
+        self.marks: dict[tuple[str, str], Mark] = {}
         self._lock = threading.Lock()
 
     def create(self, record: RequestRecord, idempotency: tuple[str, str] | None) -> None:
@@ -55,7 +58,24 @@ class MemoryRequestRepository:
             self.records[record.request_id] = record
 
     def get(self, request_id: str) -> RequestRecord | None:
-        return self.records.get(request_id)
+        record = self.records.get(request_id)
+        if record is None:
+            held = [m.record for m in self.marks.values() if m.record.request_id == request_id]
+            record = held[0] if held else None
+        return record
+
+    def claim(self, record: RequestRecord, now: int) -> Mark | None:
+        with self._lock:
+            held = self.marks.setdefault((record.event_id, record.user_id or ""), Mark(record, now))
+            return None if held.record is record else held
+
+    def take_over(self, record: RequestRecord, holder: str, now: int) -> bool:
+        with self._lock:
+            place = (record.event_id, record.user_id or "")
+            if self.marks[place].record.request_id != holder:
+                return False
+            self.marks[place] = Mark(record, now)
+            return True
 
     def find_idempotent(self, key: str) -> tuple[str, str] | None:
         return self.claims.get(key)
@@ -63,12 +83,12 @@ class MemoryRequestRepository:
     def existing(self, request_ids: list[str]) -> set[str]:
         return {r for r in request_ids if r in self.records}
 
-    def mark_failed(self, request_id: str, reason: str, now: str) -> bool:
+    def mark_failed(self, record: RequestRecord, reason: str, now: str) -> bool:
         with self._lock:
-            record = self.records.get(request_id)
-            if record is None or record.status != RequestStatus.PENDING:
+            stored = self.records.get(record.request_id)
+            if stored is not None and stored.status != RequestStatus.PENDING:
                 return False
-            self.records[request_id] = replace(
+            self.records[record.request_id] = replace(
                 record, status=RequestStatus.FAILED, failure=reason, completed_at=now
             )
             return True
@@ -287,7 +307,7 @@ class MemorySeatStore:
                 changed_at=plan.changed_at,
             )
             decided = [requests[r] for r in plan.outcomes if r in requests]
-            event["lane"] = progressed(event["lane"], [r.ticket for r in decided], len(decided), now)
+            event["lane"] = progressed(event["lane"], [r.created_at for r in decided], now)
             if plan.capacity is not None:
                 event["capacity"] = plan.capacity
             for edit in plan.edits:
@@ -375,42 +395,14 @@ class MemorySeatStore:
 
 
 class MemoryLanes:
-    """Tickets counted here; the progress is what the memory seat store recorded."""
+    """The progress the memory seat store recorded."""
 
     def __init__(self, seats: MemorySeatStore) -> None:
         self._seats = seats
-        self.issued: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def take_ticket(self, event_id: str) -> int:
-        with self._lock:
-            self.issued[event_id] = self.issued.get(event_id, 0) + 1
-            return self.issued[event_id]
 
     def progress(self, event_id: str) -> LaneProgress:
         event = self._seats.events.get(event_id)
         return event["lane"] if event else LaneProgress()
-
-
-class MemoryPendingCommands:
-    """A mark per (event, user)."""
-
-    def __init__(self) -> None:
-        self.marks: dict[tuple[str, str], Mark] = {}
-        self._lock = threading.Lock()
-
-    def claim(self, record: RequestRecord, now: int) -> Mark | None:
-        with self._lock:
-            held = self.marks.setdefault((record.event_id, record.user_id or ""), Mark(record, now))
-            return None if held.record is record else held
-
-    def take_over(self, record: RequestRecord, holder: str, now: int) -> bool:
-        with self._lock:
-            place = (record.event_id, record.user_id or "")
-            if self.marks[place].record.request_id != holder:
-                return False
-            self.marks[place] = Mark(record, now)
-            return True
 
 
 class MemoryWaitHolds:

@@ -39,12 +39,11 @@ class CommandMessage(BaseModel):
     changes: dict[str, Any] | None = None  # change_capacity: the other fields of the PUT
     importId: str | None = None
     row: int | None = None
-    createdAt: str | None = None  # when the request was accepted (kept on its record)
+    createdAt: str | None = None  # when the command was accepted (its record's; its place in line)
     requestedBy: str | None = None  # who made it (kept on its record: they may read it)
     expectedVersion: int | None = None  # change_capacity: the If-Match it was made with
     offerExpiresAt: str | None = None  # expire_offer: the offer it lapses
     continuation: int = 0  # re-queued this many times to finish work an invocation had no time for
-    ticket: int | None = None  # its place in the lane's order, taken by the API (lanes.py)
 
     def to_command(self) -> Command:
         if self.type == RequestType.REGISTER and self.userId:

@@ -28,7 +28,6 @@ class RequestRecord:
     completed_at: str | None = None
     failure: str | None = None
     requested_by: str | None = None  # the subject who made it (None: an import's row)
-    ticket: int | None = None  # its place in its lane's order (lanes.py)
     import_id: str | None = None  # an import's row: its import, and its row there
     row: int | None = None
     place: Place | None = None  # pending: where it stands now (worked out, never stored)
@@ -51,40 +50,6 @@ class ConcurrentChange(Exception):
     """Another writer changed the event between load and commit: load again and re-decide."""
 
 
-class RequestRepository(Protocol):
-    def create(self, record: RequestRecord, idempotency: tuple[str, str] | None) -> None:
-        """Store a pending request; with (key, fingerprint), claim the key in the same write.
-
-        Raises IdempotencyKeyTaken when the key is already claimed."""
-        ...
-
-    def get(self, request_id: str) -> RequestRecord | None: ...
-
-    def existing(self, request_ids: list[str]) -> set[str]:
-        """Which of these requests have a record."""
-        ...
-
-    def find_idempotent(self, key: str) -> tuple[str, str] | None:
-        """(request id, fingerprint) the key was first used for, if any."""
-        ...
-
-    def mark_failed(self, request_id: str, reason: str, now: str) -> bool:
-        """A pending request becomes failed; False (and no change) when it is not pending."""
-        ...
-
-    def release_idempotency(self, key: str) -> None: ...
-
-
-class Lanes(Protocol):
-    """An event's lane: the tickets the API hands out and what the worker last decided."""
-
-    def take_ticket(self, event_id: str) -> int:
-        """The lane's next ticket (1, 2, ...): one atomic counter per lane."""
-        ...
-
-    def progress(self, event_id: str) -> LaneProgress: ...
-
-
 @dataclass(frozen=True)
 class Mark:
     """A user's pending command for an event, as marked: its request, and when (epoch seconds)."""
@@ -93,18 +58,46 @@ class Mark:
     marked_at: int
 
 
-class PendingCommands(Protocol):
-    """One pending command per person and event: a mark per (event, user)."""
+class RequestRepository(Protocol):
+    def create(self, record: RequestRecord, idempotency: tuple[str, str] | None) -> None:
+        """Store a pending request; with (key, fingerprint), claim the key in the same write.
+
+        Raises IdempotencyKeyTaken when the key is already claimed."""
+        ...
 
     def claim(self, record: RequestRecord, now: int) -> Mark | None:
-        """Mark `record` as its user's pending command for its event, unless one is marked
-        already: then that mark (None: marked now)."""
+        """Keep pending `record` as its user's pending command for its event (their mark), unless
+        one is marked already: then that mark (None: marked now). While it is the mark's, `get`
+        finds the record by its id, which must start with the mark (`items.marked_request_id`)."""
         ...
 
     def take_over(self, record: RequestRecord, holder: str, now: int) -> bool:
         """Mark `record` in place of request `holder` (decided since); False when the mark is no
         longer `holder`'s."""
         ...
+
+    def get(self, request_id: str) -> RequestRecord | None: ...
+
+    def existing(self, request_ids: list[str]) -> set[str]:
+        """Which of these requests have a record of their own (one kept only as its user's mark
+        has none until it is decided)."""
+        ...
+
+    def find_idempotent(self, key: str) -> tuple[str, str] | None:
+        """(request id, fingerprint) the key was first used for, if any."""
+        ...
+
+    def mark_failed(self, record: RequestRecord, reason: str, now: str) -> bool:
+        """A pending request becomes failed; False (and no change) when it is not pending."""
+        ...
+
+    def release_idempotency(self, key: str) -> None: ...
+
+
+class Lanes(Protocol):
+    """An event's lane: what the worker last recorded of its progress (lanes.py)."""
+
+    def progress(self, event_id: str) -> LaneProgress: ...
 
 
 HOLD_SECONDS = 15  # longer than any wait (MAX_WAIT_SECONDS): a lost release heals after it

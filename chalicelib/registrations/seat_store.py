@@ -29,16 +29,13 @@ from chalicelib.registrations.domain import (
     Registration,
     RequestStatus,
 )
-from chalicelib.registrations.dynamodb import (
-    PENDING_REQUEST,
-    PENDING_VALUES,
-    lane_attributes,
-    lane_progress,
-)
+from chalicelib.registrations.dynamodb import PENDING_REQUEST, PENDING_VALUES
 from chalicelib.registrations.items import (
     Stamp,
     completed,
     is_registration,
+    lane_attributes,
+    lane_progress,
     registration_from_item,
     registration_item,
     request_item,
@@ -306,6 +303,7 @@ class DynamoSeatStore:
 
 
 def _lane_after(snapshot: Snapshot, plan: Plan, requests: dict[str, RequestRecord], now: str) -> LaneProgress:
-    """The event's lane once this plan is committed: the tickets it decides, and its rate."""
+    """The event's lane once this plan is committed: the requests it decides, and when they were
+    accepted."""
     decided = [requests[c.request_id] for c in plan.changes if isinstance(c, Complete)]
-    return progressed(snapshot.lane, [r.ticket for r in decided], len(decided), now)
+    return progressed(snapshot.lane, [r.created_at for r in decided], now)

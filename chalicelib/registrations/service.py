@@ -15,13 +15,13 @@ from typing import Any
 from chalicelib.events.ports import EventRepository
 from chalicelib.events.service import EventService
 from chalicelib.registrations.domain import RequestStatus, RequestType
+from chalicelib.registrations.items import marked_request_id
 from chalicelib.registrations.lanes import place_in_line
 from chalicelib.registrations.messages import CommandMessage
 from chalicelib.registrations.ports import (
     CommandQueue,
     IdempotencyKeyTaken,
     Lanes,
-    PendingCommands,
     QueueUnavailable,
     RegistrationQueries,
     RequestRecord,
@@ -59,90 +59,106 @@ class Idempotency:
 
 WAITS_PER_SUBJECT = 2  # requests one subject may hold open at once with `Prefer: wait`
 
-# A mark whose request is not recorded yet is another API call's, between marking and recording,
-# for this long; after it, that call is taken to have died and the mark is taken over.
-MARK_GRACE_SECONDS = 60
-
 
 @dataclass
 class RequestSubmitter:
     """Records a request as pending and queues its command; never leaves one pending unqueued.
-    Each command takes a ticket in its event's lane, from which a pending request's place in line
-    is worked out (`placed`); a person's register or cancel while their earlier one for the event
-    is pending is answered with that one instead of being queued again."""
+    A pending request's place in line is worked out from when it was accepted and what the worker
+    last recorded of its event's lane (`placed`); a person's register or cancel while their
+    earlier one for the event is pending is answered with that one instead of being queued again."""
 
     requests: RequestRepository
     queue: CommandQueue
     clock: Clock
     ids: IdGenerator
     lanes: Lanes
-    pending: PendingCommands
 
     def submit(
         self, message_fields: dict[str, Any], idempotency: Idempotency | None, one_pending: bool = False
     ) -> RequestRecord:
+        """With `one_pending`, the request is kept as its user's mark for the event (one write),
+        unless an Idempotency-Key asks for its own record too (claimed with the key)."""
         if idempotency is not None:
             first = self._first_answer(message_fields, idempotency)
             if first is not None:
                 return self.placed(first)
-        request_id, created_at = self.ids.new_id(), self.clock.now()
-        record = RequestRecord(
-            request_id=request_id,
-            type=message_fields["type"],
-            event_id=message_fields["eventId"],
-            user_id=message_fields.get("userId"),
-            status=RequestStatus.PENDING,
-            created_at=created_at,
-            requested_by=message_fields.get("requestedBy"),
-        )
+        record = self._new_record(message_fields, one_pending)
+        marked = False
         if one_pending:
-            already = self._already_pending(record)
+            already, marked = self._already_pending(record)
             if already is not None:
                 return self.placed(already)
-        ticket = self.lanes.take_ticket(record.event_id)
-        record = replace(record, ticket=ticket)
-        message = CommandMessage(requestId=request_id, createdAt=created_at, ticket=ticket, **message_fields)
+        message = CommandMessage(requestId=record.request_id, createdAt=record.created_at, **message_fields)
+        if not marked or idempotency is not None:
+            first = self._record(record, message_fields, idempotency, marked)
+            if first is not None:
+                return self.placed(first)
+        self._send(record, message, idempotency)
+        return self.placed(record)
+
+    def _new_record(self, message_fields: dict[str, Any], one_pending: bool) -> RequestRecord:
+        event_id, user_id = message_fields["eventId"], message_fields.get("userId")
+        request_id = self.ids.new_id()
+        if one_pending and user_id is not None:
+            request_id = marked_request_id(event_id, user_id, request_id)
+        return RequestRecord(
+            request_id=request_id,
+            type=message_fields["type"],
+            event_id=event_id,
+            user_id=user_id,
+            status=RequestStatus.PENDING,
+            created_at=self.clock.now(),
+            requested_by=message_fields.get("requestedBy"),
+        )
+
+    def _record(
+        self,
+        record: RequestRecord,
+        message_fields: dict[str, Any],
+        idempotency: Idempotency | None,
+        marked: bool,
+    ) -> RequestRecord | None:
+        """The request's own record, with the Idempotency-Key claimed in the same write; None
+        when written. A key already taken answers with its first request (sent again if still
+        pending)."""
         claim = (idempotency.key, idempotency.fingerprint) if idempotency else None
         try:
             self.requests.create(record, claim)
         except IdempotencyKeyTaken as taken:
             assert idempotency is not None  # only a claimed key can be taken
             first = self._replay(taken.request_id, taken.fingerprint, message_fields, idempotency)
-            if one_pending:  # the mark names a request that will never exist: hand it to the first
-                self.pending.take_over(first, record.request_id, self.clock.epoch_seconds())
-            return self.placed(first)
-        self._send(message, idempotency)
-        return self.placed(record)
+            if marked:  # the mark names a request that will never be sent: hand it to the first
+                self.requests.take_over(first, record.request_id, self.clock.epoch_seconds())
+            return first
+        return None
 
     def placed(self, record: RequestRecord) -> RequestRecord:
         """A pending request with where it stands in its lane (one read of the lane)."""
-        if record.status != RequestStatus.PENDING or record.ticket is None:
+        if record.status != RequestStatus.PENDING:
             return record
         progress = self.lanes.progress(record.event_id)
-        return replace(record, place=place_in_line(record.ticket, progress, self.clock.now()))
+        return replace(record, place=place_in_line(record.created_at, progress, self.clock.now()))
 
-    def _already_pending(self, record: RequestRecord) -> RequestRecord | None:
-        """The user's command for the event that is still pending, if any (else `record` is
-        marked as theirs now). A mark left by a decided or failed request is taken over."""
+    def _already_pending(self, record: RequestRecord) -> tuple[RequestRecord | None, bool]:
+        """The user's command for the event that is still pending, if any; else whether `record`
+        is marked as theirs now. A mark left by a decided or failed request is taken over."""
         for _ in range(3):
             now = self.clock.epoch_seconds()
-            mark = self.pending.claim(record, now)
+            mark = self.requests.claim(record, now)
             if mark is None:
-                return None
+                return None, True
             held = self.requests.get(mark.record.request_id)
             if held is not None and held.status == RequestStatus.PENDING:
-                return held
-            if held is None and now - mark.marked_at < MARK_GRACE_SECONDS:
-                return mark.record  # being recorded by another call at this moment
-            if self.pending.take_over(record, mark.record.request_id, now):
-                return None
-        return None  # marks changing under us: queue it (the worker decides a repeat correctly)
+                return held, False
+            if self.requests.take_over(record, mark.record.request_id, now):
+                return None, True
+        return None, False  # marks changing under us: queue it (the worker decides a repeat correctly)
 
-    def _send(self, message: CommandMessage, idempotency: Idempotency | None) -> None:
+    def _send(self, record: RequestRecord, message: CommandMessage, idempotency: Idempotency | None) -> None:
         try:
             self.queue.send(message)
         except QueueUnavailable:
-            self.requests.mark_failed(message.requestId, "queue_unavailable", self.clock.now())
+            self.requests.mark_failed(record, "queue_unavailable", self.clock.now())
             if idempotency is not None:
                 self.requests.release_idempotency(idempotency.key)
             raise ServiceUnavailable("The registration queue is unavailable; retry shortly.") from None
@@ -169,15 +185,10 @@ class RequestSubmitter:
         if record is None:
             raise NotFound(f"No request with requestId '{request_id}'.")
         if record.status == RequestStatus.PENDING:
-            self._send(
-                CommandMessage(
-                    requestId=record.request_id,
-                    createdAt=record.created_at,
-                    ticket=record.ticket,
-                    **message_fields,
-                ),
-                idempotency,
+            message = CommandMessage(
+                requestId=record.request_id, createdAt=record.created_at, **message_fields
             )
+            self._send(record, message, idempotency)
         return record
 
 

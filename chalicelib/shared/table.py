@@ -51,14 +51,9 @@ def request_key(request_id: str) -> dict[str, Any]:
     return key(request_pk(request_id), META)
 
 
-def lane_key(event_id: str) -> dict[str, Any]:
-    """An event's lane: the ticket counter the API takes from (in no index)."""
-    return key(f"LANE#{event_id}", META)
-
-
-def pending_key(event_id: str, user_id: str) -> dict[str, Any]:
-    """A user's pending command for an event (one at a time)."""
-    return key(f"PENDING#{len(event_id)}:{event_id}#{user_id}", META)
+def pending_key(mark: str) -> dict[str, Any]:
+    """A user's pending command for an event (one at a time), by the mark that names the two."""
+    return key(f"PENDING#{mark}", META)
 
 
 def wait_holds_key(subject: str) -> dict[str, Any]:

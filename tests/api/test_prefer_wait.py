@@ -33,7 +33,7 @@ def _worker_runs_while_the_api_waits() -> list[float]:
     def pause(seconds: float) -> None:
         pauses.append(seconds)
         for message in queue.sent:
-            record = requests.records[message.requestId]
+            record = requests.get(message.requestId)
             outcome = OUTCOMES[message.type]
             requests.records[message.requestId] = replace(record, status="completed", outcome=outcome)
         queue.sent.clear()

@@ -10,7 +10,7 @@ from chalicelib import bootstrap
 from chalicelib.registrations import wire
 from chalicelib.registrations.lanes import LaneProgress
 from chalicelib.shared.caller import Caller
-from tests.fakes import bearer
+from tests.fakes import FixedClock, bearer
 
 
 @pytest.fixture
@@ -301,7 +301,7 @@ def test_who_took_a_freed_seat_is_the_owners_to_know_not_the_leavers(api, taker)
     request_id = api.json(cancelled)["requestId"]
     requests = bootstrap.services().registrations.requests
     requests.records[request_id] = replace(
-        requests.records[request_id],
+        requests.get(request_id),
         status="completed",
         outcome={"type": "cancelled", taker: "bob"},
         completed_at="2026-01-01T00:00:01Z",
@@ -343,19 +343,23 @@ def test_a_pending_request_says_its_place_in_line_and_when_to_ask_again(seeded):
         seeded.request("POST", "/users", {"userId": user, "name": user.title()})
     seats = bootstrap.services().decisions.store
     seats.add_event("e1", capacity=1, waitlist_enabled=True)
-    seats.events["e1"]["lane"] = LaneProgress(decided=0, rate=0.5, at="2026-01-01T00:00:00Z")
-    answers = [
-        seeded.request("POST", "/events/e1/registrations", {}, headers=bearer(u)) for u in ("bob", "cy", "di")
-    ]
+    submitter = bootstrap.services().registrations.submitter
+    submitter.clock = clock = FixedClock("2026-01-01T00:00:10.000000Z")
+    # the worker last decided a command accepted at 00:00:00, when 1 was accepted a second
+    seats.events["e1"]["lane"] = LaneProgress("2026-01-01T00:00:00.000000Z", 1.0, 0.5, "2026-01-01T00:00:10Z")
+    answers = []
+    for user, accepted in (("bob", "00:00:01"), ("cy", "00:00:02"), ("di", "00:00:03")):
+        clock.value = f"2026-01-01T{accepted}.000000Z"
+        answers.append(seeded.request("POST", "/events/e1/registrations", {}, headers=bearer(user)))
     bodies = [seeded.json(a) for a in answers]
-    assert [b["aheadInLine"] for b in bodies] == [0, 1, 2]  # tickets 1, 2, 3; none decided yet
-    assert [a.headers["Retry-After"] for a in answers] == ["2", "4", "6"]  # (ahead + 1) / 0.5 a second
+    assert [b["aheadInLine"] for b in bodies] == [1, 2, 3]  # 1, 2 and 3 s after the last decided
+    assert [a.headers["Retry-After"] for a in answers] == ["4", "6", "8"]  # (ahead + 1) / 0.5 a second
     assert all(b["estimatedDecisionAt"].endswith("Z") for b in bodies)
     polled = seeded.request("GET", answers[2].headers["Location"], headers=bearer("di"))
-    assert seeded.json(polled)["aheadInLine"] == 2 and polled.headers["Retry-After"] == "6"
-    seats.events["e1"]["lane"] = LaneProgress(decided=2, rate=0.5, at="2026-01-01T00:00:01Z")
+    assert seeded.json(polled)["aheadInLine"] == 3 and polled.headers["Retry-After"] == "8"
+    seats.events["e1"]["lane"] = LaneProgress("2026-01-01T00:00:02.000000Z", 1.0, 0.5, "2026-01-01T00:00:10Z")
     polled = seeded.request("GET", answers[2].headers["Location"], headers=bearer("di"))
-    assert seeded.json(polled)["aheadInLine"] == 0 and polled.headers["Retry-After"] == "2"
+    assert seeded.json(polled)["aheadInLine"] == 1 and polled.headers["Retry-After"] == "4"
 
 
 def test_a_decided_request_has_no_place_and_no_retry_after(seeded):
@@ -407,5 +411,5 @@ def test_a_key_taken_in_a_race_leaves_the_mark_on_the_first_request(seeded, monk
     monkeypatch.setattr(requests, "find_idempotent", lambda key: None)
     again = seeded.json(seeded.request("POST", "/events/e1/registrations", {}, headers=headers))
     assert again["requestId"] == first["requestId"]
-    marks = bootstrap.services().registrations.submitter.pending.marks
+    marks = requests.marks
     assert marks[("e1", "ada")].record.request_id == first["requestId"]

@@ -9,15 +9,14 @@ import pytest
 
 from chalicelib.registrations.dynamodb import (
     DynamoLanes,
-    DynamoPendingCommands,
     DynamoRequestRepository,
     DynamoWaitHolds,
 )
+from chalicelib.registrations.items import marked_request_id
 from chalicelib.registrations.lanes import LaneProgress
 from chalicelib.registrations.memory import (
     MemoryCommandQueue,
     MemoryLanes,
-    MemoryPendingCommands,
     MemoryRequestRepository,
     MemorySeatStore,
     MemoryWaitHolds,
@@ -71,16 +70,23 @@ def test_existing_names_the_recorded_requests(requests):
 def test_mark_failed_only_fails_a_pending_request(requests):
     record = pending(unique("r"))
     requests.create(record, None)
-    assert requests.mark_failed(record.request_id, "queue_unavailable", "2026-01-01T00:00:01.000000Z")
+    assert requests.mark_failed(record, "queue_unavailable", "2026-01-01T00:00:01.000000Z")
     failed = requests.get(record.request_id)
     assert (failed.status, failed.failure, failed.completed_at) == (
         "failed",
         "queue_unavailable",
         "2026-01-01T00:00:01.000000Z",
     )
-    assert not requests.mark_failed(record.request_id, "other", "2026-01-01T00:00:02.000000Z")
+    assert not requests.mark_failed(record, "other", "2026-01-01T00:00:02.000000Z")
     assert requests.get(record.request_id) == failed
-    assert not requests.mark_failed(unique("missing"), "x", "2026-01-01T00:00:02.000000Z")
+
+
+def test_mark_failed_records_a_request_kept_only_as_a_mark(requests):
+    record = marked(unique("ev"), "ada")
+    assert requests.claim(record, 100) is None
+    assert requests.mark_failed(record, "queue_unavailable", "2026-01-01T00:00:01.000000Z")
+    failed = requests.get(record.request_id)
+    assert (failed.status, failed.failure) == ("failed", "queue_unavailable")
 
 
 @pytest.fixture(params=["memory", "sqs"])
@@ -119,40 +125,53 @@ def test_an_unreachable_queue_raises_queue_unavailable(command_queue):
 
 
 @pytest.fixture(params=["memory", "dynamodb"])
-def lanes_and_marks(request):
+def lanes(request):
     if request.param == "memory":
-        return MemoryLanes(MemorySeatStore()), MemoryPendingCommands()
+        return MemoryLanes(MemorySeatStore())
     real = request.getfixturevalue("real")
-    return DynamoLanes(real.dynamodb, real.table), DynamoPendingCommands(real.dynamodb, real.table)
+    return DynamoLanes(real.dynamodb, real.table)
 
 
-def test_a_lane_hands_out_tickets_in_order_and_knows_no_progress_before_a_decision(lanes_and_marks):
-    lanes, _ = lanes_and_marks
-    event, other = unique("ev"), unique("ev")
-    assert [lanes.take_ticket(event) for _ in range(3)] == [1, 2, 3]
-    assert lanes.take_ticket(other) == 1, "one counter per lane"
-    assert lanes.progress(event) == LaneProgress()
+def test_a_lane_knows_no_progress_before_a_decision(lanes):
+    assert lanes.progress(unique("ev")) == LaneProgress()
 
 
-def test_one_mark_per_person_and_event_until_taken_over(lanes_and_marks):
-    _, marks = lanes_and_marks
-    event = unique("ev")
-    first = RequestRecord(
-        unique("r"), "register", event, "ada", "pending", "2026-01-01T00:00:00.000000Z", requested_by="ada"
+def marked(event_id: str, user_id: str, type_: str = "register") -> RequestRecord:
+    request_id = marked_request_id(event_id, user_id, unique("r"))
+    return RequestRecord(
+        request_id, type_, event_id, user_id, "pending", "2026-01-01T00:00:00.000000Z", requested_by=user_id
     )
-    second = replace(first, request_id=unique("r"), type="cancel")
-    assert marks.claim(first, 100) is None
-    held = marks.claim(second, 101)
+
+
+def test_one_mark_per_person_and_event_until_taken_over(requests):
+    event = unique("ev")
+    first, second = marked(event, "ada"), marked(event, "ada", "cancel")
+    assert requests.claim(first, 100) is None
+    held = requests.claim(second, 101)
     assert held is not None and held.marked_at == 100
     assert (held.record.request_id, held.record.type, held.record.requested_by) == (
         first.request_id,
         "register",
         "ada",
     )
-    assert marks.claim(replace(second, user_id="bob"), 101) is None, "another person's place"
-    assert not marks.take_over(second, unique("someone-else"), 102)
-    assert marks.take_over(second, first.request_id, 102)
-    assert marks.claim(first, 103).record.request_id == second.request_id
+    assert requests.claim(marked(event, "bob"), 101) is None, "another person's place"
+    assert not requests.take_over(second, unique("someone-else"), 102)
+    assert requests.take_over(second, first.request_id, 102)
+    assert requests.claim(first, 103).record.request_id == second.request_id
+
+
+def test_a_marked_request_is_found_by_its_id_while_it_holds_the_mark(requests):
+    event = unique("ev")
+    first, second = marked(event, "ada"), marked(event, "ada", "cancel")
+    assert requests.claim(first, 100) is None
+    assert requests.get(first.request_id) == first, "the mark is its record"
+    assert requests.get(marked(event, "ada").request_id) is None, "another id with the same mark"
+    assert requests.existing([first.request_id]) == set(), "no record of its own yet"
+    decided = replace(first, status="completed")
+    requests.create(decided, None)  # its own record, as the worker's commit writes it
+    assert requests.take_over(second, first.request_id, 101)
+    assert requests.get(first.request_id) == decided, "its own record once decided"
+    assert requests.get(second.request_id) == second
 
 
 @pytest.fixture(params=["memory", "dynamodb"])

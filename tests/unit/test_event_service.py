@@ -9,7 +9,6 @@ from chalicelib.events.service import EventService, NewEvent
 from chalicelib.registrations.memory import (
     MemoryCommandQueue,
     MemoryLanes,
-    MemoryPendingCommands,
     MemoryRequestRepository,
     MemorySeatStore,
 )
@@ -34,7 +33,6 @@ def seat_changes(service: EventService) -> SeatChanges:
         service.clock,
         service.ids,
         lanes,
-        MemoryPendingCommands(),
     )
     return SeatChanges(service, service.events, submitter, service.ids)
 

@@ -91,6 +91,7 @@ class WorkerWorld:
                 "promotedBy",
                 "movedBy",  # a request id, like requestId
                 "laneAt",  # when the lane last moved
+                "laneThrough",  # the acceptance time of what it decided
                 "laneRate",
             ):
                 item.pop(volatile, None)

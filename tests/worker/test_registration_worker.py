@@ -250,19 +250,22 @@ def test_a_registration_remembers_who_asked_for_it_through_a_promotion(world):
     ]
 
 
-def test_each_commit_records_the_highest_ticket_decided_in_the_lane(world):
+def test_each_commit_records_the_latest_acceptance_time_decided_in_the_lane(world):
     from chalicelib.registrations.dynamodb import DynamoLanes
 
     event = world.event(capacity=5)
     lanes = DynamoLanes(world.client, world.table)
-    first = [{**register(event, f"{event}-u{t}"), "ticket": t} for t in (1, 2, 3)]
-    untaken = register(event, f"{event}-import")  # an import's row: no ticket
-    assert (
-        handler({"Records": [fifo_record(m, event) for m in [*first, untaken]]}, None)["batchItemFailures"]
-        == []
-    )
+    first = [
+        {**register(event, f"{event}-u{n}"), "createdAt": f"2026-01-01T00:00:0{n}.000000Z"} for n in (1, 2, 3)
+    ]
+    assert handler({"Records": [fifo_record(m, event) for m in first]}, None)["batchItemFailures"] == []
     progress = lanes.progress(event)
-    assert progress.decided == 3 and progress.at
-    late = [{**register(event, f"{event}-v{t}"), "ticket": t} for t in (5, 4)]
+    assert progress.through == "2026-01-01T00:00:03.000000Z" and progress.at
+    assert progress.arrivals == 1.0  # 2 more accepted in the 2 s after the first
+    late = [
+        {**register(event, f"{event}-v{n}"), "createdAt": f"2026-01-01T00:00:0{n}.000000Z"} for n in (5, 4)
+    ]
     assert handler({"Records": [fifo_record(m, event) for m in late]}, None)["batchItemFailures"] == []
-    assert lanes.progress(event).decided == 5
+    progress = lanes.progress(event)
+    assert progress.through == "2026-01-01T00:00:05.000000Z"
+    assert progress.arrivals == 1.0  # 2 in the 2 s after the last decided
