@@ -18,6 +18,7 @@ from typing import Any
 from chalicelib.events.dynamodb import DynamoEventRepository
 from chalicelib.events.memory import MemoryEventRepository
 from chalicelib.events.ports import EventRepository
+from chalicelib.events.recent import RecentEvents
 from chalicelib.events.service import EventService
 from chalicelib.imports.dynamodb import DynamoImportRepository, ImportProgress
 from chalicelib.imports.memory import MemoryFeed, MemoryImportQueue, MemoryImports, MemoryPayloads
@@ -146,12 +147,14 @@ class _Adapters:
     payloads: PayloadStore
     import_queue: ImportQueue
     feed: RegistrationFeed
+    recent_events: EventRepository | None = None  # the registration routes' event reads
 
 
 def _wire(
     config: Settings, adapters: _Adapters, clock: Clock, ids: IdGenerator, randomness: Randomness
 ) -> Services:
     events = EventService(adapters.events, clock, ids)
+    recent = EventService(adapters.recent_events or adapters.events, clock, ids)
     submitter = RequestSubmitter(adapters.requests, adapters.commands, clock, ids, adapters.lanes)
     guard = UrlGuard(adapters.resolver, config.allow_loopback_webhooks, config.allow_http_webhooks)
     a = adapters
@@ -160,7 +163,7 @@ def _wire(
         auth=TokenVerifier(jwks_keys(config.jwks), config.jwt_issuer, config.jwt_audience),
         events=events,
         users=UserService(a.users, clock, ids),
-        registrations=RegistrationService(events, a.users, a.requests, a.queries, submitter, a.holds),
+        registrations=RegistrationService(recent, a.users, a.requests, a.queries, submitter, a.holds),
         seat_changes=SeatChanges(events, a.events, submitter, ids),
         decisions=DecisionService(a.seats, clock),
         offer_sweep=OfferSweep(a.open_offers, a.commands, clock),
@@ -210,8 +213,10 @@ def build(config: Settings, clients: Callable[[str], Any] = client) -> Services:
         )
     dynamodb, sqs, s3, table = clients("dynamodb"), clients("sqs"), clients("s3"), config.table_name
     clock = SystemClock()
+    events = DynamoEventRepository(dynamodb, table)
     adapters = _Adapters(
-        events=DynamoEventRepository(dynamodb, table),
+        events=events,
+        recent_events=RecentEvents(events),
         users=DynamoUserRepository(dynamodb, table),
         requests=DynamoRequestRepository(dynamodb, table),
         queries=DynamoRegistrationQueries(dynamodb, table),

@@ -11,6 +11,7 @@ pending mark     PENDING#{mark} / META            a user's pending command for t
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -297,20 +298,36 @@ def _start_key(after: Position) -> dict[str, Any]:
     return {k: ({"N": str(v)} if isinstance(v, int) else {"S": v}) for k, v in after.items()}
 
 
-class DynamoLanes:
-    """The progress the worker records on the event item (read with a projection)."""
+LANE_FRESH_SECONDS = 0.5  # a lane's progress read this recently is used again (an estimate)
+LANES_REMEMBERED = 1000  # more events than this at once: start afresh (memory stays bounded)
 
-    def __init__(self, client: Any, table_name: str) -> None:
+
+class DynamoLanes:
+    """The progress the worker records on the event item (read with a projection). Each process
+    (an API Lambda's container) reuses what it read for LANE_FRESH_SECONDS: in a rush, when many
+    requests ask at once, one read serves them, and the estimate moves as the lane does."""
+
+    def __init__(self, client: Any, table_name: str, clock: Callable[[], float] = time.monotonic) -> None:
         self._client = client
         self._table = table_name
+        self._clock = clock
+        self._read: dict[str, tuple[float, LaneProgress]] = {}
 
     def progress(self, event_id: str) -> LaneProgress:
+        now = self._clock()
+        recent = self._read.get(event_id)
+        if recent is not None and now - recent[0] < LANE_FRESH_SECONDS:
+            return recent[1]
         item = self._client.get_item(
             TableName=self._table,
             Key=table.event_key(event_id),
             ProjectionExpression=", ".join(LANE_ATTRIBUTES),
         ).get("Item")
-        return lane_progress(from_item(item) if item else {})
+        progress = lane_progress(from_item(item) if item else {})
+        if len(self._read) >= LANES_REMEMBERED:
+            self._read.clear()
+        self._read[event_id] = (now, progress)
+        return progress
 
 
 class DynamoWaitHolds:

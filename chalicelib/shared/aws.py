@@ -24,5 +24,8 @@ def client(service: str) -> Any:
         connect_timeout=config.aws_connect_timeout,
         read_timeout=config.aws_read_timeout,
         max_pool_connections=32,
+        # AWS validates every request itself; botocore's own check of each parameter first costs
+        # CPU on every call (about a tenth of the worker's, on its 21-item transactions)
+        parameter_validation=False,
     )
     return boto3.session.Session().client(service, region_name=config.region, config=budget)

@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from chalicelib.registrations.dynamodb import (
+    LANE_FRESH_SECONDS,
     DynamoLanes,
     DynamoRequestRepository,
     DynamoWaitHolds,
@@ -134,6 +135,26 @@ def lanes(request):
 
 def test_a_lane_knows_no_progress_before_a_decision(lanes):
     assert lanes.progress(unique("ev")) == LaneProgress()
+
+
+def test_a_lane_read_is_reused_for_half_a_second(real):
+    event, now = unique("ev"), [100.0]
+    lanes = DynamoLanes(real.dynamodb, real.table, clock=lambda: now[0])
+    real.dynamodb.put_item(
+        TableName=real.table,
+        Item={"PK": {"S": f"EVENT#{event}"}, "SK": {"S": "META"}, "laneRate": {"N": "5"}},
+    )
+    assert lanes.progress(event).rate == 5.0
+    real.dynamodb.update_item(
+        TableName=real.table,
+        Key={"PK": {"S": f"EVENT#{event}"}, "SK": {"S": "META"}},
+        UpdateExpression="SET laneRate = :rate",
+        ExpressionAttributeValues={":rate": {"N": "7"}},
+    )
+    now[0] += LANE_FRESH_SECONDS - 0.01
+    assert lanes.progress(event).rate == 5.0, "read again only after LANE_FRESH_SECONDS"
+    now[0] += 0.01
+    assert lanes.progress(event).rate == 7.0
 
 
 def marked(event_id: str, user_id: str, type_: str = "register") -> RequestRecord:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 import uuid
@@ -254,7 +255,7 @@ def test_each_commit_records_the_latest_acceptance_time_decided_in_the_lane(worl
     from chalicelib.registrations.dynamodb import DynamoLanes
 
     event = world.event(capacity=5)
-    lanes = DynamoLanes(world.client, world.table)
+    lanes = DynamoLanes(world.client, world.table, clock=itertools.count(step=10).__next__)  # no reuse
     first = [
         {**register(event, f"{event}-u{n}"), "createdAt": f"2026-01-01T00:00:0{n}.000000Z"} for n in (1, 2, 3)
     ]
