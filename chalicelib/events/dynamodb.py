@@ -1,6 +1,5 @@
-"""Events in the single table: `EVENT#{eventId}` / `META`, listed by date (GSI1) and by status and
-date (GSI2). The seat counters on the same item belong to the registration worker, which reads
-and writes them through `event_from_item` and `edited_attributes`."""
+"""Events in the single table (the item's shape is `items.py`'s), listed by date (GSI1) and by
+status and date (GSI2)."""
 
 from __future__ import annotations
 
@@ -8,13 +7,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.events.domain import (
-    EDITABLE_FIELDS,
-    Event,
-    EventStatus,
-    date_sort_key,
-    offer_setting,
-    offer_ttl,
+from chalicelib.events.domain import Event
+from chalicelib.events.items import (
+    DELETING,
+    INDEX_PARTITIONS,
+    edited_attributes,
+    event_from_item,
+    event_to_item,
+    is_deleting,
 )
 from chalicelib.shared import table
 from chalicelib.shared.cursor import Position
@@ -28,67 +28,6 @@ from chalicelib.shared.dynamo import (
     to_value,
 )
 from chalicelib.shared.problems import InvalidCursor
-
-_INDEX_KEYS = ("GSI1SK", "GSI2PK", "GSI2SK")
-
-
-def event_to_item(event: Event) -> dict[str, Any]:
-    sort_key = f"{date_sort_key(event.date)}#{event.event_id}"
-    return {
-        "PK": table.event_pk(event.event_id),
-        "SK": table.META,
-        "GSI1PK": table.ALL_EVENTS,
-        "GSI1SK": sort_key,
-        "GSI2PK": table.events_with_status(event.status.value),
-        "GSI2SK": sort_key,
-        "entity": "event",
-        "eventId": event.event_id,
-        "title": event.title,
-        "description": event.description,
-        "date": event.date,
-        "location": event.location,
-        "capacity": event.capacity,
-        "organizer": event.organizer,
-        "status": event.status.value,
-        "waitlistEnabled": event.waitlist_enabled,
-        "waitlistOffer": offer_setting(event.waitlist_offer_ttl),
-        "confirmedCount": event.confirmed_count,
-        "waitlistCount": event.waitlist_count,
-        "offeredCount": event.offered_count,
-        "version": event.version,
-        "createdAt": event.created_at,
-        "updatedAt": event.updated_at,
-        "ownerId": event.owner_id or None,
-    }
-
-
-def event_from_item(item: dict[str, Any]) -> Event:
-    return Event(
-        event_id=item["eventId"],
-        title=item["title"],
-        description=item.get("description", ""),
-        date=item["date"],
-        location=item.get("location", ""),
-        capacity=int(item["capacity"]),
-        organizer=item.get("organizer", ""),
-        status=EventStatus(item["status"]),
-        waitlist_enabled=bool(item.get("waitlistEnabled", False)),
-        confirmed_count=int(item.get("confirmedCount", 0)),
-        waitlist_count=int(item.get("waitlistCount", 0)),
-        waitlist_offer_ttl=offer_ttl(item.get("waitlistOffer")),
-        offered_count=int(item.get("offeredCount", 0)),
-        version=int(item.get("version", 1)),
-        created_at=item.get("createdAt", ""),
-        updated_at=item.get("updatedAt", ""),
-        owner_id=item.get("ownerId", ""),
-    )
-
-
-def edited_attributes(event: Event) -> dict[str, Any]:
-    """The attributes an edit rewrites: the editable fields, their index keys and `updatedAt`
-    (never the seat counters)."""
-    item = event_to_item(event)
-    return {name: item[name] for name in (*EDITABLE_FIELDS, *_INDEX_KEYS, "updatedAt")}
 
 
 class DynamoEventRepository:
@@ -104,7 +43,7 @@ class DynamoEventRepository:
             TableName=self._table, Key=table.event_key(event_id), ConsistentRead=True
         )
         item = response.get("Item")
-        if not item or "deleting" in item:
+        if not item or is_deleting(item):
             return None
         return event_from_item(from_item(item))
 
@@ -148,8 +87,8 @@ class DynamoEventRepository:
             self._client.update_item,
             TableName=self._table,
             Key=table.event_key(event_id),
-            UpdateExpression="SET deleting = :true REMOVE GSI1PK, GSI2PK",
-            ConditionExpression=f"{ITEM_EXISTS} AND attribute_not_exists(deleting)",
+            UpdateExpression=f"SET {DELETING} = :true REMOVE {', '.join(INDEX_PARTITIONS)}",
+            ConditionExpression=f"{ITEM_EXISTS} AND attribute_not_exists({DELETING})",
             ExpressionAttributeValues={":true": {"BOOL": True}},
         )
 
@@ -158,7 +97,7 @@ class DynamoEventRepository:
             TableName=self._table, Key=table.event_key(event_id), ConsistentRead=True
         )
         item = response.get("Item")
-        return event_from_item(from_item(item)) if item and "deleting" in item else None
+        return event_from_item(from_item(item)) if item and is_deleting(item) else None
 
     def unmark_deleting(self, event_id: str) -> None:
         response = self._client.get_item(
@@ -170,8 +109,10 @@ class DynamoEventRepository:
         self._client.update_item(
             TableName=self._table,
             Key=table.event_key(event_id),
-            UpdateExpression="SET GSI1PK = :g1, GSI2PK = :g2 REMOVE deleting",
-            ExpressionAttributeValues={":g1": {"S": restored["GSI1PK"]}, ":g2": {"S": restored["GSI2PK"]}},
+            UpdateExpression="SET "
+            + ", ".join(f"{name} = :{name}" for name in INDEX_PARTITIONS)
+            + f" REMOVE {DELETING}",
+            ExpressionAttributeValues={f":{name}": {"S": restored[name]} for name in INDEX_PARTITIONS},
         )
 
 

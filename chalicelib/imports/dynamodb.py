@@ -1,6 +1,5 @@
-"""Imports in the single table: the import item (`IMPORT#{importId}` / `META`) and its row errors
-(`IMPORT#{importId}` / `ERROR#{row}#{n}`), and the hook that counts decided rows on the import
-item inside the registration worker's own transaction."""
+"""Imports in the single table (the items' shapes are `items.py`'s), and the hook that counts
+decided rows on the import item inside the registration worker's own transaction."""
 
 from __future__ import annotations
 
@@ -8,6 +7,14 @@ import re
 from typing import Any
 
 from chalicelib.imports.domain import AWAITING_UPLOAD, COMPLETED, FAILED, RUNNING, VALIDATING, ImportRecord
+from chalicelib.imports.items import (
+    ENTITY,
+    PROGRESS_COUNTERS,
+    error_fields,
+    error_item,
+    import_from_item,
+    import_to_item,
+)
 from chalicelib.imports.rows import RowError
 from chalicelib.registrations.domain import Outcome
 from chalicelib.registrations.ports import RequestRecord
@@ -16,45 +23,7 @@ from chalicelib.shared.cursor import Position
 from chalicelib.shared.dynamo import applied, batch_write, from_item, put_if_absent, to_item, to_value
 from chalicelib.shared.problems import InvalidCursor
 
-ENTITY = "import"
 USERS_PER_TRANSACTION = 25
-
-# ImportRecord field -> item attribute
-_ATTRIBUTES = {
-    "import_id": "importId",
-    "event_id": "eventId",
-    "status": "status",
-    "created_at": "createdAt",
-    "dry_run": "dryRun",
-    "media_type": "mediaType",
-    "payload_key": "payloadKey",
-    "fingerprint": "fingerprint",
-    "total": "total",
-    "valid": "valid",
-    "invalid": "invalid",
-    "enqueued": "enqueued",
-    "pending": "pending",
-    "users_created": "usersCreated",
-    "decided": "decided",
-    "confirmed": "confirmed",
-    "waitlisted": "waitlisted",
-    "rejected": "rejected",
-    "already_registered": "alreadyRegistered",
-    "updated_at": "updatedAt",
-    "completed_at": "completedAt",
-    "failure": "failure",
-    "owner_id": "eventOwnerId",
-}
-
-
-def import_to_item(record: ImportRecord) -> dict[str, Any]:
-    item = {attribute: getattr(record, name) for name, attribute in _ATTRIBUTES.items()}
-    return {"PK": table.import_pk(record.import_id), "SK": table.META, "entity": ENTITY, **item}
-
-
-def import_from_item(item: dict[str, Any]) -> ImportRecord:
-    values = {name: item[attribute] for name, attribute in _ATTRIBUTES.items() if attribute in item}
-    return ImportRecord(**values)
 
 
 class DynamoImportRepository:
@@ -184,14 +153,7 @@ class DynamoImportRepository:
         index_in_row: dict[int, int] = {}
         for error in errors:
             index = index_in_row[error.row] = index_in_row.get(error.row, -1) + 1
-            item = {
-                "PK": table.import_pk(import_id),
-                "SK": table.import_error_sk(error.row, index),
-                "entity": "import-error",
-                "row": error.row,
-                "field": error.field,
-                "message": error.message,
-            }
+            item = error_item(import_id, error.row, error.field, error.message, index)
             puts.append({"PutRequest": {"Item": to_item(item)}})
         batch_write(self._client, self._table, puts)
 
@@ -214,18 +176,9 @@ class DynamoImportRepository:
             request["ExclusiveStartKey"] = {"PK": {"S": after["PK"]}, "SK": {"S": after["SK"]}}
         response = self._client.query(**request)
         found = [from_item(i) for i in response.get("Items", [])]
-        errors = [RowError(int(i["row"]), i["field"], i["message"]) for i in found]
+        errors = [RowError(*error_fields(i)) for i in found]
         last = response.get("LastEvaluatedKey")
         return errors, ({k: v["S"] for k, v in last.items()} if last else None)
-
-
-# outcome kind -> counter on the import item (`decided` counts every outcome)
-PROGRESS_COUNTERS = {
-    "confirmed": "confirmed",
-    "waitlisted": "waitlisted",
-    "rejected": "rejected",
-    "already_registered": "alreadyRegistered",
-}
 
 
 class ImportProgress:

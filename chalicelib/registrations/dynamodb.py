@@ -12,18 +12,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.registrations.domain import ACTIVE, ACTIVE_VIEW, RequestStatus, RequestType
+from chalicelib.registrations.domain import ACTIVE, ACTIVE_VIEW
 from chalicelib.registrations.items import (
     LANE_ATTRIBUTES,
+    MARK_HOLDER,
+    PENDING_REQUEST,
+    PENDING_VALUES,
+    claimed,
+    failed,
+    idempotency_item,
     lane_progress,
     listing_entry,
-    mark,
+    mark_holds,
+    mark_item,
+    mark_key,
     mark_of,
+    marked_at,
+    request_fields,
     request_item,
 )
 from chalicelib.registrations.lanes import LaneProgress
@@ -44,25 +53,10 @@ from chalicelib.shared.problems import InvalidCursor
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 MARK_TTL_SECONDS = 24 * 3600
-PENDING_REQUEST = "attribute_not_exists(PK) OR #status = :pending"  # absent, or still pending
-PENDING_VALUES = {":pending": {"S": RequestStatus.PENDING.value}}
 
 
 def record_from_item(item: dict[str, Any]) -> RequestRecord:
-    return RequestRecord(
-        request_id=item["requestId"],
-        type=RequestType(item["type"]),
-        event_id=item["eventId"],
-        user_id=item.get("userId"),
-        status=RequestStatus(item["status"]),
-        created_at=item["createdAt"],
-        outcome=item.get("outcome"),
-        completed_at=item.get("completedAt"),
-        failure=item.get("failure"),
-        requested_by=item.get("requestedBy"),
-        import_id=item.get("importId"),
-        row=None if item.get("row") is None else int(item["row"]),
-    )
+    return RequestRecord(**request_fields(item))
 
 
 class DynamoRequestRepository:
@@ -80,14 +74,9 @@ class DynamoRequestRepository:
             self._client.put_item(**put_request)
             return
         key_value, fingerprint = idempotency
-        claim = {
-            "PK": table.idempotency_key(key_value)["PK"]["S"],
-            "SK": table.META,
-            "entity": "idempotency",
-            "requestId": record.request_id,
-            "fingerprint": fingerprint,
-            "expiresAt": int(time.time()) + IDEMPOTENCY_TTL_SECONDS,
-        }
+        claim = idempotency_item(
+            key_value, record.request_id, fingerprint, int(time.time()) + IDEMPOTENCY_TTL_SECONDS
+        )
         put_claim = {"TableName": self._table, "Item": to_item(claim), "ConditionExpression": ITEM_ABSENT}
         try:
             self._client.transact_write_items(TransactItems=[{"Put": put_claim}, {"Put": put_request}])
@@ -113,28 +102,25 @@ class DynamoRequestRepository:
         item = found.get(table.request_pk(request_id))
         if item is None:
             held = found.get(keys[1]["PK"]["S"])
-            item = held if held is not None and held["requestId"] == request_id else None
+            item = held if held is not None and mark_holds(held, request_id) else None
         return record_from_item(item) if item is not None else None
 
     def claim(self, record: RequestRecord, now: int) -> Mark | None:
-        key = table.pending_key(mark(record.event_id, record.user_id or ""))
+        key = mark_key(record.event_id, record.user_id or "")
         for _ in range(2):
             if self._mark(record, now, ITEM_ABSENT, {}):
                 return None
             item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
             if item is not None:
                 found = from_item(item)
-                return Mark(record_from_item(found), int(found["markedAt"]))
+                return Mark(record_from_item(found), marked_at(found))
         return None  # a mark that keeps vanishing (expired as we looked): nothing holds the place
 
     def take_over(self, record: RequestRecord, holder: str, now: int) -> bool:
-        return self._mark(record, now, "requestId = :holder", {":holder": {"S": holder}})
+        return self._mark(record, now, MARK_HOLDER, {":holder": {"S": holder}})
 
     def _mark(self, record: RequestRecord, now: int, condition: str, values: dict[str, Any]) -> bool:
-        item = request_item(record)
-        key = table.pending_key(mark(record.event_id, record.user_id or ""))
-        item.update(PK=key["PK"]["S"], SK=key["SK"]["S"], entity="pending-mark")
-        item.update(markedAt=now, expiresAt=now + MARK_TTL_SECONDS)
+        item = mark_item(record, now, now + MARK_TTL_SECONDS)
         request: dict[str, Any] = {
             "TableName": self._table,
             "Item": to_item(item),
@@ -155,16 +141,13 @@ class DynamoRequestRepository:
         )
         if "Item" not in response:
             return None
-        item = from_item(response["Item"])
-        return item["requestId"], item["fingerprint"]
+        return claimed(from_item(response["Item"]))
 
     def mark_failed(self, record: RequestRecord, reason: str, now: str) -> bool:
-        failed = replace(record, status=RequestStatus.FAILED, failure=reason, completed_at=now)
-        item = {**request_item(failed), "failure": reason, "completedAt": now}
         return applied(
             self._client.put_item,
             TableName=self._table,
-            Item=to_item(item),
+            Item=to_item(failed(record, reason, now)),
             ConditionExpression=PENDING_REQUEST,
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues=PENDING_VALUES,

@@ -45,6 +45,7 @@ from chalicelib.registrations.lanes import LaneProgress
 # The stored vocabulary, for code that reads items and may import nothing else of this feature
 # (the webhook relay): standings, request types and statuses, outcome kinds.
 __all__ = [
+    "CompletedRequest",
     "MovedRegistration",
     "OutcomeKind",
     "RequestStatus",
@@ -195,10 +196,45 @@ def move_from_images(old: dict[str, Any] | None, new: dict[str, Any] | None) -> 
     image = new if is_registration(new) else old
     if not is_registration(image):
         return None
-    counts = image.get("countsAfter") or {}
-    stamp = Stamp({n: int(counts[n]) for n in COUNTS if n in counts}, image.get("eventOwnerId") or "")
     cause = (new or {}).get("movedBy") or ""  # a removal leaves no image to say whose it was
-    return MovedRegistration(image["eventId"], Move(image["userId"], before, after, cause), stamp)
+    return MovedRegistration(image["eventId"], Move(image["userId"], before, after, cause), _stamp(image))
+
+
+def _stamp(image: dict[str, Any]) -> Stamp:
+    counts = image.get("countsAfter") or {}
+    return Stamp({n: int(counts[n]) for n in COUNTS if n in counts}, image.get("eventOwnerId") or "")
+
+
+@dataclass(frozen=True)
+class CompletedRequest:
+    """A request's completion as the table's stream shows it."""
+
+    request_id: str
+    type: RequestType
+    event_id: str
+    user_id: str | None
+    outcome: dict[str, Any]  # as stored (`stored_outcome`)
+    import_id: str | None
+    completed_at: str
+    stamp: Stamp
+
+
+def completed_request(old: dict[str, Any] | None, new: dict[str, Any]) -> CompletedRequest | None:
+    """The request, when this change of its item completes it (None for any other change)."""
+    if new.get("entity") != "request" or new.get("status") != RequestStatus.COMPLETED:
+        return None
+    if old is not None and old.get("status") != RequestStatus.PENDING:
+        return None  # completed before this change
+    return CompletedRequest(
+        request_id=new["requestId"],
+        type=RequestType(new["type"]),
+        event_id=new["eventId"],
+        user_id=new.get("userId"),
+        outcome=new.get("outcome") or {},
+        import_id=new.get("importId"),
+        completed_at=new.get("completedAt") or new.get("createdAt", ""),
+        stamp=_stamp(new),
+    )
 
 
 class Request(Protocol):
@@ -253,6 +289,78 @@ def request_item(record: Request) -> dict[str, Any]:
     }
 
 
+def request_fields(item: dict[str, Any]) -> dict[str, Any]:
+    """A request item's values (or a pending mark's), by the request record's field names."""
+    return {
+        "request_id": item["requestId"],
+        "type": RequestType(item["type"]),
+        "event_id": item["eventId"],
+        "user_id": item.get("userId"),
+        "status": RequestStatus(item["status"]),
+        "created_at": item["createdAt"],
+        "outcome": item.get("outcome"),
+        "completed_at": item.get("completedAt"),
+        "failure": item.get("failure"),
+        "requested_by": item.get("requestedBy"),
+        "import_id": item.get("importId"),
+        "row": None if item.get("row") is None else int(item["row"]),
+    }
+
+
+def failed(record: Request, reason: str, now: str) -> dict[str, Any]:
+    """A request item for a request that could not be queued."""
+    return {**request_item(record), "status": RequestStatus.FAILED, "failure": reason, "completedAt": now}
+
+
+def mark_item(record: Request, now: int, expires_at: int) -> dict[str, Any]:
+    """A user's pending command for an event: the request's record, kept under their mark."""
+    key = mark_key(record.event_id, record.user_id or "")
+    return {
+        **request_item(record),
+        "PK": key["PK"]["S"],
+        "SK": key["SK"]["S"],
+        "entity": "pending-mark",
+        "markedAt": now,
+        "expiresAt": expires_at,
+    }
+
+
+def mark_key(event_id: str, user_id: str) -> dict[str, Any]:
+    return table.pending_key(mark(event_id, user_id))
+
+
+def marked_at(item: dict[str, Any]) -> int:
+    return int(item["markedAt"])
+
+
+def mark_holds(item: dict[str, Any], request_id: str) -> bool:
+    """Whether a pending mark holds this request."""
+    return bool(item.get("requestId") == request_id)
+
+
+# Conditions on a request's own item or a mark, with ExpressionAttributeNames {"#status": "status"}
+PENDING_REQUEST = "attribute_not_exists(PK) OR #status = :pending"  # absent, or still pending
+PENDING_VALUES = {":pending": {"S": RequestStatus.PENDING.value}}
+MARK_HOLDER = "requestId = :holder"  # the mark still holds request :holder
+
+
+def idempotency_item(key_value: str, request_id: str, fingerprint: str, expires_at: int) -> dict[str, Any]:
+    """An Idempotency-Key, claimed for the request it was first used for."""
+    return {
+        "PK": table.idempotency_key(key_value)["PK"]["S"],
+        "SK": table.META,
+        "entity": "idempotency",
+        "requestId": request_id,
+        "fingerprint": fingerprint,
+        "expiresAt": expires_at,
+    }
+
+
+def claimed(item: dict[str, Any]) -> tuple[str, str]:
+    """(request id, fingerprint) an idempotency item names."""
+    return item["requestId"], item["fingerprint"]
+
+
 def stored_outcome(outcome: Outcome) -> dict[str, Any]:
     """An outcome as the request item stores it (and `GET /requests/{id}` shows it as stored)."""
     body: dict[str, Any] = {"type": str(outcome.kind)}
@@ -282,6 +390,51 @@ def completed(request: dict[str, Any], outcome: Outcome, now: str, stamp: Stamp)
         "countsAfter": stamp.counts,
         "eventOwnerId": stamp.event_owner,
     }
+
+
+SEAT_VERSION = "seatVersion"  # moves with every commit: the worker's concurrency control
+
+
+@dataclass(frozen=True)
+class StoredSeats:
+    """The worker's own attributes on the event item, beside the counts `Event` carries."""
+
+    seat_version: int  # 0: never decided
+    next_wait_seq: int
+    changed_at: str  # when a capacity change was last applied
+
+
+def stored_seats(event_item: dict[str, Any]) -> StoredSeats:
+    return StoredSeats(
+        int(event_item.get(SEAT_VERSION, 0)),
+        int(event_item.get("nextWaitSeq", 1)),
+        event_item.get("capacityChangedAt", ""),
+    )
+
+
+def seat_attributes(plan: Plan, seat_version: int, lane: LaneProgress) -> dict[str, Any]:
+    """What a commit writes on the event item: the counts, the waitlist's next sequence number,
+    the seat version and the lane's progress (and, with an edit, the version and its time)."""
+    attributes = {
+        **dict(zip(COUNTS, (plan.confirmed, plan.waitlisted, plan.offered), strict=True)),
+        "nextWaitSeq": plan.next_wait_seq,
+        SEAT_VERSION: seat_version,
+        **lane_attributes(lane),
+    }
+    return attributes
+
+
+def edit_attributes(plan: Plan) -> dict[str, Any]:
+    """What a commit that applies an organizer's edit writes besides: the new version (the ETag)
+    and when the capacity changed."""
+    return {"version": plan.version, "capacityChangedAt": plan.changed_at}
+
+
+def request_status(item: dict[str, Any]) -> tuple[str, RequestStatus] | None:
+    """(request id, status) of a request item; None for any other item."""
+    if item.get("entity") != "request":
+        return None
+    return item["requestId"], RequestStatus(item["status"])
 
 
 LANE_ATTRIBUTES = ("laneThrough", "laneArrivals", "laneRate", "laneAt")

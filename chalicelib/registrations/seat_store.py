@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from botocore.exceptions import ClientError
 
 from chalicelib.events.domain import Event, apply_changes
-from chalicelib.events.dynamodb import edited_attributes, event_from_item
+from chalicelib.events.items import DELETING, edited_attributes, event_from_item, is_deleting, is_event
 from chalicelib.registrations.domain import (
     Complete,
     EventSeats,
@@ -29,17 +29,22 @@ from chalicelib.registrations.domain import (
     Registration,
     RequestStatus,
 )
-from chalicelib.registrations.dynamodb import PENDING_REQUEST, PENDING_VALUES
 from chalicelib.registrations.items import (
+    PENDING_REQUEST,
+    PENDING_VALUES,
+    SEAT_VERSION,
     Stamp,
     completed,
+    edit_attributes,
     is_registration,
-    lane_attributes,
     lane_progress,
     registration_from_item,
     registration_item,
     request_item,
+    request_status,
+    seat_attributes,
     still,
+    stored_seats,
 )
 from chalicelib.registrations.lanes import LaneProgress, progressed
 from chalicelib.registrations.ports import ConcurrentChange, RequestRecord, Snapshot
@@ -84,21 +89,19 @@ class DynamoSeatStore:
             + [table.registration_key(event_id, u) for u in user_ids]
             + [table.request_key(r) for r in request_ids],
         )
-        meta = next((i for i in fetched if i.get("entity") == "event"), None)
-        if meta is not None and meta.get("deleting"):
+        meta = next((i for i in fetched if is_event(i)), None)
+        if meta is not None and is_deleting(meta):
             meta = None  # deleted by the organizer; the purge follows in this group
         registrations = {i["userId"]: registration_from_item(i) for i in fetched if is_registration(i)}
         statuses: dict[str, RequestStatus | None] = dict.fromkeys(request_ids)
-        statuses.update(
-            {i["requestId"]: RequestStatus(i["status"]) for i in fetched if i.get("entity") == "request"}
-        )
+        statuses.update(status for i in fetched if (status := request_status(i)) is not None)
         if meta is None:
             seats = EventSeats(event_id, False, False, 0, False, 0, 0, 0)
             return Snapshot(seats, 0, statuses)
         head, complete = self._waitlist_head(event_id, waitlist_size) if waitlist_size else ([], False)
         for entry in head:
             registrations.setdefault(entry.user_id, entry)
-        event = event_from_item(meta)
+        event, stored = event_from_item(meta), stored_seats(meta)
         seats = EventSeats(
             event_id=event_id,
             exists=True,
@@ -107,18 +110,16 @@ class DynamoSeatStore:
             waitlist_enabled=event.waitlist_enabled,
             confirmed=event.confirmed_count,
             waitlisted=event.waitlist_count,
-            next_wait_seq=int(meta.get("nextWaitSeq", 1)),
+            next_wait_seq=stored.next_wait_seq,
             registrations=registrations,
             waitlist=[entry.user_id for entry in head],
             waitlist_complete=complete,
             version=event.version,
-            changed_at=meta.get("capacityChangedAt", ""),
+            changed_at=stored.changed_at,
             offered=event.offered_count,
             offer_ttl=event.waitlist_offer_ttl,
         )
-        return Snapshot(
-            seats, int(meta.get("seatVersion", 0)), statuses, loaded=event, lane=lane_progress(meta)
-        )
+        return Snapshot(seats, stored.seat_version, statuses, loaded=event, lane=lane_progress(meta))
 
     def _waitlist_head(self, event_id: str, size: int) -> tuple[list[Registration], bool]:
         response = self._client.query(
@@ -171,31 +172,25 @@ class DynamoSeatStore:
                 "ConditionCheck": {
                     "TableName": self._table,
                     "Key": event_key,
-                    "ConditionExpression": "attribute_not_exists(PK) OR deleting = :true",
+                    "ConditionExpression": f"attribute_not_exists(PK) OR {DELETING} = :true",
                     "ExpressionAttributeValues": {":true": {"BOOL": True}},
                 }
             }
         # Two versions: `seatVersion` moves with every decision (the worker's concurrency
         # control); `version` (the ETag, what If-Match names) only when an edit is applied. A
         # commit requires both as loaded, so an organizer's edit in between is a lost race.
-        values: dict[str, Any] = {
-            "confirmedCount": plan.confirmed,
-            "waitlistCount": plan.waitlisted,
-            "offeredCount": plan.offered,
-            "nextWaitSeq": plan.next_wait_seq,
-            "seatVersion": snapshot.seat_version + 1,
-            **lane_attributes(_lane_after(snapshot, plan, requests, now)),
-        }
+        lane = _lane_after(snapshot, plan, requests, now)
+        values = seat_attributes(plan, snapshot.seat_version + 1, lane)
         if plan.version != event.version:
-            values.update(version=plan.version, capacityChangedAt=plan.changed_at)
+            values.update(edit_attributes(plan))
         if plan.capacity is not None:
             values.update(self._event_changes(event, plan, now))
         update_values = {f":{n}": to_value(v) for n, v in values.items()}
         update_values[":loadedVersion"] = to_value(event.version)
         if snapshot.seat_version == 0:  # never decided yet
-            seats = "attribute_not_exists(seatVersion)"
+            seats = f"attribute_not_exists({SEAT_VERSION})"
         else:
-            seats = "seatVersion = :loadedSeats"
+            seats = f"{SEAT_VERSION} = :loadedSeats"
             update_values[":loadedSeats"] = to_value(snapshot.seat_version)
         return {
             "Update": {
@@ -266,7 +261,7 @@ class DynamoSeatStore:
         response = self._client.get_item(
             TableName=self._table, Key=table.event_key(event_id), ConsistentRead=True
         )
-        if "Item" in response and "deleting" not in response["Item"]:
+        if "Item" in response and not is_deleting(response["Item"]):
             return 0, True  # the deletion was undone (its purge looked unsent): the event lives on
         removed, finished = self._delete_registrations(event_id, time_left)
         if not finished:

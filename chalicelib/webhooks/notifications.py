@@ -15,11 +15,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.imports.items import completed_now
 from chalicelib.registrations.items import (
     OutcomeKind,
-    RequestStatus,
     RequestType,
     Standing,
+    completed_request,
     move_from_images,
 )
 
@@ -51,17 +52,6 @@ _OUTCOME_TYPES = {
     OutcomeKind.REJECTED: REJECTED,
     OutcomeKind.CANCELLED: CANCELLED,
 }
-_IMPORT_COUNTERS = (
-    "total",
-    "valid",
-    "invalid",
-    "enqueued",
-    "decided",
-    "confirmed",
-    "waitlisted",
-    "rejected",
-    "alreadyRegistered",
-)
 
 
 @dataclass(frozen=True)
@@ -96,37 +86,31 @@ def from_change(old: dict[str, Any] | None, new: dict[str, Any] | None) -> Notif
     """The notification one item change causes, if any (images as plain Python dicts)."""
     if not new:
         return None
-    entity = new.get("entity")
-    if entity == "request":
-        return _request(old, new)
-    if entity == "registration":
-        return _registration(old, new)
-    if entity == "import":
-        return _import(old, new)
+    for notification in (_request, _registration, _import):
+        found = notification(old, new)
+        if found is not None:
+            return found
     return None
 
 
 def _request(old: dict[str, Any] | None, new: dict[str, Any]) -> Notification | None:
-    if new.get("status") != RequestStatus.COMPLETED:
+    request = completed_request(old, new)
+    if request is None:
         return None
-    if old is not None and old.get("status") != RequestStatus.PENDING:
-        return None  # already completed before this change: notified then
-    outcome = new.get("outcome") or {}
-    event_type = _OUTCOME_TYPES.get(outcome.get("type", ""))
-    if event_type is None or not _told_by_request(new.get("type", ""), event_type):
+    event_type = _OUTCOME_TYPES.get(request.outcome.get("type", ""))
+    if event_type is None or not _told_by_request(request.type, event_type):
         return None
     data: dict[str, Any] = {
-        "eventId": new.get("eventId"),
-        "userId": new.get("userId"),
-        "requestId": new["requestId"],
-        "outcome": outcome,
+        "eventId": request.event_id,
+        "userId": request.user_id,
+        "requestId": request.request_id,
+        "outcome": request.outcome,
+        **request.stamp.counts,
     }
-    data.update(_counts(new))
-    if new.get("importId"):
-        data["importId"] = new["importId"]
-    timestamp = new.get("completedAt") or new.get("createdAt", "")
-    key = notification_id(f"{event_type}:{new['requestId']}")
-    return Notification(key, event_type, timestamp, data, new.get("eventOwnerId", ""))
+    if request.import_id:
+        data["importId"] = request.import_id
+    key = notification_id(f"{event_type}:{request.request_id}")
+    return Notification(key, event_type, request.completed_at, data, request.stamp.event_owner)
 
 
 def _told_by_request(request_type: str, event_type: str) -> bool:
@@ -176,19 +160,22 @@ def _registration(old: dict[str, Any] | None, new: dict[str, Any]) -> Notificati
 
 
 def _import(old: dict[str, Any] | None, new: dict[str, Any]) -> Notification | None:
-    if new.get("status") != "completed" or (old is not None and old.get("status") == "completed"):
+    record = completed_now(old, new)
+    if record is None or record.dry_run:  # a dry run registers nobody: nothing for subscribers
         return None
-    if new.get("dryRun"):  # a dry run registers nobody: nothing for subscribers to act on
-        return None
-    import_id = new.get("importId") or new["PK"].removeprefix("IMPORT#")
-    data: dict[str, Any] = {"importId": import_id, "eventId": new.get("eventId")}
-    data.update({name: int(new.get(name, 0)) for name in _IMPORT_COUNTERS})
-    timestamp = new.get("completedAt") or new.get("updatedAt") or ""
-    key = notification_id(f"{IMPORT_COMPLETED}:{import_id}")
-    return Notification(key, IMPORT_COMPLETED, timestamp, data, new.get("eventOwnerId", ""))
-
-
-def _counts(item: dict[str, Any]) -> dict[str, int]:
-    counts = item.get("countsAfter") or {}
-    names = ("confirmedCount", "waitlistCount", "offeredCount")
-    return {name: int(counts[name]) for name in names if name in counts}
+    data: dict[str, Any] = {
+        "importId": record.import_id,
+        "eventId": record.event_id,
+        "total": record.total,
+        "valid": record.valid,
+        "invalid": record.invalid,
+        "enqueued": record.enqueued,
+        "decided": record.decided,
+        "confirmed": record.confirmed,
+        "waitlisted": record.waitlisted,
+        "rejected": record.rejected,
+        "alreadyRegistered": record.already_registered,
+    }
+    timestamp = record.completed_at or record.updated_at
+    key = notification_id(f"{IMPORT_COMPLETED}:{record.import_id}")
+    return Notification(key, IMPORT_COMPLETED, timestamp, data, record.owner_id)

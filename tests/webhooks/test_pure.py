@@ -157,7 +157,15 @@ def test_event_types_and_matching():
 
 
 def _request(status: str, outcome: str | None = None, **extra) -> dict:
-    item = {"entity": "request", "requestId": "r1", "eventId": "e1", "userId": "u1", "status": status}
+    item = {
+        "entity": "request",
+        "requestId": "r1",
+        "type": "register",
+        "eventId": "e1",
+        "userId": "u1",
+        "status": status,
+        "createdAt": "2025-12-31T23:59:59Z",
+    }
     if outcome:
         item.update(outcome={"type": outcome}, countsAfter={"confirmedCount": 2, "waitlistCount": 1})
         item["completedAt"] = "2026-01-01T00:00:00Z"
@@ -214,8 +222,8 @@ def test_promotion_notification_is_deterministic_and_carries_the_freeing_request
 
 
 def test_import_completion():
-    old = {"entity": "import", "PK": "IMPORT#i1", "status": "running"}
-    new = {**old, "status": "completed", "importId": "i1", "eventId": "e1", "total": 3, "confirmed": 2}
+    old = {"entity": "import", "importId": "i1", "eventId": "e1", "status": "running", "createdAt": "2026"}
+    new = {**old, "status": "completed", "total": 3, "confirmed": 2}
     notification = n.from_change(old, new)
     assert notification.type == n.IMPORT_COMPLETED
     assert notification.data["total"] == 3 and notification.data["alreadyRegistered"] == 0

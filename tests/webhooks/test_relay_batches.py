@@ -20,6 +20,8 @@ def decided(request_id: str, outcome: str) -> dict:
     before = {
         "entity": "request",
         "requestId": request_id,
+        "type": "register",
+        "createdAt": "2026-01-01T00:00:00Z",
         "eventId": "e1",
         "userId": "u1",
         "status": "pending",
