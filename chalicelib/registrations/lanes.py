@@ -33,6 +33,10 @@ LONGEST_ESTIMATE = 24 * 3600.0
 SMOOTHING = 0.3  # weight of the latest batch in a rate (exponentially weighted mean)
 IDLE_SECONDS = 5.0  # a longer gap is an idle lane, not a slow one: the rates are kept
 MIN_RETRY_AFTER, MAX_RETRY_AFTER = 1, 30
+# A pending command accepted this long before the latest one the lane decided was never queued
+# (its sender died between recording and sending) or was dead-lettered: the lane decides in the
+# order commands were accepted, give or take the senders' clock skew and a redelivery.
+PASSED_BY_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,12 @@ def place_in_line(accepted_at: str, progress: LaneProgress, now: str) -> Place:
     estimated = _moment(now) + timedelta(seconds=seconds)
     retry_after = min(MAX_RETRY_AFTER, max(MIN_RETRY_AFTER, math.ceil(seconds)))
     return Place(ahead, estimated.strftime("%Y-%m-%dT%H:%M:%SZ"), retry_after)
+
+
+def passed_by(progress: LaneProgress, accepted_at: str) -> bool:
+    """Whether the lane has decided commands accepted PASSED_BY_SECONDS after `accepted_at`: a
+    command accepted then and still pending is not coming."""
+    return bool(progress.through) and _seconds_between(accepted_at, progress.through) > PASSED_BY_SECONDS
 
 
 def progressed(previous: LaneProgress, accepted: Iterable[str], now: str) -> LaneProgress:

@@ -16,7 +16,7 @@ from chalicelib.events.ports import EventRepository
 from chalicelib.events.service import EventService
 from chalicelib.registrations.domain import RequestStatus, RequestType
 from chalicelib.registrations.items import marked_request_id
-from chalicelib.registrations.lanes import place_in_line
+from chalicelib.registrations.lanes import passed_by, place_in_line
 from chalicelib.registrations.messages import CommandMessage
 from chalicelib.registrations.ports import (
     CommandQueue,
@@ -58,6 +58,8 @@ class Idempotency:
 
 
 WAITS_PER_SUBJECT = 2  # requests one subject may hold open at once with `Prefer: wait`
+QUEUE_UNAVAILABLE = "queue_unavailable"  # failures: the queue refused the command
+NOT_QUEUED = "not_queued"  # the lane decided later commands long ago: this one never arrived
 
 
 @dataclass
@@ -141,7 +143,8 @@ class RequestSubmitter:
 
     def _already_pending(self, record: RequestRecord) -> tuple[RequestRecord | None, bool]:
         """The user's command for the event that is still pending, if any; else whether `record`
-        is marked as theirs now. A mark left by a decided or failed request is taken over."""
+        is marked as theirs now. A mark left by a decided or failed request is taken over, and so
+        is one whose request the lane has passed by (never queued: it is failed, `not_queued`)."""
         for _ in range(3):
             now = self.clock.epoch_seconds()
             mark = self.requests.claim(record, now)
@@ -149,7 +152,9 @@ class RequestSubmitter:
                 return None, True
             held = self.requests.get(mark.record.request_id)
             if held is not None and held.status == RequestStatus.PENDING:
-                return held, False
+                if not passed_by(self.lanes.progress(held.event_id), held.created_at):
+                    return held, False
+                self.requests.mark_failed(held, NOT_QUEUED, self.clock.now())
             if self.requests.take_over(record, mark.record.request_id, now):
                 return None, True
         return None, False  # marks changing under us: queue it (the worker decides a repeat correctly)
@@ -158,7 +163,7 @@ class RequestSubmitter:
         try:
             self.queue.send(message)
         except QueueUnavailable:
-            self.requests.mark_failed(record, "queue_unavailable", self.clock.now())
+            self.requests.mark_failed(record, QUEUE_UNAVAILABLE, self.clock.now())
             if idempotency is not None:
                 self.requests.release_idempotency(idempotency.key)
             raise ServiceUnavailable("The registration queue is unavailable; retry shortly.") from None

@@ -67,7 +67,11 @@ class RequestShown(Shown):
     createdAt: str
     userId: str | None = None
     outcome: OutcomeShown | None = None
-    failure: str | None = None
+    failure: Literal["queue_unavailable", "not_queued"] | None = Field(
+        None,
+        description="Failed: the queue refused it (`queue_unavailable`), or it was recorded but "
+        "never queued (`not_queued`).",
+    )
     completedAt: str | None = None
     aheadInLine: int | None = Field(
         None, ge=0, description="Pending: about how many of the event's commands are queued before it."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -391,6 +392,25 @@ def test_one_pending_command_per_person_and_event(seeded):
     cancelled = seeded.request("DELETE", "/events/e1/registrations/ada", headers=bearer("ada"))
     assert seeded.json(cancelled)["type"] == "cancel" and seeded.json(cancelled)["requestId"] != first_id
     assert [m.type for m in sent()] == ["register", "cancel"]
+
+
+def test_a_pending_command_the_lane_passed_by_long_ago_is_failed_and_its_mark_taken_over(seeded):
+    """The API died between recording a registration and sending it: the person is not held up
+    by it once the event's lane has decided commands accepted a minute after it."""
+    seats = bootstrap.services().decisions.store
+    seats.add_event("e1", capacity=1, waitlist_enabled=True)
+    first = seeded.json(seeded.request("POST", "/events/e1/registrations", {}, headers=bearer("ada")))
+    seats.events["e1"]["lane"] = LaneProgress(first["createdAt"], 1.0, 1.0, first["createdAt"])
+    again = seeded.json(seeded.request("POST", "/events/e1/registrations", {}, headers=bearer("ada")))
+    assert again["requestId"] == first["requestId"], "the lane has not passed it by yet"
+    later = datetime.fromisoformat(first["createdAt"].replace("Z", "+00:00")) + timedelta(seconds=61)
+    passed = later.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    seats.events["e1"]["lane"] = LaneProgress(passed, 1.0, 1.0, passed)
+    anew = seeded.json(seeded.request("POST", "/events/e1/registrations", {}, headers=bearer("ada")))
+    assert anew["requestId"] != first["requestId"] and anew["status"] == "pending"
+    lost = seeded.json(seeded.request("GET", f"/requests/{first['requestId']}", headers=bearer("ada")))
+    assert (lost["status"], lost["failure"]) == ("failed", "not_queued")
+    assert [m.requestId for m in sent()] == [first["requestId"], anew["requestId"]]
 
 
 def test_the_pending_rule_is_per_event_and_leaves_offer_answers_alone(seeded):

@@ -12,7 +12,9 @@ from chalicelib.registrations.lanes import (
     IDLE_SECONDS,
     MAX_RETRY_AFTER,
     MIN_RETRY_AFTER,
+    PASSED_BY_SECONDS,
     LaneProgress,
+    passed_by,
     place_in_line,
     progressed,
 )
@@ -96,3 +98,10 @@ def test_the_rate_is_a_smoothed_decisions_per_second_while_the_lane_is_busy():
 def test_an_idle_gap_between_commits_keeps_the_rate():
     busy = LaneProgress(rate=80.0, at="2026-12-02T09:00:00.000000Z")
     assert progressed(busy, [at(0)], NOW).rate == 80.0
+
+
+def test_a_command_is_passed_by_once_the_lane_decided_one_accepted_a_minute_after_it():
+    assert not passed_by(LaneProgress(), at(-3600)), "a lane that decided nothing passed nobody"
+    assert not passed_by(LaneProgress(through=at(0)), at(-PASSED_BY_SECONDS))
+    assert passed_by(LaneProgress(through=at(0)), at(-PASSED_BY_SECONDS - 0.001))
+    assert not passed_by(LaneProgress(through=at(0)), at(5)), "accepted after the last decided"
