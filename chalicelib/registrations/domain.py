@@ -298,7 +298,7 @@ class Plan:
 
 class _SecondTouch(Exception):
     """A command would write a registration this round already wrote (one write per item per
-    transaction): the round ends before that command."""
+    transaction): the round ends before that command (its index in the batch, once known)."""
 
 
 class WaitlistNotLoaded(Exception):
@@ -334,7 +334,6 @@ class _Round:
         self.tail: deque[str] = deque()  # joined in this round, behind every loaded or unloaded entry
         self.unloaded = 0 if seats.waitlist_complete else seats.waitlisted - len(seats.waitlist)
         self.plan = Plan(
-            capacity=None,
             confirmed=seats.confirmed,
             waitlisted=seats.waitlisted,
             offered=seats.offered,
@@ -366,7 +365,7 @@ class _Round:
     def _move(self, user_id: str, after: Registration | None, cause: str) -> None:
         """The user's registration becomes `after` (None: removed) in this plan."""
         if user_id in self.touched:
-            raise _SecondTouch(user_id)
+            raise _SecondTouch()
         self.touched.add(user_id)
         self.plan.changes.append(Move(user_id, self.registrations.get(user_id), after, cause))
         if after is None:
@@ -591,7 +590,7 @@ def decide(
     try:
         return _decide_round(seats, commands, promotion_budget, now)
     except _SecondTouch as collision:
-        index = collision.args[1]
+        index = collision.args[0]
         assert index > 0, "a single command never writes one registration twice"
         plan = _decide_round(seats, commands[:index], promotion_budget, now)
         plan.unfinished += commands[index:]
@@ -603,8 +602,8 @@ def _decide_round(seats: EventSeats, commands: list[Command], promotion_budget: 
     for index, command in enumerate(commands):
         try:
             outcome = round_.apply(command)
-        except _SecondTouch as collision:
-            raise _SecondTouch(collision.args[0], index) from None
+        except _SecondTouch:
+            raise _SecondTouch(index) from None
         if outcome is None:
             round_.plan.unfinished = commands[index:]
             break

@@ -94,6 +94,9 @@ def test_each_move_records_the_request_that_caused_it_and_when():
     joined = moves["x"].after
     assert joined is not None
     assert (joined.request_id, joined.registered_by, joined.registered_at) == ("rx", "x", now)
+    seated = decide(seats([], [], capacity=1), [Register("ry", "y", "y")], now=now).changes[0]
+    assert isinstance(seated, Move) and seated.after is not None
+    assert (seated.after.standing, seated.after.confirmed_at) == (Standing.CONFIRMED, now), "seated at once"
 
 
 def test_closed_or_missing_events_reject_with_event_closed():
