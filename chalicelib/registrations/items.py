@@ -415,13 +415,12 @@ def stored_seats(event_item: dict[str, Any]) -> StoredSeats:
 def seat_attributes(plan: Plan, seat_version: int, lane: LaneProgress) -> dict[str, Any]:
     """What a commit writes on the event item: the counts, the waitlist's next sequence number,
     the seat version and the lane's progress (and, with an edit, the version and its time)."""
-    attributes = {
+    return {
         **dict(zip(COUNTS, (plan.confirmed, plan.waitlisted, plan.offered), strict=True)),
         "nextWaitSeq": plan.next_wait_seq,
         SEAT_VERSION: seat_version,
         **lane_attributes(lane),
     }
-    return attributes
 
 
 def edit_attributes(plan: Plan) -> dict[str, Any]:

@@ -44,6 +44,9 @@ class CommandMessage(BaseModel):
     expectedVersion: int | None = None  # change_capacity: the If-Match it was made with
     offerExpiresAt: str | None = None  # expire_offer: the offer it lapses
     continuation: int = 0  # re-queued this many times to finish work an invocation had no time for
+    # Queued by an API that took a ticket per command (before the place in line came from
+    # `createdAt`): accepted and ignored, so a deploy does not dead-letter commands in flight.
+    ticket: int | None = Field(default=None, exclude=True)
 
     def to_command(self) -> Command:
         if self.type == RequestType.REGISTER and self.userId:
