@@ -32,6 +32,7 @@ from chalicelib.registrations.items import (
     mark_key,
     mark_of,
     marked_at,
+    open_offer,
     request_fields,
     request_item,
 )
@@ -272,7 +273,7 @@ class DynamoOpenOffers:
         request["KeyConditionExpression"] += " AND GSI3SK < :after"
         request["ExpressionAttributeValues"][":after"] = {"S": f"{now}$"}  # '$' sorts after '#'
         items = [from_item(i) for i in self._client.query(**request).get("Items", [])]
-        return [DueOffer(i["eventId"], i["userId"], i["offerExpiresAt"]) for i in items]
+        return [DueOffer(*open_offer(i)) for i in items]
 
 
 def _start_key(after: Position) -> dict[str, Any]:

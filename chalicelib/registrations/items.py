@@ -150,6 +150,11 @@ def registration_from_item(item: dict[str, Any]) -> Registration:
     )
 
 
+def open_offer(item: dict[str, Any]) -> tuple[str, str, str]:
+    """(event id, user id, when the offer expires) of an offered registration's item."""
+    return item["eventId"], item["userId"], item["offerExpiresAt"]
+
+
 def listing_entry(item: dict[str, Any]) -> dict[str, Any]:
     """A registration item as the listings show it (and `registeredBy`, which the service reads
     and never shows)."""
