@@ -89,8 +89,8 @@ def keep_registering(api: str, event: str, stop: threading.Event) -> None:
                     http.post(f"{api}/users", json={"name": user})
                     http.post(f"{api}/events/{event}/registrations", json={})
                     http.delete(f"{api}/events/{event}/registrations/{user}")
-                except requests.ConnectionError:
-                    return  # the stack has stopped
+                except requests.RequestException:
+                    return  # the stack has stopped (refused, or cut off mid-answer)
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(one, range(8)))
