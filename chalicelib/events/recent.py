@@ -11,16 +11,15 @@ repository forgets its event at once.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 
 from chalicelib.events.domain import Event
 from chalicelib.events.ports import EventRepository
 from chalicelib.shared.cursor import Position
+from chalicelib.shared.recent import Recent
 
 FRESH_SECONDS = 0.5
-REMEMBERED = 1000  # events at once; past that it starts afresh, so memory stays bounded
 
 
 class RecentEvents:
@@ -28,26 +27,13 @@ class RecentEvents:
 
     def __init__(self, events: EventRepository, clock: Callable[[], float] = time.monotonic) -> None:
         self._events = events
-        self._clock = clock
-        self._read: dict[str, tuple[float, Event]] = {}
-        self._lock = threading.Lock()
+        self._read: Recent[Event] = Recent(FRESH_SECONDS, clock)
 
     def get(self, event_id: str) -> Event | None:
-        now = self._clock()
-        with self._lock:
-            recent = self._read.get(event_id)
-        if recent is not None and now - recent[0] < FRESH_SECONDS:
-            return recent[1]
-        event = self._events.get(event_id)
-        if event is not None:
-            with self._lock:
-                if len(self._read) >= REMEMBERED:
-                    self._read.clear()
-                self._read[event_id] = (now, event)
-        return event
+        return self._read.get(event_id, lambda: self._events.get(event_id))
 
     def add(self, event: Event) -> bool:
-        self._forget(event.event_id)
+        self._read.forget(event.event_id)
         return self._events.add(event)
 
     def list(
@@ -56,20 +42,16 @@ class RecentEvents:
         return self._events.list(status, limit, after)
 
     def update(self, event: Event, expected_version: int) -> bool:
-        self._forget(event.event_id)
+        self._read.forget(event.event_id)
         return self._events.update(event, expected_version)
 
     def mark_deleting(self, event_id: str) -> bool:
-        self._forget(event_id)
+        self._read.forget(event_id)
         return self._events.mark_deleting(event_id)
 
     def deleting(self, event_id: str) -> Event | None:
         return self._events.deleting(event_id)
 
     def unmark_deleting(self, event_id: str) -> None:
-        self._forget(event_id)
+        self._read.forget(event_id)
         self._events.unmark_deleting(event_id)
-
-    def _forget(self, event_id: str) -> None:
-        with self._lock:
-            self._read.pop(event_id, None)

@@ -31,13 +31,12 @@ from chalicelib.registrations.items import (
     mark_item,
     mark_key,
     mark_of,
-    marked_at,
     open_offer,
     request_fields,
     request_item,
 )
 from chalicelib.registrations.lanes import LaneProgress
-from chalicelib.registrations.ports import HOLD_SECONDS, DueOffer, IdempotencyKeyTaken, Mark, RequestRecord
+from chalicelib.registrations.ports import HOLD_SECONDS, DueOffer, IdempotencyKeyTaken, RequestRecord
 from chalicelib.shared import table
 from chalicelib.shared.cursor import Position
 from chalicelib.shared.dynamo import (
@@ -51,6 +50,7 @@ from chalicelib.shared.dynamo import (
     to_item,
 )
 from chalicelib.shared.problems import InvalidCursor
+from chalicelib.shared.recent import Recent
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 MARK_TTL_SECONDS = 24 * 3600
@@ -106,22 +106,21 @@ class DynamoRequestRepository:
             item = held if held is not None and mark_holds(held, request_id) else None
         return record_from_item(item) if item is not None else None
 
-    def claim(self, record: RequestRecord, now: int) -> Mark | None:
+    def claim(self, record: RequestRecord, now: int) -> RequestRecord | None:
         key = mark_key(record.event_id, record.user_id or "")
         for _ in range(2):
             if self._mark(record, now, ITEM_ABSENT, {}):
                 return None
             item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
             if item is not None:
-                found = from_item(item)
-                return Mark(record_from_item(found), marked_at(found))
+                return record_from_item(from_item(item))
         return None  # a mark that keeps vanishing (expired as we looked): nothing holds the place
 
     def take_over(self, record: RequestRecord, holder: str, now: int) -> bool:
         return self._mark(record, now, MARK_HOLDER, {":holder": {"S": holder}})
 
     def _mark(self, record: RequestRecord, now: int, condition: str, values: dict[str, Any]) -> bool:
-        item = mark_item(record, now, now + MARK_TTL_SECONDS)
+        item = mark_item(record, now + MARK_TTL_SECONDS)
         request: dict[str, Any] = {
             "TableName": self._table,
             "Item": to_item(item),
@@ -283,7 +282,6 @@ def _start_key(after: Position) -> dict[str, Any]:
 
 
 LANE_FRESH_SECONDS = 0.5  # a lane's progress read this recently is used again (an estimate)
-LANES_REMEMBERED = 1000  # more events than this at once: start afresh (memory stays bounded)
 
 
 class DynamoLanes:
@@ -294,24 +292,18 @@ class DynamoLanes:
     def __init__(self, client: Any, table_name: str, clock: Callable[[], float] = time.monotonic) -> None:
         self._client = client
         self._table = table_name
-        self._clock = clock
-        self._read: dict[str, tuple[float, LaneProgress]] = {}
+        self._read: Recent[LaneProgress] = Recent(LANE_FRESH_SECONDS, clock)
 
     def progress(self, event_id: str) -> LaneProgress:
-        now = self._clock()
-        recent = self._read.get(event_id)
-        if recent is not None and now - recent[0] < LANE_FRESH_SECONDS:
-            return recent[1]
+        return self._read.get(event_id, lambda: self._progress(event_id)) or LaneProgress()
+
+    def _progress(self, event_id: str) -> LaneProgress:
         item = self._client.get_item(
             TableName=self._table,
             Key=table.event_key(event_id),
             ProjectionExpression=", ".join(LANE_ATTRIBUTES),
         ).get("Item")
-        progress = lane_progress(from_item(item) if item else {})
-        if len(self._read) >= LANES_REMEMBERED:
-            self._read.clear()
-        self._read[event_id] = (now, progress)
-        return progress
+        return lane_progress(from_item(item) if item else {})
 
 
 class DynamoWaitHolds:

@@ -317,7 +317,7 @@ def failed(record: Request, reason: str, now: str) -> dict[str, Any]:
     return {**request_item(record), "status": RequestStatus.FAILED, "failure": reason, "completedAt": now}
 
 
-def mark_item(record: Request, now: int, expires_at: int) -> dict[str, Any]:
+def mark_item(record: Request, expires_at: int) -> dict[str, Any]:
     """A user's pending command for an event: the request's record, kept under their mark."""
     key = mark_key(record.event_id, record.user_id or "")
     return {
@@ -325,17 +325,12 @@ def mark_item(record: Request, now: int, expires_at: int) -> dict[str, Any]:
         "PK": key["PK"]["S"],
         "SK": key["SK"]["S"],
         "entity": "pending-mark",
-        "markedAt": now,
         "expiresAt": expires_at,
     }
 
 
 def mark_key(event_id: str, user_id: str) -> dict[str, Any]:
     return table.pending_key(mark(event_id, user_id))
-
-
-def marked_at(item: dict[str, Any]) -> int:
-    return int(item["markedAt"])
 
 
 def mark_holds(item: dict[str, Any], request_id: str) -> bool:

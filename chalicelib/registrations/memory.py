@@ -31,7 +31,6 @@ from chalicelib.registrations.ports import (
     ConcurrentChange,
     DueOffer,
     IdempotencyKeyTaken,
-    Mark,
     QueueUnavailable,
     RequestRecord,
     Snapshot,
@@ -45,7 +44,7 @@ class MemoryRequestRepository:
     def __init__(self) -> None:
         self.records: dict[str, RequestRecord] = {}
         self.claims: dict[str, tuple[str, str]] = {}
-        self.marks: dict[tuple[str, str], Mark] = {}
+        self.marks: dict[tuple[str, str], RequestRecord] = {}
         self._lock = threading.Lock()
 
     def create(self, record: RequestRecord, idempotency: tuple[str, str] | None) -> None:
@@ -60,21 +59,21 @@ class MemoryRequestRepository:
     def get(self, request_id: str) -> RequestRecord | None:
         record = self.records.get(request_id)
         if record is None:
-            held = [m.record for m in self.marks.values() if m.record.request_id == request_id]
+            held = [m for m in self.marks.values() if m.request_id == request_id]
             record = held[0] if held else None
         return record
 
-    def claim(self, record: RequestRecord, now: int) -> Mark | None:
+    def claim(self, record: RequestRecord, now: int) -> RequestRecord | None:
         with self._lock:
-            held = self.marks.setdefault((record.event_id, record.user_id or ""), Mark(record, now))
-            return None if held.record is record else held
+            held = self.marks.setdefault((record.event_id, record.user_id or ""), record)
+            return None if held is record else held
 
     def take_over(self, record: RequestRecord, holder: str, now: int) -> bool:
         with self._lock:
             place = (record.event_id, record.user_id or "")
-            if self.marks[place].record.request_id != holder:
+            if self.marks[place].request_id != holder:
                 return False
-            self.marks[place] = Mark(record, now)
+            self.marks[place] = record
             return True
 
     def find_idempotent(self, key: str) -> tuple[str, str] | None:

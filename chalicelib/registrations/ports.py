@@ -50,14 +50,6 @@ class ConcurrentChange(Exception):
     """Another writer changed the event between load and commit: load again and re-decide."""
 
 
-@dataclass(frozen=True)
-class Mark:
-    """A user's pending command for an event, as marked: its request, and when (epoch seconds)."""
-
-    record: RequestRecord
-    marked_at: int
-
-
 class RequestRepository(Protocol):
     def create(self, record: RequestRecord, idempotency: tuple[str, str] | None) -> None:
         """Store a pending request; with (key, fingerprint), claim the key in the same write.
@@ -65,9 +57,10 @@ class RequestRepository(Protocol):
         Raises IdempotencyKeyTaken when the key is already claimed."""
         ...
 
-    def claim(self, record: RequestRecord, now: int) -> Mark | None:
-        """Keep pending `record` as its user's pending command for its event (their mark), unless
-        one is marked already: then that mark (None: marked now). While it is the mark's, `get`
+    def claim(self, record: RequestRecord, now: int) -> RequestRecord | None:
+        """Keep pending `record` as its user's pending command for its event (their mark, which
+        expires a day after `now`), unless one is marked already: then the request that mark
+        holds (None: marked now). While it is the mark's, `get`
         finds the record by its id, which must start with the mark (`items.marked_request_id`)."""
         ...
 

@@ -147,15 +147,15 @@ class RequestSubmitter:
         is one whose request the lane has passed by (never queued: it is failed, `not_queued`)."""
         for _ in range(3):
             now = self.clock.epoch_seconds()
-            mark = self.requests.claim(record, now)
-            if mark is None:
+            holder = self.requests.claim(record, now)
+            if holder is None:
                 return None, True
-            held = self.requests.get(mark.record.request_id)
+            held = self.requests.get(holder.request_id)
             if held is not None and held.status == RequestStatus.PENDING:
                 if not passed_by(self.lanes.progress(held.event_id), held.created_at):
                     return held, False
                 self.requests.mark_failed(held, NOT_QUEUED, self.clock.now())
-            if self.requests.take_over(record, mark.record.request_id, now):
+            if self.requests.take_over(record, holder.request_id, now):
                 return None, True
         return None, False  # marks changing under us: queue it (the worker decides a repeat correctly)
 
