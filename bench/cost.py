@@ -541,6 +541,12 @@ class TransactionalBaseline:
     def __init__(self, world: World, event_id: str) -> None:
         self.world, self.event_id = world, event_id
         self.key = {"PK": {"S": f"EVENT#{event_id}"}, "SK": {"S": "META"}}
+        world.client.update_item(  # the seed kept its counters on the event item
+            TableName=world.table,
+            Key=self.key,
+            UpdateExpression="SET confirmedCount = :zero, waitlistCount = :zero",
+            ExpressionAttributeValues={":zero": {"N": "0"}},
+        )
 
     def register(self, user_id: str) -> None:
         _api_reads(self.world, self.event_id, user_id)

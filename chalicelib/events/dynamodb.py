@@ -1,5 +1,9 @@
 """Events in the single table (the item's shape is `items.py`'s), listed by date (GSI1) and by
-status and date (GSI2)."""
+status and date (GSI2), each read with its seats item (the counts).
+
+An edit and a deletion also move the seats item's `seatVersion`, in the same transaction: the
+registration worker's commit requires that version as it loaded it, so a decision made on the
+event as it was before an edit is a lost race, decided again on the edited event."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from chalicelib.events.domain import Event
 from chalicelib.events.items import (
     DELETING,
     INDEX_PARTITIONS,
+    SEAT_VERSION,
     edited_attributes,
     event_from_item,
     event_to_item,
@@ -20,7 +25,8 @@ from chalicelib.shared import table
 from chalicelib.shared.cursor import Position
 from chalicelib.shared.dynamo import (
     ITEM_EXISTS,
-    applied,
+    applied_together,
+    batch_get,
     error_code,
     from_item,
     index_query,
@@ -39,13 +45,12 @@ class DynamoEventRepository:
         return put_if_absent(self._client, self._table, event_to_item(event))
 
     def get(self, event_id: str) -> Event | None:
-        response = self._client.get_item(
-            TableName=self._table, Key=table.event_key(event_id), ConsistentRead=True
-        )
-        item = response.get("Item")
+        found = batch_get(self._client, self._table, [table.event_key(event_id), table.seats_key(event_id)])
+        items = {item["SK"]: item for item in found}
+        item = items.get(table.META)
         if not item or is_deleting(item):
             return None
-        return event_from_item(from_item(item))
+        return event_from_item(item, items.get(table.SEATS))
 
     def list(
         self, status: str | None, limit: int, after: Position | None
@@ -63,34 +68,46 @@ class DynamoEventRepository:
             if error_code(error) == "ValidationException" and after is not None:
                 raise InvalidCursor("The cursor does not belong to this listing.") from None
             raise
-        events = [event_from_item(from_item(item)) for item in response.get("Items", [])]
+        items = [from_item(item) for item in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
+        events = _with_seats(self._client, self._table, items)
         return events, ({k: v["S"] for k, v in last.items()} if last else None)
 
     def update(self, event: Event, expected_version: int) -> bool:
         values = {**edited_attributes(event), "version": event.version}
-        return applied(
-            self._client.update_item,
-            TableName=self._table,
-            Key=table.event_key(event.event_id),
-            UpdateExpression="SET " + ", ".join(f"#{name} = :{name}" for name in values),
-            ConditionExpression=f"{ITEM_EXISTS} AND #version = :expected",
-            ExpressionAttributeNames={f"#{name}": name for name in values},
-            ExpressionAttributeValues={
+        edit = {
+            "TableName": self._table,
+            "Key": table.event_key(event.event_id),
+            "UpdateExpression": "SET " + ", ".join(f"#{name} = :{name}" for name in values),
+            "ConditionExpression": f"{ITEM_EXISTS} AND #version = :expected",
+            "ExpressionAttributeNames": {f"#{name}": name for name in values},
+            "ExpressionAttributeValues": {
                 **{f":{name}": to_value(value) for name, value in values.items()},
                 ":expected": to_value(expected_version),
             },
-        )
+        }
+        return applied_together(self._client, [{"Update": edit}, self._seats_moved(event.event_id)])
 
     def mark_deleting(self, event_id: str) -> bool:
-        return applied(
-            self._client.update_item,
-            TableName=self._table,
-            Key=table.event_key(event_id),
-            UpdateExpression=f"SET {DELETING} = :true REMOVE {', '.join(INDEX_PARTITIONS)}",
-            ConditionExpression=f"{ITEM_EXISTS} AND attribute_not_exists({DELETING})",
-            ExpressionAttributeValues={":true": {"BOOL": True}},
-        )
+        deletion = {
+            "TableName": self._table,
+            "Key": table.event_key(event_id),
+            "UpdateExpression": f"SET {DELETING} = :true REMOVE {', '.join(INDEX_PARTITIONS)}",
+            "ConditionExpression": f"{ITEM_EXISTS} AND attribute_not_exists({DELETING})",
+            "ExpressionAttributeValues": {":true": {"BOOL": True}},
+        }
+        return applied_together(self._client, [{"Update": deletion}, self._seats_moved(event_id)])
+
+    def _seats_moved(self, event_id: str) -> dict[str, Any]:
+        """Move the seats item's version (creating the item when no decision has yet)."""
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": table.seats_key(event_id),
+                "UpdateExpression": f"ADD {SEAT_VERSION} :one",
+                "ExpressionAttributeValues": {":one": {"N": "1"}},
+            }
+        }
 
     def deleting(self, event_id: str) -> Event | None:
         response = self._client.get_item(
@@ -114,6 +131,13 @@ class DynamoEventRepository:
             + f" REMOVE {DELETING}",
             ExpressionAttributeValues={f":{name}": {"S": restored[name]} for name in INDEX_PARTITIONS},
         )
+
+
+def _with_seats(client: Any, table_name: str, items: list[dict[str, Any]]) -> list[Event]:
+    """Event items as events, with the counts of their seats items (one BatchGetItem a page)."""
+    keys = [table.seats_key(item["eventId"]) for item in items]
+    seats = {item["PK"]: item for item in batch_get(client, table_name, keys)}
+    return [event_from_item(item, seats.get(item["PK"])) for item in items]
 
 
 def _start_key(after: Position, index: str) -> dict[str, Any]:

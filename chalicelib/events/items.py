@@ -3,9 +3,12 @@ values in and out; the adapters convert them to DynamoDB's types).
 
 event            EVENT#{eventId} / META           GSI1 every event by date,
                                                   GSI2 the events of one status by date
+seat counters    EVENT#{eventId} / SEATS          in no index
 
-The seat counters on the same item belong to the registration worker, which reads and writes
-them through `event_from_item` and `edited_attributes` (and its own `registrations.items`).
+The seat counters belong to the registration worker, which writes them (`registrations.items`)
+on an item of their own, so a decision rewrites neither the event nor its two index entries;
+an event is read with them (`event_from_item(event, seats)`). Events stored before the counters
+moved keep them on the event item until their first decision writes the seats item.
 A deleted event keeps its item, marked DELETING and out of both indexes, until it is purged.
 """
 
@@ -26,6 +29,8 @@ from chalicelib.shared import table
 ENTITY = "event"
 DELETING = "deleting"  # set while the event is being purged: reads treat it as gone
 INDEX_PARTITIONS = ("GSI1PK", "GSI2PK")  # removed while deleting: out of every listing
+SEAT_VERSION = "seatVersion"  # on the seats item: moves with every decision and every edit
+COUNTED = "confirmedCount"  # present once a decision has written an item's counts
 _EDITED_KEYS = ("GSI1SK", "GSI2PK", "GSI2SK")  # an edit of the date or status moves these
 
 
@@ -49,9 +54,6 @@ def event_to_item(event: Event) -> dict[str, Any]:
         "status": event.status.value,
         "waitlistEnabled": event.waitlist_enabled,
         "waitlistOffer": offer_setting(event.waitlist_offer_ttl),
-        "confirmedCount": event.confirmed_count,
-        "waitlistCount": event.waitlist_count,
-        "offeredCount": event.offered_count,
         "version": event.version,
         "createdAt": event.created_at,
         "updatedAt": event.updated_at,
@@ -59,7 +61,9 @@ def event_to_item(event: Event) -> dict[str, Any]:
     }
 
 
-def event_from_item(item: dict[str, Any]) -> Event:
+def event_from_item(item: dict[str, Any], seats: dict[str, Any] | None = None) -> Event:
+    """The event, with the counts of its seats item (or, stored before that item existed, its own)."""
+    counted = seats if seats and COUNTED in seats else item
     return Event(
         event_id=item["eventId"],
         title=item["title"],
@@ -70,10 +74,10 @@ def event_from_item(item: dict[str, Any]) -> Event:
         organizer=item.get("organizer", ""),
         status=EventStatus(item["status"]),
         waitlist_enabled=bool(item.get("waitlistEnabled", False)),
-        confirmed_count=int(item.get("confirmedCount", 0)),
-        waitlist_count=int(item.get("waitlistCount", 0)),
+        confirmed_count=int(counted.get("confirmedCount", 0)),
+        waitlist_count=int(counted.get("waitlistCount", 0)),
         waitlist_offer_ttl=offer_ttl(item.get("waitlistOffer")),
-        offered_count=int(item.get("offeredCount", 0)),
+        offered_count=int(counted.get("offeredCount", 0)),
         version=int(item.get("version", 1)),
         created_at=item.get("createdAt", ""),
         updated_at=item.get("updatedAt", ""),

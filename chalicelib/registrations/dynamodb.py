@@ -285,7 +285,7 @@ LANE_FRESH_SECONDS = 0.5  # a lane's progress read this recently is used again (
 
 
 class DynamoLanes:
-    """The progress the worker records on the event item (read with a projection). Each process
+    """The progress the worker records on the event's seats item (read with a projection). Each process
     (an API Lambda's container) reuses what it read for LANE_FRESH_SECONDS: in a rush, when many
     requests ask at once, one read serves them, and the estimate moves as the lane does."""
 
@@ -300,7 +300,7 @@ class DynamoLanes:
     def _progress(self, event_id: str) -> LaneProgress:
         item = self._client.get_item(
             TableName=self._table,
-            Key=table.event_key(event_id),
+            Key=table.seats_key(event_id),
             ProjectionExpression=", ".join(LANE_ATTRIBUTES),
         ).get("Item")
         return lane_progress(from_item(item) if item else {})

@@ -13,8 +13,11 @@ request          REQUEST#{requestId} / META       TTL expiresAt
 pending request  PENDING#{mark} / META           a user's pending register or cancel for an
                                                   event, kept as their mark (one at a time);
                                                   its id starts with the mark; TTL expiresAt
-lane progress    on the event item (laneThrough, laneArrivals, laneRate, laneAt), written with
-                 each commit (`lanes.py`)
+seats            EVENT#{eventId} / SEATS          in no index: the counts, the waitlist's next
+                                                  sequence number, the seat version and the
+                                                  lane's progress (laneThrough, laneArrivals,
+                                                  laneRate, laneAt; `lanes.py`), written with
+                                                  each commit
 
 A store writes a `Move` generically: `after` whole (or a delete), on the condition that the item
 is still `before` (`still`).
@@ -30,6 +33,7 @@ from decimal import Decimal
 from typing import Any, Protocol, TypeGuard
 
 import chalicelib.shared.table as table
+from chalicelib.events.items import COUNTED, SEAT_VERSION
 from chalicelib.registrations.domain import (
     Move,
     Outcome,
@@ -392,29 +396,29 @@ def completed(request: dict[str, Any], outcome: Outcome, now: str, stamp: Stamp)
     }
 
 
-SEAT_VERSION = "seatVersion"  # moves with every commit: the worker's concurrency control
-
-
 @dataclass(frozen=True)
 class StoredSeats:
-    """The worker's own attributes on the event item, beside the counts `Event` carries."""
+    """The worker's own attributes, beside the counts `Event` carries."""
 
-    seat_version: int  # 0: never decided
+    seat_version: int  # 0: no seats item yet
     next_wait_seq: int
     changed_at: str  # when a capacity change was last applied
 
 
-def stored_seats(event_item: dict[str, Any]) -> StoredSeats:
+def stored_seats(event_item: dict[str, Any], seats_item: dict[str, Any]) -> StoredSeats:
+    """Read from the seats item; an event stored before that item existed (its counters on the
+    event item, `COUNTED` absent from the seats item) continues from its own counters."""
+    counted = seats_item if COUNTED in seats_item else event_item
     return StoredSeats(
-        int(event_item.get(SEAT_VERSION, 0)),
-        int(event_item.get("nextWaitSeq", 1)),
+        int(seats_item.get(SEAT_VERSION, 0)),
+        int(counted.get("nextWaitSeq", 1)),
         event_item.get("capacityChangedAt", ""),
     )
 
 
 def seat_attributes(plan: Plan, seat_version: int, lane: LaneProgress) -> dict[str, Any]:
-    """What a commit writes on the event item: the counts, the waitlist's next sequence number,
-    the seat version and the lane's progress (and, with an edit, the version and its time)."""
+    """What a commit writes on the seats item: the counts, the waitlist's next sequence number,
+    the seat version and the lane's progress."""
     return {
         **dict(zip(COUNTS, (plan.confirmed, plan.waitlisted, plan.offered), strict=True)),
         "nextWaitSeq": plan.next_wait_seq,
@@ -424,8 +428,8 @@ def seat_attributes(plan: Plan, seat_version: int, lane: LaneProgress) -> dict[s
 
 
 def edit_attributes(plan: Plan) -> dict[str, Any]:
-    """What a commit that applies an organizer's edit writes besides: the new version (the ETag)
-    and when the capacity changed."""
+    """What a commit that applies an organizer's edit writes on the event item besides the edited
+    fields: the new version (the ETag) and when the capacity changed."""
     return {"version": plan.version, "capacityChangedAt": plan.changed_at}
 
 
@@ -440,7 +444,7 @@ LANE_ATTRIBUTES = ("laneThrough", "laneArrivals", "laneRate", "laneAt")
 
 
 def lane_progress(item: dict[str, Any]) -> LaneProgress:
-    """The lane's progress as the worker records it on the event item."""
+    """The lane's progress as the worker records it on the seats item."""
     return LaneProgress(
         item.get("laneThrough", ""),
         float(item.get("laneArrivals", 0)),

@@ -1,10 +1,12 @@
 """The registration worker's store: load one event's seats consistently, commit a plan atomically.
 
-A commit is one TransactWriteItems. The event item's `version` condition serializes every
-decision on an event; the per-item conditions (each registration still as the plan read it,
-`items.still`; each request still pending) are a second line of defence and make a redelivered
-message a no-op. Every registration change is one `Move`, written the same way: its `after`
-whole, or a delete.
+A commit is one TransactWriteItems. The seats item (the event's counters, in no index) and its
+`seatVersion` condition serialize every decision on an event; an organizer's edit moves that
+version too (`events.dynamodb`), and a capacity change the worker applies updates the event
+item on the condition that its `version` (the ETag) is as loaded. The per-item conditions (each
+registration still as the plan read it, `items.still`; each request still pending) are a second
+line of defence and make a redelivered message a no-op. Every registration change is one
+`Move`, written the same way: its `after` whole, or a delete.
 
 Other features may add their own bookkeeping to the same transaction through a `CommitHook`
 (the imports feature counts decided rows on its import item that way), so their counters are
@@ -85,11 +87,12 @@ class DynamoSeatStore:
         fetched = batch_get(
             self._client,
             self._table,
-            [table.event_key(event_id)]
+            [table.event_key(event_id), table.seats_key(event_id)]
             + [table.registration_key(event_id, u) for u in user_ids]
             + [table.request_key(r) for r in request_ids],
         )
         meta = next((i for i in fetched if is_event(i)), None)
+        seats_item = next((i for i in fetched if i["SK"] == table.SEATS), {})
         if meta is not None and is_deleting(meta):
             meta = None  # deleted by the organizer; the purge follows in this group
         registrations = {i["userId"]: registration_from_item(i) for i in fetched if is_registration(i)}
@@ -101,7 +104,7 @@ class DynamoSeatStore:
         head, complete = self._waitlist_head(event_id, waitlist_size) if waitlist_size else ([], False)
         for entry in head:
             registrations.setdefault(entry.user_id, entry)
-        event, stored = event_from_item(meta), stored_seats(meta)
+        event, stored = event_from_item(meta, seats_item), stored_seats(meta, seats_item)
         seats = EventSeats(
             event_id=event_id,
             exists=True,
@@ -119,7 +122,8 @@ class DynamoSeatStore:
             offered=event.offered_count,
             offer_ttl=event.waitlist_offer_ttl,
         )
-        return Snapshot(seats, stored.seat_version, statuses, loaded=event, lane=lane_progress(meta))
+        lane = lane_progress(seats_item)
+        return Snapshot(seats, stored.seat_version, statuses, loaded=event, lane=lane)
 
     def _waitlist_head(self, event_id: str, size: int) -> tuple[list[Registration], bool]:
         response = self._client.query(
@@ -139,7 +143,7 @@ class DynamoSeatStore:
         event_id = snapshot.seats.event_id
         owner = snapshot.loaded.owner_id if snapshot.loaded is not None else ""
         stamp = Stamp.after(plan, owner)
-        writes = [self._event_write(snapshot, plan, requests, now)]
+        writes = self._event_writes(snapshot, plan, requests, now)
         for change in plan.changes:  # a capacity change: the event item's update carries it
             if isinstance(change, Move):
                 writes.append(self._move_write(event_id, change, stamp))
@@ -162,44 +166,53 @@ class DynamoSeatStore:
             c.get("CapacityUnits", 0) for c in response.get("ConsumedCapacity", [])
         )
 
-    def _event_write(
+    def _event_writes(
         self, snapshot: Snapshot, plan: Plan, requests: dict[str, RequestRecord], now: str
-    ) -> dict[str, Any]:
-        event_key = table.event_key(snapshot.seats.event_id)
+    ) -> list[dict[str, Any]]:
+        """The seats item's update, required as loaded (`seatVersion`: every decision moves it,
+        and every edit); with an edit the worker applies (a capacity change), the event item's
+        update too, required at the `version` (the ETag) it was loaded at."""
+        event_id = snapshot.seats.event_id
         event = snapshot.loaded
         if event is None:
-            return {
-                "ConditionCheck": {
-                    "TableName": self._table,
-                    "Key": event_key,
-                    "ConditionExpression": f"attribute_not_exists(PK) OR {DELETING} = :true",
-                    "ExpressionAttributeValues": {":true": {"BOOL": True}},
+            return [
+                {
+                    "ConditionCheck": {
+                        "TableName": self._table,
+                        "Key": table.event_key(event_id),
+                        "ConditionExpression": f"attribute_not_exists(PK) OR {DELETING} = :true",
+                        "ExpressionAttributeValues": {":true": {"BOOL": True}},
+                    }
                 }
-            }
-        # Two versions: `seatVersion` moves with every decision (the worker's concurrency
-        # control); `version` (the ETag, what If-Match names) only when an edit is applied. A
-        # commit requires both as loaded, so an organizer's edit in between is a lost race.
+            ]
         lane = _lane_after(snapshot, plan, requests, now)
-        values = seat_attributes(plan, snapshot.seat_version + 1, lane)
-        if plan.version != event.version:
-            values.update(edit_attributes(plan))
-        if plan.capacity is not None:
-            values.update(self._event_changes(event, plan, now))
-        update_values = {f":{n}": to_value(v) for n, v in values.items()}
-        update_values[":loadedVersion"] = to_value(event.version)
-        if snapshot.seat_version == 0:  # never decided yet
-            seats = f"attribute_not_exists({SEAT_VERSION})"
-        else:
-            seats = f"{SEAT_VERSION} = :loadedSeats"
-            update_values[":loadedSeats"] = to_value(snapshot.seat_version)
+        seats = seat_attributes(plan, snapshot.seat_version + 1, lane)
+        loaded = {":loaded": snapshot.seat_version} if snapshot.seat_version else {}
+        condition = f"{SEAT_VERSION} = :loaded" if loaded else f"attribute_not_exists({SEAT_VERSION})"
+        writes = [self._update(table.seats_key(event_id), seats, condition, loaded)]
+        if plan.version != event.version or plan.capacity is not None:
+            edited = edit_attributes(plan)
+            if plan.capacity is not None:
+                edited.update(self._event_changes(event, plan, now))
+            as_loaded = {":loaded": event.version}
+            writes.append(self._update(table.event_key(event_id), edited, "#version = :loaded", as_loaded))
+        return writes
+
+    def _update(
+        self, key: dict[str, Any], values: dict[str, Any], condition: str, condition_values: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A transaction's `SET` of these attributes, on a condition."""
         return {
             "Update": {
                 "TableName": self._table,
-                "Key": event_key,
+                "Key": key,
                 "UpdateExpression": "SET " + ", ".join(f"#{n} = :{n}" for n in values),
-                "ConditionExpression": f"#v = :loadedVersion AND {seats}",
-                "ExpressionAttributeNames": {"#v": "version", **{f"#{n}": n for n in values}},
-                "ExpressionAttributeValues": update_values,
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": {f"#{n}": n for n in values},
+                "ExpressionAttributeValues": {
+                    **{f":{n}": to_value(v) for n, v in values.items()},
+                    **{name: to_value(v) for name, v in condition_values.items()},
+                },
             }
         }
 
@@ -266,6 +279,7 @@ class DynamoSeatStore:
         removed, finished = self._delete_registrations(event_id, time_left)
         if not finished:
             return removed, False
+        self._client.delete_item(TableName=self._table, Key=table.seats_key(event_id))
         # False when already gone, or re-created after the purge was queued: nothing to do then.
         applied(
             self._client.delete_item,

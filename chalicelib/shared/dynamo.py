@@ -112,6 +112,34 @@ def applied(call: Callable[..., Any], **request: Any) -> bool:
     return True
 
 
+TOGETHER_ATTEMPTS = 10  # a transaction cancelled only by concurrent transactions is tried again
+
+
+def applied_together(client: Any, writes: list[dict[str, Any]]) -> bool:
+    """One TransactWriteItems, answering whether it happened: False when one of its conditions
+    was false. Cancelled only because another transaction held one of its items (a conflict, not
+    a false condition), it is tried again, at most TOGETHER_ATTEMPTS times in all (then the
+    conflict is raised, like any other failure of the service)."""
+    attempt = 0
+    while True:
+        try:
+            client.transact_write_items(TransactItems=writes)
+            return True
+        except ClientError as error:
+            if is_lost_race(error) and _condition_false(error):
+                return False
+            if not is_lost_race(error) or attempt == TOGETHER_ATTEMPTS - 1:
+                raise
+            attempt = _backoff(attempt, True)
+
+
+def _condition_false(error: ClientError) -> bool:
+    if is_condition_failure(error):
+        return True
+    reasons = error.response.get("CancellationReasons", [])
+    return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
+
+
 def put_if_absent(client: Any, table: str, item: dict[str, Any]) -> bool:
     """Create an item that must not exist yet; False when its key is taken."""
     return applied(client.put_item, TableName=table, Item=to_item(item), ConditionExpression=ITEM_ABSENT)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 META = "META"  # the sort key of every item that is alone in its partition
+SEATS = "SEATS"  # the sort key of an event's seat counters, beside its META item
 
 # Index names (see resources.TABLE)
 GSI1 = "GSI1"  # events by date; a user's registrations by status; webhooks; a webhook's deliveries
@@ -29,6 +30,12 @@ def event_pk(event_id: str) -> str:
 
 def event_key(event_id: str) -> dict[str, Any]:
     return key(event_pk(event_id), META)
+
+
+def seats_key(event_id: str) -> dict[str, Any]:
+    """An event's seat counters: an item of their own, in no index, so a decision rewrites them
+    without rewriting the event and its index entries."""
+    return key(event_pk(event_id), SEATS)
 
 
 def registration_key(event_id: str, user_id: str) -> dict[str, Any]:

@@ -142,12 +142,12 @@ def test_a_lane_read_is_reused_for_half_a_second(real):
     lanes = DynamoLanes(real.dynamodb, real.table, clock=lambda: now[0])
     real.dynamodb.put_item(
         TableName=real.table,
-        Item={"PK": {"S": f"EVENT#{event}"}, "SK": {"S": "META"}, "laneRate": {"N": "5"}},
+        Item={"PK": {"S": f"EVENT#{event}"}, "SK": {"S": "SEATS"}, "laneRate": {"N": "5"}},
     )
     assert lanes.progress(event).rate == 5.0
     real.dynamodb.update_item(
         TableName=real.table,
-        Key={"PK": {"S": f"EVENT#{event}"}, "SK": {"S": "META"}},
+        Key={"PK": {"S": f"EVENT#{event}"}, "SK": {"S": "SEATS"}},
         UpdateExpression="SET laneRate = :rate",
         ExpressionAttributeValues={":rate": {"N": "7"}},
     )

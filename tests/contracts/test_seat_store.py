@@ -227,3 +227,68 @@ def test_an_offer_holds_a_seat_is_found_due_and_ends_as_answered(seats):
     apply(seats, event_id, [Register("r4", "bob")])  # over the record of the declined offer
     bob = load(seats, event_id, {"bob"}).seats.registrations["bob"]
     assert (bob.standing, bob.wait_seq) == (Standing.WAITLISTED, 3)
+
+
+# --- DynamoDB: the counters on an item of their own ----------------------------------------------
+
+
+def _item(real, event_id: str, sort_key: str) -> dict:
+    key = {"PK": {"S": f"EVENT#{event_id}"}, "SK": {"S": sort_key}}
+    return real.dynamodb.get_item(TableName=real.table, Key=key, ConsistentRead=True).get("Item", {})
+
+
+def _dynamo_seats(real) -> Seats:
+    events = DynamoEventRepository(real.dynamodb, real.table)
+
+    def add(event_id: str, capacity: int, ttl: int | None = None) -> None:
+        events.add(Event(event_id, "t", "2026-01-01", capacity, waitlist_enabled=True, created_at="c"))
+
+    store, offers = DynamoSeatStore(real.dynamodb, real.table), DynamoOpenOffers(real.dynamodb, real.table)
+    return Seats(store, add, events.mark_deleting, lambda e: None, offers)
+
+
+def test_a_decision_rewrites_the_seats_item_and_leaves_the_event_item_and_its_index_entries(real):
+    seats, event = _dynamo_seats(real), unique("ev")
+    seats.add_event(event, 1)
+    before = _item(real, event, "META")
+    apply(seats, event, [Register(f"{event}-r1", "ada"), Register(f"{event}-r2", "bob")])
+    assert _item(real, event, "META") == before
+    stored = _item(real, event, "SEATS")
+    assert (stored["confirmedCount"], stored["waitlistCount"], stored["seatVersion"]) == (
+        {"N": "1"},
+        {"N": "1"},
+        {"N": "1"},
+    )
+    shown = DynamoEventRepository(real.dynamodb, real.table).get(event)
+    assert shown is not None and (shown.confirmed_count, shown.waitlist_count) == (1, 1)
+    listed, _ = DynamoEventRepository(real.dynamodb, real.table).list(None, 100, None)
+    assert [(e.confirmed_count, e.waitlist_count) for e in listed if e.event_id == event] == [(1, 1)]
+
+
+def test_a_deletion_between_load_and_commit_is_a_concurrent_change(real):
+    seats, event = _dynamo_seats(real), unique("ev")
+    seats.add_event(event, 5)
+    loaded = load(seats, event, {"ada"})
+    seats.delete_event(event)
+    with pytest.raises(ConcurrentChange):
+        apply(seats, event, [Register(f"{event}-r1", "ada")], snapshot=loaded)
+    assert not load(seats, event, {"ada"}).seats.exists
+
+
+def test_an_event_stored_with_its_counters_on_the_event_item_continues_from_them(real):
+    """Events stored before the counters had an item of their own: the first decision moves them."""
+    seats, event = _dynamo_seats(real), unique("ev")
+    seats.add_event(event, 2)
+    apply(seats, event, [Register(f"{event}-r1", "ada")])
+    counters = {"confirmedCount": {"N": "1"}, "waitlistCount": {"N": "0"}, "nextWaitSeq": {"N": "1"}}
+    legacy = {**_item(real, event, "META"), **counters, "seatVersion": {"N": "7"}}
+    real.dynamodb.put_item(TableName=real.table, Item=legacy)
+    real.dynamodb.delete_item(TableName=real.table, Key={"PK": legacy["PK"], "SK": {"S": "SEATS"}})
+    events = DynamoEventRepository(real.dynamodb, real.table)
+    shown = events.get(event)
+    assert shown is not None and shown.confirmed_count == 1
+    apply(seats, event, [Register(f"{event}-r2", "bob"), Register(f"{event}-r3", "cy")])
+    after = load(seats, event, {"ada"}).seats
+    assert (after.confirmed, after.waitlisted, after.next_wait_seq) == (2, 1, 2)
+    shown = events.get(event)
+    assert shown is not None and (shown.confirmed_count, shown.waitlist_count) == (2, 1)

@@ -50,6 +50,8 @@ def read_dynamo(client: Any, table: str, event_id: str) -> StoredSeats:
     meta = from_item(
         client.get_item(TableName=table, Key=key(f"EVENT#{event_id}", "META"), ConsistentRead=True)["Item"]
     )
+    stored = client.get_item(TableName=table, Key=key(f"EVENT#{event_id}", "SEATS"), ConsistentRead=True)
+    seats = from_item(stored.get("Item", {}))  # the counters, once a decision has written them
     rows = []
     for page in client.get_paginator("query").paginate(
         TableName=table,
@@ -62,11 +64,11 @@ def read_dynamo(client: Any, table: str, event_id: str) -> StoredSeats:
     return StoredSeats(
         capacity=meta["capacity"],
         is_open=meta["status"] == "active",
-        confirmed_count=meta["confirmedCount"],
-        waitlist_count=meta["waitlistCount"],
+        confirmed_count=seats.get("confirmedCount", 0),
+        waitlist_count=seats.get("waitlistCount", 0),
         confirmed=frozenset(r["userId"] for r in rows if r["status"] == "confirmed"),
         waitlist=tuple(r["userId"] for r in waiting),
-        offered_count=meta.get("offeredCount", 0),
+        offered_count=seats.get("offeredCount", 0),
         offers=frozenset((r["userId"], r["offerExpiresAt"]) for r in rows if r["status"] == "offered"),
         ended=frozenset(
             (r["userId"], r["status"]) for r in rows if r["status"] in ("declined", "offer_expired")
