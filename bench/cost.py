@@ -131,20 +131,20 @@ class Written:
         return pk.split("#")[0].lower() or "unknown"
 
     def item_units(self) -> float:
-        return self._size() * (2 if self.transactional else 1)
+        return self.size() * (2 if self.transactional else 1)
 
     def index_units(self, doubled: bool) -> float:
         """Index writes; `doubled`: inside a transaction they count twice, like the item."""
         multiplier = 2 if self.transactional and doubled else 1
-        return sum(self._index_writes(index) for index in resources.TABLE.indexes) * self._size() * multiplier
+        return sum(self.index_writes(index) for index in resources.TABLE.indexes) * self.size() * multiplier
 
     def units(self, doubled: bool) -> float:
         return self.item_units() + self.index_units(doubled)
 
-    def _size(self) -> int:
+    def size(self) -> int:
         return _kilobytes(max(item_size(self.before), item_size(self.after)))
 
-    def _index_writes(self, index: resources.Index) -> int:
+    def index_writes(self, index: resources.Index) -> int:
         keys = (index.partition_key, index.sort_key)
 
         def in_index(item: dict[str, Any] | None) -> bool:

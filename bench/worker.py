@@ -174,11 +174,22 @@ class SynchronousBaseline:
         return True
 
 
+def seed_counters(client: Any, table_name: str, event_id: str) -> None:
+    """The seed's counters on the event item, where the synchronous baseline keeps them."""
+    client.update_item(
+        TableName=table_name,
+        Key={"PK": {"S": f"EVENT#{event_id}"}, "SK": {"S": "META"}},
+        UpdateExpression="SET confirmedCount = :zero, waitlistCount = :zero",
+        ExpressionAttributeValues={":zero": {"N": "0"}},
+    )
+
+
 def run_baseline(name: str, events: dict[str, int], per_event: int) -> Result:
     store = _store()
     baseline = SynchronousBaseline(store._client, store._table)
     for event_id, capacity in events.items():
         create_event(store._client, store._table, event_id, capacity)
+        seed_counters(store._client, store._table, event_id)
     order = [(e, f"user-{i}") for i in range(per_event) for e in events]
     started = time.perf_counter()
     for event_id, user_id in order:
