@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +30,11 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any] | None]
 RELAY_HANDLER = "workers.webhook_relay.handler"
 # A shard iterator that can no longer be read: past the trim horizon, or older than 15 minutes.
 LOST_ITERATOR = ("TrimmedDataAccessException", "ExpiredIteratorException")
+# Lambda's stream mapping reads each shard about four times a second, and looks for new shards
+# now and then: so does the local one (every `StreamRunner` interval, busy or not), which shares
+# the functions process (and its GIL) with the registration worker. Read back to back, with the
+# stream described before every read, a busy stream took as much of the process as the worker.
+DISCOVER_EVERY_SECONDS = 2.0
 
 
 def lambda_stream_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
@@ -72,9 +78,11 @@ class StreamPoller:
         table = self.dynamodb.describe_table(TableName=self.table_name)["Table"]
         self.stream_arn = table["LatestStreamArn"]
         self._shards: dict[str, _Shard] = {}
+        self._discovered_at = 0.0
         self._discover(initial=True)
 
     def _discover(self, initial: bool = False) -> None:
+        self._discovered_at, self._closed_since_discovery = time.monotonic(), False
         description = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
         for shard in description.get("Shards", []):
             shard_id = shard["ShardId"]
@@ -91,8 +99,10 @@ class StreamPoller:
         return self.streams.get_shard_iterator(**request).get("ShardIterator")
 
     def poll_once(self) -> int:
-        """One read of every open shard (and the handler per non-empty batch); returns records seen."""
-        self._discover()
+        """One read of every open shard (and the handler per non-empty batch); returns records seen.
+        New shards are looked for every DISCOVER_EVERY_SECONDS, and when a shard has closed."""
+        if time.monotonic() - self._discovered_at >= DISCOVER_EVERY_SECONDS or self._closed_since_discovery:
+            self._discover()
         seen = 0
         for shard in list(self._shards.values()):
             parent = self._shards.get(shard.parent_id or "")
@@ -132,6 +142,7 @@ class StreamPoller:
         shard.iterator = following
         if following is None:
             shard.closed = True
+            self._closed_since_discovery = True
         return len(records)
 
 
@@ -153,8 +164,8 @@ class StreamRunner(Background):
     def _run(self) -> None:
         while not self.stopping:
             try:
-                if self.poller.poll_once() == 0:
-                    self.pause(self._interval)
+                self.poller.poll_once()
+                self.pause(self._interval)
             except Exception:
                 logger.exception("polling the stream failed; retrying")
                 self.pause(1)

@@ -78,3 +78,41 @@ def test_a_lost_stream_iterator_is_read_again_from_the_oldest_record():
     assert poller.poll_once() == 0  # the iterator from LATEST is gone: no crash, a new iterator
     assert poller.poll_once() == 1 and len(seen) == 1
     assert streams.kinds == ["LATEST", "TRIM_HORIZON"]
+
+
+class CountedStreams(LosingStreams):
+    """Counts how often the stream is described; its shard closes after one read when asked."""
+
+    def __init__(self, closing: bool = False) -> None:
+        super().__init__()
+        self.described, self.closing = 0, closing
+
+    def describe_stream(self, StreamArn: str) -> dict:
+        self.described += 1
+        return super().describe_stream(StreamArn)
+
+    def get_records(self, ShardIterator: str, Limit: int) -> dict:
+        return {"Records": []} if self.closing else {"Records": [], "NextShardIterator": "next"}
+
+
+def test_the_stream_is_described_every_few_seconds_and_when_a_shard_closes(monkeypatch):
+    import devstack.streams as streams_module
+
+    table = type(
+        "Table", (), {"describe_table": lambda self, TableName: {"Table": {"LatestStreamArn": "arn"}}}
+    )
+    now = [1000.0]
+    monkeypatch.setattr(streams_module.time, "monotonic", lambda: now[0])
+    streams = CountedStreams()
+    poller = StreamPoller("t", lambda event, _: None, dynamodb=table(), streams=streams)
+    for _ in range(5):
+        poller.poll_once()
+    assert streams.described == 1, "reads in a row do not describe the stream again"
+    now[0] += streams_module.DISCOVER_EVERY_SECONDS
+    poller.poll_once()
+    assert streams.described == 2
+    closing = CountedStreams(closing=True)
+    poller = StreamPoller("t", lambda event, _: None, dynamodb=table(), streams=closing)
+    poller.poll_once()  # the shard ends: its children are looked for at the next read
+    poller.poll_once()
+    assert closing.described == 2
