@@ -127,7 +127,7 @@ def _about_registration(use_case: RegistrationUseCase, event_id: str, user_id: s
     "/events/{eventId}/registrations",
     ["GET"],
     Operation(
-        "List an event's attendees, its waitlist in order, or its open offers by expiry "
+        "List an event's attendees (by user id), its waitlist in order, or its open offers by expiry "
         "(the event's owner, admins)",
         (Reply(200, "A page of registrations.", RegistrationPage),),
         query=RegistrationFilter,

@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.registrations.domain import ACTIVE, ACTIVE_VIEW
+from chalicelib.registrations.domain import ACTIVE, ACTIVE_VIEW, Standing
 from chalicelib.registrations.items import (
     LANE_ATTRIBUTES,
     MARK_HOLDER,
@@ -158,23 +158,59 @@ class DynamoRequestRepository:
 
 
 class DynamoRegistrationQueries:
-    """An event's confirmed list and open offers (GSI2), its waitlist (LSI1, in order); a user's
-    events by status (GSI1)."""
+    """An event's confirmed list (its own partition, by user id), open offers (GSI2) and waitlist
+    (LSI1, in order); a user's events by status (GSI1)."""
 
     def __init__(self, client: Any, table_name: str, count_page: int | None = None) -> None:
         self._client = client
         self._table = table_name
-        self._count_page = count_page  # items per COUNT page (tests: small, to cross pages)
+        self._count_page = count_page  # items a page read when counting or filtering (tests: small)
 
     def for_event(
         self, event_id: str, status: str, limit: int, after: Position | None
     ) -> tuple[list[dict[str, Any]], Position | None]:
         if status == "waitlisted":
             return self._waitlist(event_id, limit, after)
-        partition = table.event_offered(event_id) if status == "offered" else table.event_confirmed(event_id)
-        request = self._query(table.GSI2, "GSI2PK", partition, limit, after)
+        if status == "confirmed":
+            return self._confirmed(event_id, limit, after)
+        request = self._query(table.GSI2, "GSI2PK", table.event_offered(event_id), limit, after)
         rows, last = self._run(request)
         return [listing_entry(r) for r in rows], last
+
+    def _confirmed(
+        self, event_id: str, limit: int, after: Position | None
+    ) -> tuple[list[dict[str, Any]], Position | None]:
+        """The event's registrations read from its own partition, the confirmed ones kept: no
+        index entry, so a confirmation costs one index write fewer. Pages are read on until
+        `limit` are found or the partition ends; the position is the last one shown."""
+        pk = table.event_pk(event_id)
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :reg)",
+            "FilterExpression": "#status = :confirmed",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {
+                ":pk": {"S": pk},
+                ":reg": {"S": table.REGISTRATION_PREFIX},
+                ":confirmed": {"S": Standing.CONFIRMED.value},
+            },
+        }
+        if self._count_page:
+            request["Limit"] = self._count_page
+        if after:
+            if set(after) != {"PK", "SK"} or after["PK"] != pk:
+                raise InvalidCursor("The cursor does not belong to this listing.")
+            request["ExclusiveStartKey"] = _start_key(after)
+        entries: list[dict[str, Any]] = []
+        while True:
+            response = self._client.query(**request)
+            for item in response.get("Items", []):
+                entries.append(listing_entry(from_item(item)))
+                if len(entries) == limit:
+                    return entries, {"PK": pk, "SK": item["SK"]["S"]}
+            if "LastEvaluatedKey" not in response:
+                return entries, None
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def _waitlist(
         self, event_id: str, limit: int, after: Position | None

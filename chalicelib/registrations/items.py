@@ -4,8 +4,9 @@ convert them to DynamoDB's types), so the webhook relay reads registration chang
 too (`move_from_images`).
 
 registration     EVENT#{eventId} / REG#{userId}   GSI1 a user's registrations by status,
-                                                  GSI2 an event's confirmed list, or its open
-                                                  offers by expiry (offered ones),
+                                                  GSI2 an event's open offers by expiry (offered
+                                                  ones; the confirmed list is read from the
+                                                  event's partition, in no index),
                                                   LSI1 the event's waitlist order (waitSeq),
                                                   GSI3 every open offer by expiry (the sweep)
 
@@ -117,11 +118,7 @@ def registration_item(
         "GSI1SK": event_id,
     }
     if registration.standing is Standing.CONFIRMED:
-        item.update(
-            promotedBy=registration.freed_by,
-            GSI2PK=table.event_confirmed(event_id),
-            GSI2SK=f"{registration.confirmed_at}#{user}",
-        )
+        item.update(promotedBy=registration.freed_by)
     elif registration.standing is Standing.OFFERED:
         expires = registration.offer_expires_at or ""
         item.update(

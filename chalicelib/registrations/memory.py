@@ -166,12 +166,13 @@ class MemoryRegistrationQueries:
 
 
 def _listing_order(registration: Registration) -> tuple[Any, ...]:
-    """An event's listing order, as its indexes keep it: confirmed ones by when (GSI2), offers by
-    expiry (GSI2), the waitlist by its sequence (LSI1)."""
+    """An event's listing order, as DynamoDB keeps it: confirmed ones by user id (the event's
+    partition), offers by expiry (GSI2), the waitlist by its sequence (LSI1)."""
     if registration.standing is Standing.WAITLISTED:
         return (registration.wait_seq or 0, registration.user_id)
-    moment = registration.confirmed_at or registration.offer_expires_at or ""
-    return (moment, registration.user_id)
+    if registration.standing is Standing.OFFERED:
+        return (registration.offer_expires_at or "", registration.user_id)
+    return ("", registration.user_id)
 
 
 class MemorySeatStore:

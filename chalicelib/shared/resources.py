@@ -9,8 +9,9 @@ Single-table design (partition key `PK`, sort key `SK`):
     event              EVENT#{eventId}        META                GSI1 by date, GSI2 by status+date
     user               USER#{userId}          META
     registration       EVENT#{eventId}        REG#{userId}        GSI1 user's events by status,
-                                                                  GSI2 event's confirmed list
-                                                                  (or offered list, by expiry),
+                                                                  GSI2 event's offered list,
+                                                                  by expiry (the confirmed list
+                                                                  is the base table's, filtered),
                                                                   LSI1 waitlist order (waitSeq),
                                                                   GSI3 open offers by expiry
     request            REQUEST#{requestId}    META                TTL expiresAt

@@ -11,7 +11,7 @@ SEATS = "SEATS"  # the sort key of an event's seat counters, beside its META ite
 
 # Index names (see resources.TABLE)
 GSI1 = "GSI1"  # events by date; a user's registrations by status; webhooks; a webhook's deliveries
-GSI2 = "GSI2"  # events by status and date; an event's confirmed list
+GSI2 = "GSI2"  # events by status and date; an event's open offers
 LSI1 = "LSI1"  # an event's waitlist in order (waitSeq)
 GSI3 = "GSI3"  # open waitlist offers by expiry (the offer sweep)
 
@@ -119,10 +119,6 @@ def events_with_status(status: str) -> str:  # GSI2PK of an event
 
 def user_registrations(user_id: str, status: str) -> str:  # GSI1PK of a registration
     return f"USER#{user_id}#{status}"
-
-
-def event_confirmed(event_id: str) -> str:  # GSI2PK of a confirmed registration
-    return f"EVENTREG#{event_id}#confirmed"
 
 
 def event_offered(event_id: str) -> str:  # GSI2PK of an offered registration

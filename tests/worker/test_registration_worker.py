@@ -7,6 +7,8 @@ import json
 import time
 import uuid
 
+import pytest
+
 from chalicelib import bootstrap
 from devstack.runner import QueuePoller
 from tests.worker.conftest import cancel, fifo_record, register
@@ -193,6 +195,27 @@ def test_a_waitlist_position_counts_every_page_of_the_waitlist(world):
     queries = DynamoRegistrationQueries(world.client, world.table, count_page=2)
     rows, _ = queries.for_user(f"{event}-u6", "waitlisted", 10, None)
     assert [(r["eventId"], r["position"]) for r in rows] == [(event, 6)]
+
+
+def test_an_events_confirmed_list_pages_by_user_id_past_the_waitlisted_between_them(world):
+    """The confirmed list is read from the event's partition, filtered: a page is read on past the
+    waitlisted until it is full, and the next page starts after the last one shown."""
+    from chalicelib.registrations.dynamodb import DynamoRegistrationQueries
+    from chalicelib.shared.problems import InvalidCursor
+
+    event = world.event(capacity=3)
+    users = [f"{event}-u{i}" for i in range(9)]
+    batch = [fifo_record(register(event, user), event) for user in reversed(users)]  # the last three seated
+    assert handler({"Records": batch}, None) == {"batchItemFailures": []}
+    queries = DynamoRegistrationQueries(world.client, world.table, count_page=2)  # reads of two items
+    first, after = queries.for_event(event, "confirmed", 2, None)
+    assert [r["userId"] for r in first] == users[6:8] and after is not None
+    rest, end = queries.for_event(event, "confirmed", 2, after)
+    assert ([r["userId"] for r in rest], end) == ([users[8]], None)
+    assert all(r["status"] == "confirmed" and r["confirmedAt"] for r in first + rest)
+    other = world.event(capacity=1)
+    with pytest.raises(InvalidCursor):
+        queries.for_event(other, "confirmed", 2, after)
 
 
 def test_a_users_active_registrations_page_across_standings_on_dynamodb(world):
