@@ -34,6 +34,7 @@ from chalicelib.registrations.items import (
     open_offer,
     request_fields,
     request_item,
+    standing_is,
 )
 from chalicelib.registrations.lanes import LaneProgress
 from chalicelib.registrations.ports import HOLD_SECONDS, DueOffer, IdempotencyKeyTaken, RequestRecord
@@ -48,6 +49,7 @@ from chalicelib.shared.dynamo import (
     index_query,
     plain_key,
     to_item,
+    to_value,
 )
 from chalicelib.shared.problems import InvalidCursor
 from chalicelib.shared.recent import Recent
@@ -184,15 +186,16 @@ class DynamoRegistrationQueries:
         index entry, so a confirmation costs one index write fewer. Pages are read on until
         `limit` are found or the partition ends; the position is the last one shown."""
         pk = table.event_pk(event_id)
+        confirmed, names, values = standing_is(Standing.CONFIRMED)
         request: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "PK = :pk AND begins_with(SK, :reg)",
-            "FilterExpression": "#status = :confirmed",
-            "ExpressionAttributeNames": {"#status": "status"},
+            "FilterExpression": confirmed,
+            "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": {
                 ":pk": {"S": pk},
                 ":reg": {"S": table.REGISTRATION_PREFIX},
-                ":confirmed": {"S": Standing.CONFIRMED.value},
+                **{name: to_value(value) for name, value in values.items()},
             },
         }
         if self._count_page:

@@ -191,6 +191,11 @@ def still(before: Registration | None) -> tuple[str, dict[str, str], dict[str, A
     return " AND ".join(parts), names, values
 
 
+def standing_is(standing: Standing) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """A filter on registration items: their standing is `standing` (expression, names, values)."""
+    return "#status = :standing", {"#status": "status"}, {":standing": standing.value}
+
+
 def is_registration(image: dict[str, Any] | None) -> TypeGuard[dict[str, Any]]:
     return image is not None and image.get("entity") == ENTITY
 
