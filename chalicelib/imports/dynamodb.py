@@ -3,13 +3,13 @@ decided rows on the import item inside the registration worker's own transaction
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from chalicelib.imports.domain import AWAITING_UPLOAD, COMPLETED, FAILED, RUNNING, VALIDATING, ImportRecord
 from chalicelib.imports.items import (
     ENTITY,
     PROGRESS_COUNTERS,
+    attribute_names,
     error_fields,
     error_item,
     import_from_item,
@@ -32,13 +32,12 @@ class DynamoImportRepository:
         self._table = table_name
 
     def _update(self, import_id: str, expression: str, condition: str = "", **values: Any) -> bool:
-        """An UpdateItem; every `#name` in the expressions is the attribute of that name."""
-        names = {f"#{n}": n for n in re.findall(r"#(\w+)", expression + " " + condition)}
+        """An UpdateItem; every `#field` in the expressions is the import's field of that name."""
         request: dict[str, Any] = {
             "TableName": self._table,
             "Key": table.import_key(import_id),
             "UpdateExpression": expression,
-            "ExpressionAttributeNames": names,
+            "ExpressionAttributeNames": attribute_names(expression, condition),
         }
         if values:
             request["ExpressionAttributeValues"] = {f":{n}": to_value(v) for n, v in values.items()}
@@ -61,21 +60,21 @@ class DynamoImportRepository:
     def acquire(self, import_id: str, owner: str, now: int, until: int) -> bool:
         return self._update(
             import_id,
-            "SET #leaseOwner = :owner, #leaseUntil = :until",
-            "attribute_exists(#PK) AND (attribute_not_exists(#leaseUntil) OR #leaseUntil < :now "
-            "OR #leaseOwner = :owner)",
+            "SET #lease_owner = :owner, #lease_until = :until",
+            "attribute_exists(#key) AND (attribute_not_exists(#lease_until) OR #lease_until < :now "
+            "OR #lease_owner = :owner)",
             owner=owner,
             until=until,
             now=now,
         )
 
     def release(self, import_id: str, owner: str) -> None:
-        self._update(import_id, "REMOVE #leaseOwner, #leaseUntil", "#leaseOwner = :owner", owner=owner)
+        self._update(import_id, "REMOVE #lease_owner, #lease_until", "#lease_owner = :owner", owner=owner)
 
     def start_validation(self, import_id: str, now: str) -> bool:
         return self._update(
             import_id,
-            "SET #status = :validating, #updatedAt = :now",
+            "SET #status = :validating, #updated_at = :now",
             "#status IN (:queued, :awaiting, :validating)",
             validating=VALIDATING,
             queued="queued",
@@ -93,8 +92,9 @@ class DynamoImportRepository:
         now: str,
         total: int | None = None,
     ) -> None:
-        expression = "SET #status = :status, #valid = :valid, #invalid = :invalid, #usersCreated = :created, "
-        expression += "#updatedAt = :now" + (", #completedAt = :now" if status == COMPLETED else "")
+        expression = "SET #status = :status, #valid = :valid, #invalid = :invalid, "
+        expression += "#users_created = :created, #updated_at = :now"
+        expression += ", #completed_at = :now" if status == COMPLETED else ""
         counted = {} if total is None else {"total": total}
         expression += ", #total = :total" if counted else ""
         self._update(
@@ -113,7 +113,7 @@ class DynamoImportRepository:
     def begin_batch(self, import_id: str, enqueued: int, pending: int, now: str) -> bool:
         return self._update(
             import_id,
-            "SET #pending = :pending, #updatedAt = :now",
+            "SET #pending = :pending, #updated_at = :now",
             "#status = :running AND #enqueued = :enqueued AND attribute_not_exists(#pending)",
             pending=pending,
             enqueued=enqueued,
@@ -129,7 +129,7 @@ class DynamoImportRepository:
     def complete(self, import_id: str, now: str) -> bool:
         return self._update(
             import_id,
-            "SET #status = :completed, #completedAt = :now, #updatedAt = :now",
+            "SET #status = :completed, #completed_at = :now, #updated_at = :now",
             "#status = :running AND #enqueued = #valid AND #decided >= #valid "
             "AND attribute_not_exists(#pending)",
             completed=COMPLETED,
@@ -140,8 +140,8 @@ class DynamoImportRepository:
     def fail(self, import_id: str, reason: str, now: str) -> None:
         self._update(
             import_id,
-            "SET #status = :failed, #failure = :reason, #completedAt = :now, #updatedAt = :now",
-            "attribute_exists(#PK) AND #status <> :completed",
+            "SET #status = :failed, #failure = :reason, #completed_at = :now, #updated_at = :now",
+            "attribute_exists(#key) AND #status <> :completed",
             failed=FAILED,
             reason=reason,
             now=now,
@@ -202,12 +202,13 @@ class ImportProgress:
         return [self._add(import_id, tally) for import_id, tally in tallies.items()]
 
     def _add(self, import_id: str, tally: dict[str, int]) -> dict[str, Any]:
+        expression = "ADD " + ", ".join(f"#{n} :{n}" for n in tally)
         return {
             "Update": {
                 "TableName": self._table,
                 "Key": table.import_key(import_id),
-                "UpdateExpression": "ADD " + ", ".join(f"#{n} :{n}" for n in tally),
-                "ExpressionAttributeNames": {f"#{n}": n for n in tally},
+                "UpdateExpression": expression,
+                "ExpressionAttributeNames": attribute_names(expression),
                 "ExpressionAttributeValues": {f":{n}": {"N": str(v)} for n, v in tally.items()},
             }
         }

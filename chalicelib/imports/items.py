@@ -4,10 +4,14 @@ items through it too (`completed_now`).
 
 import           IMPORT#{importId} / META         TTL none
 row error        IMPORT#{importId} / ERROR#{row}#{n}
+
+The adapter's update expressions name an import's fields as `#field` (ImportRecord's names, and
+the worker's lease); `attribute_names` maps them to the stored attributes.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from chalicelib.imports.domain import COMPLETED, ImportRecord
@@ -43,6 +47,16 @@ _ATTRIBUTES = {
 }
 
 
+_LEASE = {"lease_owner": "leaseOwner", "lease_until": "leaseUntil", "key": "PK"}  # not in the record
+
+
+def attribute_names(*expressions: str) -> dict[str, str]:
+    """ExpressionAttributeNames for expressions that name an import's fields as `#field`."""
+    stored = {**_ATTRIBUTES, **_LEASE}
+    fields = sorted(set(re.findall(r"#(\w+)", " ".join(expressions))))
+    return {f"#{field}": stored[field] for field in fields}
+
+
 def import_to_item(record: ImportRecord) -> dict[str, Any]:
     item = {attribute: getattr(record, name) for name, attribute in _ATTRIBUTES.items()}
     return {"PK": table.import_pk(record.import_id), "SK": table.META, "entity": ENTITY, **item}
@@ -70,12 +84,12 @@ def error_fields(item: dict[str, Any]) -> tuple[int, str, str]:
     return int(item["row"]), item["field"], item["message"]
 
 
-# outcome kind -> counter on the import item (`decided` counts every outcome)
+# outcome kind -> the import's counter field (`decided` counts every outcome)
 PROGRESS_COUNTERS = {
     "confirmed": "confirmed",
     "waitlisted": "waitlisted",
     "rejected": "rejected",
-    "already_registered": "alreadyRegistered",
+    "already_registered": "already_registered",
 }
 
 
