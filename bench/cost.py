@@ -195,6 +195,7 @@ class Recorder(DynamoCalls):
         self._peek, self._table = peek, table_name
         self._pending: list[tuple[dict[str, Any], dict[str, Any] | None, bool]] = []
         self._peeking = False
+        self._asked = 0  # keys the BatchGetItem in flight asked for
 
     def _before(self, params: dict[str, Any], model: Any, **_: Any) -> None:
         if self._peeking:
@@ -204,6 +205,8 @@ class Recorder(DynamoCalls):
             self.ledger.transaction_items.append(len(params["TransactItems"]))
         touched = _keys(model.name, params)
         self._pending = [(key, self._image(key), transactional) for key, transactional in touched]
+        asked = params.get("RequestItems", {}).values() if model.name == "BatchGetItem" else []
+        self._asked = sum(len(request["Keys"]) for request in asked)
 
     def _after(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
         if self._peeking:
@@ -211,7 +214,7 @@ class Recorder(DynamoCalls):
         for key, before, transactional in self._pending:
             self.ledger.writes.append(Written(before, self._image(key), transactional))
         self._pending = []
-        self.ledger.read_units += _read_units(model.name, parsed)
+        self.ledger.read_units += _read_units(model.name, parsed, self._asked)
 
     def _image(self, key: dict[str, Any]) -> dict[str, Any] | None:
         self._peeking = True
@@ -246,12 +249,14 @@ def _key_of(item: dict[str, Any]) -> dict[str, Any]:
     return {"PK": item["PK"], "SK": item["SK"]}
 
 
-def _read_units(operation: str, parsed: dict[str, Any]) -> float:
+def _read_units(operation: str, parsed: dict[str, Any], asked: int = 0) -> float:
+    """Read units of one read; a key asked for and not found is charged as one unit too."""
     if operation == "GetItem":
         return math.ceil(max(item_size(parsed.get("Item")), 1) / 4096)
     if operation == "BatchGetItem":
         items = [i for found in parsed.get("Responses", {}).values() for i in found]
-        return sum(math.ceil(max(item_size(i), 1) / 4096) for i in items)
+        missing = max(0, asked - len(items))
+        return sum(math.ceil(max(item_size(i), 1) / 4096) for i in items) + missing
     if operation == "Query":
         return max(1, math.ceil(sum(item_size(i) for i in parsed.get("Items", [])) / 4096))
     if operation == "TransactGetItems":

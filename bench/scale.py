@@ -268,6 +268,12 @@ def turnstile(pattern: Pattern, shards: int, conditions: Conditions, rng: random
         spread = shards if partition.startswith("table") else 1  # seat shards: per-shard keys
         cap = f"{partition}: {CAPS.partition_write_units:,.0f} WCU/s, {doubled:.2f} a decision (index x2)"
         limits[cap] = CAPS.partition_write_units * spread / doubled
+    reads = (
+        f"the event's partition: {CAPS.partition_read_units:,.0f} RCU/s, {pattern.read_units:.2f} a decision"
+    )
+    limits[reads] = (
+        CAPS.partition_read_units * shards / pattern.read_units
+    )  # all counted there: the worst case
     calls = CAPS.fifo_calls_per_partition
     receive_delete = f"FIFO partitions: {calls:.0f} calls/s each (a receive and a delete a batch)"
     limits[receive_delete] = calls / 2 * pattern.decisions_per_batch * shards

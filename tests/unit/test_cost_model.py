@@ -109,3 +109,11 @@ def test_the_protocols_retry_after_follows_the_estimate_within_1_to_30_seconds()
     assert [protocol_retry_after(s) for s in (0.2, 4.5, 29.0, 600.0)] == [1.0, 5.0, 29.0, 30.0]
     assert polls(600.0, protocol_retry_after) == 20  # a ten-minute wait: every 30 s
     assert polls(0.3, protocol_retry_after) == 1
+
+
+def test_a_batch_read_is_charged_for_every_key_asked_found_or_not():
+    from bench.cost import _read_units
+
+    found = {"Responses": {"t": [{"PK": {"S": "x" * 5000}}]}}  # one item of two 4 KB units
+    assert _read_units("BatchGetItem", found, asked=3) == 2 + 2
+    assert _read_units("GetItem", {}) == 1, "a key not found is charged one unit"
