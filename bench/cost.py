@@ -49,6 +49,7 @@ from botocore.exceptions import ClientError
 
 from bench.common import DynamoCalls, Summary, start_emulators, table
 from bench.scale import BATCH_OVERHEAD_MS, FLAT_MS, PER_ITEM_MS, TRANSACTION_MS
+from bench.worker import seed_counters
 from chalicelib.registrations.domain import Registration, Standing
 from chalicelib.registrations.items import registration_item
 from chalicelib.shared import resources
@@ -546,12 +547,7 @@ class TransactionalBaseline:
     def __init__(self, world: World, event_id: str) -> None:
         self.world, self.event_id = world, event_id
         self.key = {"PK": {"S": f"EVENT#{event_id}"}, "SK": {"S": "META"}}
-        world.client.update_item(  # the seed kept its counters on the event item
-            TableName=world.table,
-            Key=self.key,
-            UpdateExpression="SET confirmedCount = :zero, waitlistCount = :zero",
-            ExpressionAttributeValues={":zero": {"N": "0"}},
-        )
+        seed_counters(world.client, world.table, event_id)
 
     def register(self, user_id: str) -> None:
         _api_reads(self.world, self.event_id, user_id)

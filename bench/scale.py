@@ -42,7 +42,7 @@ import heapq
 import math
 import random
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from bench.common import Summary, fifo_record, start_emulators, table
@@ -51,6 +51,7 @@ SAMPLES = 20_000  # batches (or requests) sampled per figure
 SALE = 100_000  # seats of the on-sale the headline times
 SEATED_SHARE = 1 / 3  # the rush: 300,000 requests for 100,000 seats
 MEASURED_SEATS, MEASURED_REQUESTS = 200, 400  # the run on DynamoDB Local that gives the call pattern
+ONE_PER_ID = "(one per id) "  # marks a partition of one user or request: never a hot one
 
 
 # --- what AWS does: figures and their sources ----------------------------------------------------
@@ -235,9 +236,6 @@ def _shape(key: str) -> str:
     return f"{head}#{ONE_PER_ID}{key}"
 
 
-ONE_PER_ID = "(one per id) "
-
-
 # --- the designs ---------------------------------------------------------------------------------
 
 
@@ -249,7 +247,6 @@ class Rate:
     conflicts: float = 0.0  # cancelled transactions per decision
     gave_up: float = 0.0  # share of requests abandoned
     skew_ms: float = 0.0  # how far out of acceptance order a decision can be
-    notes: list[str] = field(default_factory=list)
 
     @property
     def sale_seconds(self) -> float:

@@ -31,7 +31,7 @@ from chalicelib.shared.dynamo import (
     from_item,
     index_query,
     put_if_absent,
-    to_value,
+    set_update,
 )
 from chalicelib.shared.problems import InvalidCursor
 
@@ -75,17 +75,9 @@ class DynamoEventRepository:
 
     def update(self, event: Event, expected_version: int) -> bool:
         values = {**edited_attributes(event), "version": event.version}
-        edit = {
-            "TableName": self._table,
-            "Key": table.event_key(event.event_id),
-            "UpdateExpression": "SET " + ", ".join(f"#{name} = :{name}" for name in values),
-            "ConditionExpression": f"{ITEM_EXISTS} AND #version = :expected",
-            "ExpressionAttributeNames": {f"#{name}": name for name in values},
-            "ExpressionAttributeValues": {
-                **{f":{name}": to_value(value) for name, value in values.items()},
-                ":expected": to_value(expected_version),
-            },
-        }
+        condition = f"{ITEM_EXISTS} AND #version = :expected"
+        key = table.event_key(event.event_id)
+        edit = set_update(self._table, key, values, condition, {":expected": expected_version})
         return applied_together(self._client, [{"Update": edit}, self._seats_moved(event.event_id)])
 
     def mark_deleting(self, event_id: str) -> bool:

@@ -61,9 +61,15 @@ def event_to_item(event: Event) -> dict[str, Any]:
     }
 
 
+def counted_on(event_item: dict[str, Any], seats_item: dict[str, Any] | None) -> dict[str, Any]:
+    """The item an event's counters are read from: its seats item, or (stored before that item
+    existed, and not decided since) the event item itself."""
+    return seats_item if seats_item and COUNTED in seats_item else event_item
+
+
 def event_from_item(item: dict[str, Any], seats: dict[str, Any] | None = None) -> Event:
-    """The event, with the counts of its seats item (or, stored before that item existed, its own)."""
-    counted = seats if seats and COUNTED in seats else item
+    """The event, with the counts of its seats item (`counted_on`)."""
+    counted = counted_on(item, seats)
     return Event(
         event_id=item["eventId"],
         title=item["title"],

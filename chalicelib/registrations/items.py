@@ -34,7 +34,7 @@ from decimal import Decimal
 from typing import Any, Protocol, TypeGuard
 
 import chalicelib.shared.table as table
-from chalicelib.events.items import COUNTED, SEAT_VERSION
+from chalicelib.events.items import SEAT_VERSION, counted_on
 from chalicelib.registrations.domain import (
     Move,
     Outcome,
@@ -408,12 +408,11 @@ class StoredSeats:
 
 
 def stored_seats(event_item: dict[str, Any], seats_item: dict[str, Any]) -> StoredSeats:
-    """Read from the seats item; an event stored before that item existed (its counters on the
-    event item, `COUNTED` absent from the seats item) continues from its own counters."""
-    counted = seats_item if COUNTED in seats_item else event_item
+    """Read from the seats item (an event stored before it existed continues from the counters on
+    its event item: `counted_on`)."""
     return StoredSeats(
         int(seats_item.get(SEAT_VERSION, 0)),
-        int(counted.get("nextWaitSeq", 1)),
+        int(counted_on(event_item, seats_item).get("nextWaitSeq", 1)),
         event_item.get("capacityChangedAt", ""),
     )
 

@@ -57,6 +57,7 @@ from chalicelib.shared.dynamo import (
     batch_write,
     from_item,
     is_lost_race,
+    set_update,
     to_item,
     to_value,
 )
@@ -202,19 +203,7 @@ class DynamoSeatStore:
         self, key: dict[str, Any], values: dict[str, Any], condition: str, condition_values: dict[str, Any]
     ) -> dict[str, Any]:
         """A transaction's `SET` of these attributes, on a condition."""
-        return {
-            "Update": {
-                "TableName": self._table,
-                "Key": key,
-                "UpdateExpression": "SET " + ", ".join(f"#{n} = :{n}" for n in values),
-                "ConditionExpression": condition,
-                "ExpressionAttributeNames": {f"#{n}": n for n in values},
-                "ExpressionAttributeValues": {
-                    **{f":{n}": to_value(v) for n, v in values.items()},
-                    **{name: to_value(v) for name, v in condition_values.items()},
-                },
-            }
-        }
+        return {"Update": set_update(self._table, key, values, condition, condition_values)}
 
     @staticmethod
     def _event_changes(event: Event, plan: Plan, now: str) -> dict[str, Any]:

@@ -86,10 +86,14 @@ def is_lost_race(error: ClientError) -> bool:
     code = error_code(error)
     if code in ("TransactionConflictException", "ConditionalCheckFailedException"):
         return True
-    if code != "TransactionCanceledException":
-        return False
-    reasons = error.response.get("CancellationReasons", [])
-    return any(r.get("Code") in ("ConditionalCheckFailed", "TransactionConflict") for r in reasons)
+    return bool(_cancelled_by(error) & {"ConditionalCheckFailed", "TransactionConflict"})
+
+
+def _cancelled_by(error: ClientError) -> set[str]:
+    """Why a cancelled transaction was cancelled: the codes of its items' reasons."""
+    if error_code(error) != "TransactionCanceledException":
+        return set()
+    return {r.get("Code", "") for r in error.response.get("CancellationReasons", [])}
 
 
 def conditional(call: Callable[..., Any], **request: Any) -> Any:
@@ -110,6 +114,24 @@ def applied(call: Callable[..., Any], **request: Any) -> bool:
     except ConditionFailed:
         return False
     return True
+
+
+def set_update(
+    table: str, key: dict[str, Any], values: dict[str, Any], condition: str, condition_values: dict[str, Any]
+) -> dict[str, Any]:
+    """An update's request (UpdateItem's, or a transaction's `Update`): SET every attribute of
+    `values` (as `#name = :name`), on `condition`, whose own placeholders are `condition_values`."""
+    return {
+        "TableName": table,
+        "Key": key,
+        "UpdateExpression": "SET " + ", ".join(f"#{n} = :{n}" for n in values),
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": {f"#{n}": n for n in values},
+        "ExpressionAttributeValues": {
+            **{f":{n}": to_value(v) for n, v in values.items()},
+            **{name: to_value(v) for name, v in condition_values.items()},
+        },
+    }
 
 
 TOGETHER_ATTEMPTS = 10  # a transaction cancelled only by concurrent transactions is tried again
@@ -134,10 +156,7 @@ def applied_together(client: Any, writes: list[dict[str, Any]]) -> bool:
 
 
 def _condition_false(error: ClientError) -> bool:
-    if is_condition_failure(error):
-        return True
-    reasons = error.response.get("CancellationReasons", [])
-    return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
+    return is_condition_failure(error) or "ConditionalCheckFailed" in _cancelled_by(error)
 
 
 def put_if_absent(client: Any, table: str, item: dict[str, Any]) -> bool:
