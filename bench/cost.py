@@ -22,8 +22,9 @@ What a registration is charged, per traffic profile (one event):
   batch only when the last one is deleted, so a batch holds what arrived during one cycle (receive,
   invoke, one read, one transaction, delete: `bench.scale`'s latencies), at most 10;
 - polls of `GET /requests/{id}` come from the protocol as it is (`Retry-After`: the seconds
-  until the request's estimated decision, 1 to 30) and the time a request waits: one cycle and a
-  half when the group keeps up, its place in the backlog when it does not;
+  until the request's estimated decision while that is 30 or less, else halfway to it, at most
+  300) and the time a request waits: one cycle and a half when the group keeps up, its place in
+  the backlog when it does not;
 - two event sizes: a small event and a realistic one (a 2,000-character description).
 
 Baselines, measured the same way on the same table, item shapes and indexes: a synchronous API
@@ -334,11 +335,11 @@ def polls(wait_seconds: float, retry_after: Callable[[float], float]) -> int:
 
 
 def protocol_retry_after(left: float) -> float:
-    """The `Retry-After` a pending request answers: the seconds until its estimated decision,
-    1 to 30 (`registrations.lanes`), taking the estimate as right."""
-    from chalicelib.registrations.lanes import MAX_RETRY_AFTER, MIN_RETRY_AFTER
+    """The `Retry-After` a pending request answers (`registrations.lanes`), taking the estimate
+    as right: the seconds until its decision while near, else halfway there."""
+    from chalicelib.registrations.lanes import ask_again_after
 
-    return float(min(MAX_RETRY_AFTER, max(MIN_RETRY_AFTER, math.ceil(left))))
+    return float(ask_again_after(left))
 
 
 # --- measuring one design ------------------------------------------------------------------------
@@ -702,7 +703,8 @@ def _report(
             f"({profile.requests:,} for {profile.seats:,} seats); what binds the batch: "
             f"one FIFO group, a {cycle_ms:.0f} ms cycle, so {batch:.1f} a batch (measured at "
             f"{round(batch)}); the group decides at most {pipeline.rate():.0f}/s; "
-            f"polls per registration {mean_polls:.1f} (Retry-After: the estimate, 1 to 30 s)"
+            f"polls per registration {mean_polls:.1f} (Retry-After: the estimate up to 30 s, else "
+            "halfway to it, at most 300 s)"
         )
         if profile.arrivals_per_second > pipeline.rate():
             last = profile.requests / pipeline.rate()

@@ -32,7 +32,11 @@ MIN_RATE = 0.1  # a lane measured slower is estimated at this (an estimate stays
 LONGEST_ESTIMATE = 24 * 3600.0
 SMOOTHING = 0.3  # weight of the latest batch in a rate (exponentially weighted mean)
 IDLE_SECONDS = 5.0  # a longer gap is an idle lane, not a slow one: the rates are kept
-MIN_RETRY_AFTER, MAX_RETRY_AFTER = 1, 30
+# When to ask again: at the estimate while it is near; beyond NEAR_SECONDS, halfway to it (at
+# least NEAR_SECONDS, at most MAX_RETRY_AFTER). A long wait is then asked about a dozen times,
+# not once every NEAR_SECONDS (a 45-minute wait: 15 polls instead of 90), and a client whose lane
+# turns out faster than its estimate hears so by halfway.
+MIN_RETRY_AFTER, NEAR_SECONDS, MAX_RETRY_AFTER = 1, 30, 300
 # A pending command accepted this long before the latest one the lane decided was never queued
 # (its sender died between recording and sending) or was dead-lettered: the lane decides in the
 # order commands were accepted, give or take the senders' clock skew and a redelivery.
@@ -66,8 +70,14 @@ def place_in_line(accepted_at: str, progress: LaneProgress, now: str) -> Place:
     ahead = max(0, round(behind * progress.arrivals))
     seconds = min((ahead + 1) / max(progress.rate or DEFAULT_RATE, MIN_RATE), LONGEST_ESTIMATE)
     estimated = _moment(now) + timedelta(seconds=seconds)
-    retry_after = min(MAX_RETRY_AFTER, max(MIN_RETRY_AFTER, math.ceil(seconds)))
-    return Place(ahead, estimated.strftime("%Y-%m-%dT%H:%M:%SZ"), retry_after)
+    return Place(ahead, estimated.strftime("%Y-%m-%dT%H:%M:%SZ"), ask_again_after(seconds))
+
+
+def ask_again_after(seconds: float) -> int:
+    """Whole seconds until a client should ask again about a decision due in `seconds`."""
+    if seconds <= NEAR_SECONDS:
+        return max(MIN_RETRY_AFTER, math.ceil(seconds))
+    return min(MAX_RETRY_AFTER, max(NEAR_SECONDS, math.ceil(seconds / 2)))
 
 
 def passed_by(progress: LaneProgress, accepted_at: str) -> bool:

@@ -158,7 +158,8 @@ def request_json(record: RequestRecord) -> dict[str, Any]:
 
 
 def retry_after(record: RequestRecord) -> dict[str, str]:
-    """A pending request's `Retry-After`: the seconds until its estimated decision, 1 to 30."""
+    """A pending request's `Retry-After`: the seconds until its estimated decision while that is
+    30 s or less, else halfway to it (at most 300; `lanes.ask_again_after`)."""
     if record.status != RequestStatus.PENDING:
         return {}
     return {"Retry-After": str(record.place.retry_after) if record.place else RETRY_AFTER_SECONDS}

@@ -103,11 +103,12 @@ def test_in_a_rush_polls_follow_the_backlog_and_without_one_a_poll_or_so():
     assert FLAT.mean_polls(rush, every_second) == pytest.approx(expected, rel=0.05)
 
 
-def test_the_protocols_retry_after_follows_the_estimate_within_1_to_30_seconds():
+def test_the_protocols_retry_after_is_the_near_estimate_or_halfway_to_a_far_one():
     from bench.cost import protocol_retry_after
 
-    assert [protocol_retry_after(s) for s in (0.2, 4.5, 29.0, 600.0)] == [1.0, 5.0, 29.0, 30.0]
-    assert polls(600.0, protocol_retry_after) == 20  # a ten-minute wait: every 30 s
+    assert [protocol_retry_after(s) for s in (0.2, 4.5, 29.0, 600.0)] == [1.0, 5.0, 29.0, 300.0]
+    assert polls(600.0, protocol_retry_after) == 6  # ten minutes: at 300, 450, 525, 563, 593, 600 s
+    assert polls(2700.0, protocol_retry_after) == 13  # 45 minutes (was 90, one every 30 s)
     assert polls(0.3, protocol_retry_after) == 1
 
 

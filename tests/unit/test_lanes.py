@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from hypothesis import given
@@ -12,8 +13,10 @@ from chalicelib.registrations.lanes import (
     IDLE_SECONDS,
     MAX_RETRY_AFTER,
     MIN_RETRY_AFTER,
+    NEAR_SECONDS,
     PASSED_BY_SECONDS,
     LaneProgress,
+    ask_again_after,
     passed_by,
     place_in_line,
     progressed,
@@ -36,11 +39,26 @@ def test_ahead_counts_the_commands_accepted_between_the_last_decided_and_this_on
     assert place.retry_after == 6
 
 
-def test_a_long_wait_is_asked_about_every_30_seconds_and_a_short_one_after_1():
+def test_a_long_wait_is_asked_about_halfway_to_its_estimate_and_a_short_one_after_1():
     far = place_in_line(at(0), LaneProgress(through=at(-100), arrivals=100.0, rate=100.0, at=NOW), NOW)
-    assert (far.ahead, far.retry_after, far.estimated_at) == (10_000, 30, "2026-12-02T10:01:40Z")
+    assert (far.ahead, far.retry_after, far.estimated_at) == (10_000, 51, "2026-12-02T10:01:40Z")
     near = place_in_line(at(0), LaneProgress(through=at(-0.001), arrivals=100.0, rate=100.0, at=NOW), NOW)
     assert (near.ahead, near.retry_after) == (0, 1)
+
+
+def test_a_client_asks_again_at_a_near_estimate_and_halfway_to_a_far_one():
+    waits = (0.2, 4.5, 30.0, 31.0, 100.01, 599.0, 601.0, 10_000.0)
+    assert [ask_again_after(s) for s in waits] == [1, 5, 30, 30, 51, 300, 300, 300]
+
+
+@given(st.floats(0, 24 * 3600))
+def test_a_client_is_never_told_to_come_back_after_its_estimate_nor_sooner_than_halfway(seconds):
+    again = ask_again_after(seconds)
+    assert MIN_RETRY_AFTER <= again <= MAX_RETRY_AFTER
+    assert again <= max(MIN_RETRY_AFTER, seconds + 1)  # never past the estimate (whole seconds)
+    assert again >= min(MAX_RETRY_AFTER, seconds / 2)  # not before halfway, but for the cap
+    if seconds <= NEAR_SECONDS:
+        assert again == max(MIN_RETRY_AFTER, math.ceil(seconds))  # a near estimate: at it
 
 
 def test_a_command_accepted_before_the_last_decided_one_is_next():
