@@ -34,7 +34,7 @@ SMOOTHING = 0.3  # weight of the latest batch in a rate (exponentially weighted 
 IDLE_SECONDS = 5.0  # a longer gap is an idle lane, not a slow one: the rates are kept
 # When to ask again: at the estimate while it is near; beyond NEAR_SECONDS, halfway to it (at
 # least NEAR_SECONDS, at most MAX_RETRY_AFTER). A long wait is then asked about a dozen times,
-# not once every NEAR_SECONDS (a 45-minute wait: 15 polls instead of 90), and a client whose lane
+# not once every NEAR_SECONDS (a 45-minute wait: 13 polls instead of 90), and a client whose lane
 # turns out faster than its estimate hears so by halfway.
 MIN_RETRY_AFTER, NEAR_SECONDS, MAX_RETRY_AFTER = 1, 30, 300
 # A pending command accepted this long before the latest one the lane decided was never queued
