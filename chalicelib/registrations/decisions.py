@@ -99,7 +99,7 @@ class DecisionService:
             commands = [_command(m, rejected) for m in pending]
             now = self.clock.now()
             try:
-                plan = decide(snapshot.seats, commands, self.promotion_budget, now)
+                plan = decide(snapshot.seats, commands, self.promotion_budget, now=now)
             except WaitlistNotLoaded:
                 waitlist_size = max(4 * waitlist_size, 16)
                 continue

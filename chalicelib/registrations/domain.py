@@ -356,7 +356,7 @@ class _Round:
         final = {user: self.plan.waitlisted - len(self.tail) + i + 1 for i, user in enumerate(self.tail)}
         settled = {request: final[user] for user, request in self.joined.items()}
         self.plan.changes = [
-            Complete(c.request_id, Outcome(OutcomeKind.WAITLISTED, position=settled[c.request_id]))
+            Complete(c.request_id, replace(c.outcome, position=settled[c.request_id]))
             if isinstance(c, Complete) and c.request_id in settled
             else c
             for c in self.plan.changes
@@ -450,7 +450,7 @@ class _Round:
         self.tail.append(command.user_id)
         self.joined[command.user_id] = command.request_id
         self.plan.waitlisted += 1
-        return Outcome(OutcomeKind.WAITLISTED, position=self.plan.waitlisted)  # until settle_positions
+        return Outcome(OutcomeKind.WAITLISTED)  # its position: settle_positions, at the round's end
 
     def cancel(self, command: Cancel) -> Outcome:
         current = self._active(command.user_id)
@@ -576,7 +576,8 @@ def decide(
     seats: EventSeats,
     commands: list[Command],
     promotion_budget: int = DEFAULT_PROMOTION_BUDGET,
-    now: str = "",
+    *,
+    now: str,
 ) -> Plan:
     """Decide `commands` in order against `seats` at `now` (ISO 8601: the time offers made in
     this plan count their expiry from). Each command completes or is left unfinished.
@@ -593,7 +594,7 @@ def decide(
         index = collision.args[0]
         assert index > 0, "a single command never writes one registration twice"
         plan = _decide_round(seats, commands[:index], promotion_budget, now)
-        plan.unfinished += commands[index:]
+        plan.unfinished = commands[index:]  # the round decided every command before `index`
         return plan
 
 

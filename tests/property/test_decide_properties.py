@@ -18,6 +18,8 @@ from chalicelib.registrations.domain import (
     decide,
 )
 
+NOW = "2026-12-02T10:00:00.000000Z"  # when the decisions are made
+
 USERS = [f"u{i}" for i in range(10)]
 
 
@@ -58,7 +60,7 @@ batches = st.lists(
 @settings(max_examples=1500, deadline=None)
 @given(snapshots(), batches, st.integers(1, 5))
 def test_every_seat_is_given_only_while_one_remains(seats, commands, budget):
-    plan = decide(seats, commands, budget)
+    plan = decide(seats, commands, budget, now=NOW)
     capacity, confirmed, waiting = seats.capacity, seats.confirmed, seats.waitlisted
     for change in plan.changes:
         if isinstance(change, Move):
@@ -75,7 +77,7 @@ def test_every_seat_is_given_only_while_one_remains(seats, commands, budget):
 @settings(max_examples=1500, deadline=None)
 @given(snapshots(), batches, st.integers(1, 5))
 def test_each_command_completes_once_or_is_left_for_the_next_round(seats, commands, budget):
-    plan = decide(seats, commands, budget)
+    plan = decide(seats, commands, budget, now=NOW)
     completed = [c.request_id for c in plan.changes if isinstance(c, Complete)]
     assert len(completed) == len(set(completed))
     assert completed + [c.request_id for c in plan.unfinished] == [c.request_id for c in commands]
@@ -84,7 +86,7 @@ def test_each_command_completes_once_or_is_left_for_the_next_round(seats, comman
 @settings(max_examples=1500, deadline=None)
 @given(snapshots(), batches, st.integers(1, 5))
 def test_the_plan_leaves_no_seat_empty_while_someone_waits(seats, commands, budget):
-    plan = decide(seats, commands, budget)
+    plan = decide(seats, commands, budget, now=NOW)
     capacity = plan.capacity if plan.capacity is not None else seats.capacity
     if plan.confirmed < capacity:
         assert plan.waitlisted == 0  # invariant 4

@@ -11,6 +11,8 @@ from chalicelib.registrations.messages import CommandMessage
 from chalicelib.registrations.ports import ConcurrentChange
 from tests.fakes import FixedClock
 
+NOW = "2026-12-02T10:00:00.000000Z"  # when the decisions are made
+
 
 def register(user: str, request: str) -> CommandMessage:
     return CommandMessage(type="register", requestId=request, eventId="e", userId=user)
@@ -46,7 +48,7 @@ def test_a_lost_race_is_reloaded_and_decided_again(store):
 def _decide_one(snapshot, message):
     from chalicelib.registrations.domain import decide
 
-    return decide(snapshot.seats, [message.to_command()])
+    return decide(snapshot.seats, [message.to_command()], now=NOW)
 
 
 def test_losing_every_race_gives_up_so_the_queue_redelivers(store):

@@ -136,7 +136,9 @@ def test_later_commands_of_a_batch_see_how_an_offer_ended():
     lapse; after an answer, a command that writes bob's registration again (a new registration
     after a decline, a cancellation after an accept) is left to the next round (one write per
     item per transaction)."""
-    accepted = decide(seats([], [], {"bob": LATER}), [AcceptOffer("a", "bob", NOW), Register("r", "bob")])
+    accepted = decide(
+        seats([], [], {"bob": LATER}), [AcceptOffer("a", "bob", NOW), Register("r", "bob")], now=NOW
+    )
     assert accepted.outcomes["r"] == Outcome("already_registered", current_status="confirmed")
     lapsed = decide(
         seats([], [], {"bob": LATER}),

@@ -10,13 +10,15 @@ import pytest
 from chalicelib.registrations.domain import EventSeats, OutcomeKind, Reason, Register, decide
 from chalicelib.registrations.items import stored_outcome
 
+NOW = "2026-12-02T10:00:00.000000Z"  # when the decisions are made
+
 
 def seats(capacity: int, waitlist: bool) -> EventSeats:
     return EventSeats("e1", True, True, capacity, waitlist, 0, 0, 1)
 
 
 def test_outcomes_are_enum_members_and_go_out_as_plain_strings():
-    plan = decide(seats(1, False), [Register("r1", "ada"), Register("r2", "bob")])
+    plan = decide(seats(1, False), [Register("r1", "ada"), Register("r2", "bob")], now=NOW)
     first, second = plan.outcomes["r1"], plan.outcomes["r2"]
     assert first.kind is OutcomeKind.CONFIRMED
     assert (second.kind, second.reason) == (OutcomeKind.REJECTED, Reason.EVENT_FULL)
@@ -31,4 +33,4 @@ def test_a_command_the_core_does_not_know_is_an_error():
         request_id: str
 
     with pytest.raises(AssertionError):
-        decide(seats(5, True), [Teleport("r1")])  # type: ignore[list-item]
+        decide(seats(5, True), [Teleport("r1")], now=NOW)  # type: ignore[list-item]
