@@ -78,7 +78,6 @@ class DynamoSeatStore:
         self._client = client
         self._table = table_name
         self._hooks = hooks
-        self.consumed_write_units = 0.0  # read by the benchmarks
 
     # --- load ---------------------------------------------------------------------------------
 
@@ -158,14 +157,11 @@ class DynamoSeatStore:
         if len(writes) > MAX_TRANSACTION_ITEMS:
             raise ValueError(f"a plan of {len(writes)} writes exceeds one transaction")
         try:
-            response = self._client.transact_write_items(TransactItems=writes, ReturnConsumedCapacity="TOTAL")
+            self._client.transact_write_items(TransactItems=writes)
         except ClientError as error:
             if is_lost_race(error):
                 raise ConcurrentChange(str(error)) from None
             raise
-        self.consumed_write_units += sum(
-            c.get("CapacityUnits", 0) for c in response.get("ConsumedCapacity", [])
-        )
 
     def _event_writes(
         self, snapshot: Snapshot, plan: Plan, requests: dict[str, RequestRecord], now: str
