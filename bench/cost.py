@@ -52,7 +52,7 @@ from bench.common import DynamoCalls, Summary, start_emulators, table
 from bench.scale import BATCH_OVERHEAD_MS, FLAT_MS, PER_ITEM_MS, TRANSACTION_MS
 from bench.worker import seed_counters
 from chalicelib.registrations.domain import Registration, Standing
-from chalicelib.registrations.items import registration_item
+from chalicelib.registrations.items import marked_request_id, registration_item
 from chalicelib.shared import resources
 
 TRANSACTIONAL_WRITES = {"Put", "Update", "Delete", "ConditionCheck"}
@@ -767,8 +767,9 @@ def measure_freed_seats(world: World, offers: bool, seats: int = 20) -> Phase:
     decide(registrations(event_id, 2 * seats))  # seats taken, as many waiting (not counted)
 
     def command(kind: str, user: int) -> dict[str, Any]:
-        request = {"type": kind, "requestId": uuid.uuid4().hex, "eventId": event_id}
-        return {**request, "userId": f"user-{user}", "createdAt": SystemClock().now()}
+        user_id = f"user-{user}"  # kept as their mark, as the API keeps it
+        request = {"type": kind, "requestId": marked_request_id(event_id, user_id, uuid.uuid4().hex)}
+        return {**request, "eventId": event_id, "userId": user_id, "createdAt": SystemClock().now()}
 
     requests = [command("cancel", i) for i in range(seats)]
     if offers:

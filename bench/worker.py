@@ -26,6 +26,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from bench.common import Summary, fifo_record, start_emulators, table
+from chalicelib.registrations.items import marked_request_id
 from chalicelib.registrations.seat_store import DynamoSeatStore
 
 BATCH = 10
@@ -67,9 +68,13 @@ def create_event(
 
 
 def registrations(event_id: str, count: int) -> list[dict[str, Any]]:
+    """Register commands as the API queues them: each request kept as its person's mark (so the
+    registration it makes keeps its decision)."""
+    users = [f"user-{i}" for i in range(count)]
+    marked = [marked_request_id(event_id, u, uuid.uuid4().hex) for u in users]
     return [
-        {"type": "register", "requestId": uuid.uuid4().hex, "eventId": event_id, "userId": f"user-{i}"}
-        for i in range(count)
+        {"type": "register", "requestId": r, "eventId": event_id, "userId": u}
+        for u, r in zip(users, marked, strict=True)
     ]
 
 

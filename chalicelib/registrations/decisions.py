@@ -88,9 +88,10 @@ class DecisionService:
             snapshot = self.store.load(
                 event_id,
                 user_ids={m.userId for m in pending if m.userId},
-                # Optimistic: assume every request is new (the commit's conditions check it);
-                # after a lost race, read them, to skip any a redelivery already completed.
-                request_ids={m.requestId for m in pending} if lost_races else set(),
+                # Read whether each was decided already (a redelivery, or a copy sent again):
+                # a register's decision may be kept on a registration that a later cancel has
+                # since removed, and then no condition of the commit would notice it.
+                request_ids={m.requestId for m in pending},
                 waitlist_size=waitlist_size,
             )
             pending = [m for m in pending if snapshot.is_pending(m.requestId)]

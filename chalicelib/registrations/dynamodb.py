@@ -16,12 +16,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.registrations.domain import ACTIVE, ACTIVE_VIEW, Standing
+from chalicelib.registrations.domain import ACTIVE, ACTIVE_VIEW, RequestStatus, Standing
 from chalicelib.registrations.items import (
     LANE_ATTRIBUTES,
     MARK_HOLDER,
     PENDING_REQUEST,
     PENDING_VALUES,
+    REQUEST_TTL_SECONDS,
     claimed,
     failed,
     idempotency_item,
@@ -32,6 +33,7 @@ from chalicelib.registrations.items import (
     mark_key,
     mark_of,
     open_offer,
+    registration_decision,
     request_fields,
     request_item,
     standing_is,
@@ -55,7 +57,7 @@ from chalicelib.shared.problems import InvalidCursor
 from chalicelib.shared.recent import Recent
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
-MARK_TTL_SECONDS = 24 * 3600
+MARK_TTL_SECONDS = REQUEST_TTL_SECONDS  # the mark leads to the decision a registration keeps
 
 
 def record_from_item(item: dict[str, Any]) -> RequestRecord:
@@ -92,21 +94,37 @@ class DynamoRequestRepository:
             raise IdempotencyKeyTaken(*taken) from None
 
     def get(self, request_id: str) -> RequestRecord | None:
-        """The request's record; a pending register or cancel kept only as its user's mark is
-        read in the same call (its id names the mark) and is the record while no other is."""
+        """The request's record. A register or cancel kept as its user's mark is read with the
+        mark in one call (its id names the mark): the mark is its record while it is pending;
+        once decided, a register that confirmed or waitlisted its user is read from the
+        registration the mark leads to, which keeps its decision."""
         marked = mark_of(request_id)
         if marked is None:
-            response = self._client.get_item(
-                TableName=self._table, Key=table.request_key(request_id), ConsistentRead=True
-            )
-            return record_from_item(from_item(response["Item"])) if "Item" in response else None
+            return self._own_record(request_id)
         keys = [table.request_key(request_id), table.pending_key(marked)]
         found = {item["PK"]: item for item in batch_get(self._client, self._table, keys)}
-        item = found.get(table.request_pk(request_id))
-        if item is None:
-            held = found.get(keys[1]["PK"]["S"])
-            item = held if held is not None and mark_holds(held, request_id) else None
-        return record_from_item(item) if item is not None else None
+        own, held = found.get(table.request_pk(request_id)), found.get(keys[1]["PK"]["S"])
+        if own is not None and own["status"] != RequestStatus.PENDING:
+            return record_from_item(own)
+        if held is None:
+            return record_from_item(own) if own is not None else None
+        registration = self._client.get_item(
+            TableName=self._table,
+            Key=table.registration_key(held["eventId"], held["userId"]),
+            ConsistentRead=True,
+        ).get("Item")
+        decided = registration_decision(from_item(registration), request_id) if registration else None
+        if decided is not None:
+            return record_from_item(decided)
+        if own is not None or mark_holds(held, request_id):
+            return record_from_item(own or held)
+        return self._own_record(request_id)  # its decision moved off the registration meanwhile
+
+    def _own_record(self, request_id: str) -> RequestRecord | None:
+        response = self._client.get_item(
+            TableName=self._table, Key=table.request_key(request_id), ConsistentRead=True
+        )
+        return record_from_item(from_item(response["Item"])) if "Item" in response else None
 
     def claim(self, record: RequestRecord, now: int) -> RequestRecord | None:
         key = mark_key(record.event_id, record.user_id or "")

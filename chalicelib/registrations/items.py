@@ -10,6 +10,11 @@ registration     EVENT#{eventId} / REG#{userId}   GSI1 a user's registrations by
                                                   LSI1 the event's waitlist order (waitSeq),
                                                   GSI3 every open offer by expiry (the sweep)
 
+                 a person's register that confirmed or waitlisted them keeps its
+                                                  decision here (`decision`), not in an item of
+                                                  its own, until a later move of theirs replaces
+                                                  the registration (`move_items`)
+
 request          REQUEST#{requestId} / META       TTL expiresAt
 pending request  PENDING#{mark} / META           a user's pending register or cancel for an
                                                   event, kept as their mark (one at a time);
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -36,6 +42,7 @@ from typing import Any, Protocol, TypeGuard
 import chalicelib.shared.table as table
 from chalicelib.events.items import SEAT_VERSION, counted_on
 from chalicelib.registrations.domain import (
+    Complete,
     Move,
     Outcome,
     OutcomeKind,
@@ -90,11 +97,15 @@ class MovedRegistration:
 
 
 def registration_item(
-    event_id: str, registration: Registration, stamp: Stamp | None = None, moved_by: str | None = None
+    event_id: str,
+    registration: Registration,
+    stamp: Stamp | None = None,
+    moved_by: str | None = None,
+    decision: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The whole item of `registration`: its attributes, and the index keys its standing puts it
     under (None-valued attributes are left out by the adapters). `moved_by`: the request whose
-    move wrote it."""
+    move wrote it; `decision`: the decision it keeps of the request that registered them."""
     user, status = registration.user_id, registration.standing.value
     item: dict[str, Any] = {
         "PK": table.event_pk(event_id),
@@ -114,6 +125,7 @@ def registration_item(
         "offerEndedAt": registration.ended_at,
         "offerEndedBy": registration.ended_by,
         "movedBy": moved_by,
+        DECISION: decision,
         "GSI1PK": table.user_registrations(user, status),
         "GSI1SK": event_id,
     }
@@ -231,8 +243,14 @@ class CompletedRequest:
 
 
 def completed_request(old: dict[str, Any] | None, new: dict[str, Any]) -> CompletedRequest | None:
-    """The request, when this change of its item completes it (None for any other change)."""
+    """The request, when this change of its item completes it (None for any other change): a
+    request item's, or a registration item's that keeps the decision of the request that made it.
+    A request item that a decision was moved to from its registration was told then."""
+    if is_registration(new):
+        return _decided_on_registration(old, new)
     if new.get("entity") != "request" or new.get("status") != RequestStatus.COMPLETED:
+        return None
+    if new.get(MOVED_FROM_REGISTRATION):
         return None
     if old is not None and old.get("status") != RequestStatus.PENDING:
         return None  # completed before this change
@@ -244,6 +262,26 @@ def completed_request(old: dict[str, Any] | None, new: dict[str, Any]) -> Comple
         outcome=new.get("outcome") or {},
         import_id=new.get("importId"),
         completed_at=new.get("completedAt") or new.get("createdAt", ""),
+        stamp=_stamp(new),
+    )
+
+
+def _decided_on_registration(old: dict[str, Any] | None, new: dict[str, Any]) -> CompletedRequest | None:
+    """The request a registration item's change decides: it keeps a decision now, and kept none
+    of the same request before (a promotion carries the decision on, unchanged)."""
+    decision = new.get(DECISION)
+    if not decision:
+        return None
+    if is_registration(old) and old.get(DECISION) and old.get("requestId") == new["requestId"]:
+        return None
+    return CompletedRequest(
+        request_id=new["requestId"],
+        type=RequestType.REGISTER,
+        event_id=new["eventId"],
+        user_id=new["userId"],
+        outcome=decision["outcome"],
+        import_id=None,
+        completed_at=decision["completedAt"],
         stamp=_stamp(new),
     )
 
@@ -396,6 +434,120 @@ def completed(request: dict[str, Any], outcome: Outcome, now: str, stamp: Stamp)
         "countsAfter": stamp.counts,
         "eventOwnerId": stamp.event_owner,
     }
+
+
+# --- a decision kept on the registration it made ---------------------------------------------
+#
+# A person's register that confirms or waitlists them makes a registration item anyway: its
+# decision is kept there (`decision`: the outcome, when the request was accepted and decided,
+# and who asked), and the request gets no item of its own, which saves every such registration
+# a request write. `GET /requests/{id}` finds it through the person's mark (the request id starts
+# with it, and the mark names the event and the user). A later move that replaces the
+# registration (a cancellation, a registration anew) or a purge moves the decision to a request
+# item of its own in the same write (`move_items`); a move that keeps the registration's request
+# (a promotion, an offer) carries it on.
+
+DECISION = "decision"
+MOVED_FROM_REGISTRATION = "movedFromRegistration"  # a request item written when its decision moved
+
+
+def keeps_decision(request: Request, outcome: Outcome) -> bool:
+    """Whether this decision is kept on the registration it makes: a person's register (kept as
+    their mark while pending; not an import's row, whose record the import reads) that confirmed
+    or waitlisted them."""
+    registered = outcome.kind in (OutcomeKind.CONFIRMED, OutcomeKind.WAITLISTED)
+    return registered and request.type == RequestType.REGISTER and mark_of(request.request_id) is not None
+
+
+def decision(request: Request, outcome: Outcome, now: str) -> dict[str, Any]:
+    """What a registration item keeps of the decision of the request that made it."""
+    return {
+        "outcome": stored_outcome(outcome),
+        "createdAt": request.created_at,
+        "completedAt": now,
+        "requestedBy": request.requested_by,
+    }
+
+
+def decisions_made(plan: Plan, requests: Mapping[str, Request], now: str) -> dict[str, dict[str, Any]]:
+    """The decisions this plan keeps on the registrations their requests make, by request id
+    (those requests get no item of their own)."""
+    made = {c.after.request_id for c in plan.changes if isinstance(c, Move) and c.after is not None}
+    completes = [
+        c
+        for c in plan.changes
+        if isinstance(c, Complete) and c.request_id in made and c.request_id in requests
+    ]
+    return {
+        c.request_id: decision(requests[c.request_id], c.outcome, now)
+        for c in completes
+        if keeps_decision(requests[c.request_id], c.outcome)
+    }
+
+
+def kept_decision(item: dict[str, Any]) -> dict[str, Any] | None:
+    """The decision a registration item keeps (None: it keeps none)."""
+    kept = item.get(DECISION)
+    return dict(kept) if kept else None
+
+
+def decided_request_item(
+    event_id: str, user_id: str, request_id: str, kept: dict[str, Any]
+) -> dict[str, Any]:
+    """The request item of a decision kept on a registration: what `GET /requests/{id}` shows,
+    and what is written when the decision moves off the registration."""
+    created = datetime.fromisoformat(kept["createdAt"].replace("Z", "+00:00"))
+    return {
+        "PK": table.request_pk(request_id),
+        "SK": table.META,
+        "entity": "request",
+        "requestId": request_id,
+        "type": RequestType.REGISTER.value,
+        "eventId": event_id,
+        "userId": user_id,
+        "requestedBy": kept.get("requestedBy"),
+        "status": RequestStatus.COMPLETED.value,
+        "createdAt": kept["createdAt"],
+        "completedAt": kept["completedAt"],
+        "outcome": kept["outcome"],
+        "expiresAt": int(created.timestamp()) + REQUEST_TTL_SECONDS,
+        MOVED_FROM_REGISTRATION: True,
+    }
+
+
+def registration_decision(item: dict[str, Any], request_id: str) -> dict[str, Any] | None:
+    """The request item of `request_id`'s decision, if this registration item keeps it."""
+    kept = kept_decision(item)
+    if kept is None or item.get("requestId") != request_id:
+        return None
+    return decided_request_item(item["eventId"], item["userId"], request_id, kept)
+
+
+@dataclass(frozen=True)
+class MoveItems:
+    """What a move writes: the registration item after it (None: deleted), and the request item
+    a decision the registration kept moves to (None: it stays, or there was none)."""
+
+    registration: dict[str, Any] | None
+    moved_decision: dict[str, Any] | None
+
+
+def move_items(
+    event_id: str, move: Move, stamp: Stamp, kept: dict[str, Any] | None, made: dict[str, Any] | None
+) -> MoveItems:
+    """The items of `move`. `kept`: the decision the registration item keeps now; `made`: the
+    decision this plan keeps on it (its request registered them now). A move that keeps the
+    registration's request carries `kept` on; any other takes it off to a request item."""
+    before, after = move.before, move.after
+    carried = before is not None and after is not None and after.request_id == before.request_id
+    keeps = made if made is not None else (kept if carried else None)
+    item = None
+    if after is not None:
+        item = registration_item(event_id, after, stamp, moved_by=move.cause, decision=keeps)
+    moved = None
+    if kept is not None and before is not None and not carried:
+        moved = decided_request_item(event_id, move.user_id, before.request_id, kept)
+    return MoveItems(item, moved)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,16 @@ from chalicelib.registrations.domain import (
     RequestStatus,
     Standing,
 )
-from chalicelib.registrations.items import Stamp, completed, listing_entry, registration_item, request_item
+from chalicelib.registrations.items import (
+    DECISION,
+    Stamp,
+    completed,
+    decisions_made,
+    listing_entry,
+    move_items,
+    registration_item,
+    request_item,
+)
 from chalicelib.registrations.lanes import LaneProgress, progressed
 from chalicelib.registrations.messages import CommandMessage
 from chalicelib.registrations.ports import (
@@ -193,6 +202,7 @@ class MemorySeatStore:
         self.events: dict[str, dict[str, Any]] = {}  # event id -> capacity, open, waitlist, counters
         self.registrations: dict[str, dict[str, Registration]] = {}
         self.outcomes: dict[str, Outcome] = {}
+        self.kept: dict[tuple[str, str], dict[str, Any]] = {}  # (event, user) -> `items.DECISION`
         self.changes: list[tuple[dict[str, Any] | None, dict[str, Any] | None]] = []
         self.commits = 0
         self._event_repository = events
@@ -258,6 +268,8 @@ class MemorySeatStore:
         head = waiting[:waitlist_size]
         known = {u: registrations[u] for u in user_ids if u in registrations}
         known.update({r.user_id: r for r in head})
+        kept = {u: self.kept[(event_id, u)] for u in known if (event_id, u) in self.kept}
+        statuses.update({known[u].request_id: RequestStatus.COMPLETED for u in kept})  # as DynamoDB's
         seats = EventSeats(
             event_id=event_id,
             exists=True,
@@ -275,7 +287,7 @@ class MemorySeatStore:
             offered=event["offered"],
             offer_ttl=event["offer_ttl"],
         )
-        return Snapshot(seats, event["version"], statuses, lane=event["lane"])
+        return Snapshot(seats, event["version"], statuses, lane=event["lane"], kept=kept)
 
     def edit(self, event_id: str, **changes: Any) -> None:
         """What an organizer's edit through the API does to the event (`is_open`, `offer_ttl`):
@@ -294,8 +306,9 @@ class MemorySeatStore:
             raise ConcurrentChange(event_id)
         self.commits += 1
         stamp = Stamp.after(plan, self._owner(event_id))
+        made = decisions_made(plan, requests, now)
         for change in plan.changes:
-            self._apply(event_id, change, stamp, requests, now)
+            self._apply(event_id, change, stamp, requests, now, made)
         if event is not None:
             event.update(
                 confirmed=plan.confirmed,
@@ -345,34 +358,48 @@ class MemorySeatStore:
         )
 
     def _apply(
-        self, event_id: str, change: Change, stamp: Stamp, requests: dict[str, RequestRecord], now: str
+        self,
+        event_id: str,
+        change: Change,
+        stamp: Stamp,
+        requests: dict[str, RequestRecord],
+        now: str,
+        made: dict[str, dict[str, Any]],
     ) -> None:
+        """One change, and the item images the table's stream would show for it."""
         registrations = self.registrations.setdefault(event_id, {})
         if isinstance(change, Move):
             assert registrations.get(change.user_id) == change.before, "the plan read it otherwise"
-            if change.after is None:
-                del registrations[change.user_id]
-            else:
-                registrations[change.user_id] = change.after
-            self.changes.append(
-                (
-                    None if change.before is None else registration_item(event_id, change.before),
-                    None
-                    if change.after is None
-                    else registration_item(event_id, change.after, stamp, moved_by=change.cause),
-                )
-            )
+            self._move(event_id, change, stamp, made)
         elif isinstance(change, Complete):
             self.outcomes[change.request_id] = change.outcome
             request = requests.get(change.request_id)
             if request is not None:
-                self._complete(request, change.outcome, stamp, now)
+                self._complete(request, change.outcome, stamp, now, told=change.request_id not in made)
 
-    def _complete(self, request: RequestRecord, outcome: Outcome, stamp: Stamp, now: str) -> None:
-        """The request's record completed, as the DynamoDB store's conditional put does."""
+    def _move(self, event_id: str, move: Move, stamp: Stamp, made: dict[str, dict[str, Any]]) -> None:
+        registrations, where = self.registrations[event_id], (event_id, move.user_id)
+        kept = self.kept.pop(where, None)
+        old = None if move.before is None else registration_item(event_id, move.before, decision=kept)
+        making = made.get(move.after.request_id) if move.after is not None else None
+        items = move_items(event_id, move, stamp, kept, making)
+        if move.after is None:
+            del registrations[move.user_id]
+        else:
+            registrations[move.user_id] = move.after
+        if items.registration is not None and items.registration.get(DECISION):
+            self.kept[where] = items.registration[DECISION]
+        self.changes.append((old, items.registration))
+        if items.moved_decision is not None:
+            self.changes.append((None, items.moved_decision))
+
+    def _complete(self, request: RequestRecord, outcome: Outcome, stamp: Stamp, now: str, told: bool) -> None:
+        """The request's record completed, as the DynamoDB store's conditional put does (`told`:
+        as its own item; else its registration's item keeps the decision)."""
         pending = request_item(request)
         done = completed(pending, outcome, now, stamp)
-        self.changes.append((pending, done))
+        if told:
+            self.changes.append((pending, done))
         if self._requests is not None:
             recorded = self._requests.get(request.request_id) or request
             self._requests.records[request.request_id] = replace(
@@ -391,6 +418,7 @@ class MemorySeatStore:
 
     def purge(self, event_id: str, time_left: Callable[[], float] | None = None) -> tuple[int, bool]:
         self.events.pop(event_id, None)
+        self.kept = {where: kept for where, kept in self.kept.items() if where[0] != event_id}
         return len(self.registrations.pop(event_id, {})), True
 
 

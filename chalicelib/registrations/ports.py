@@ -59,9 +59,9 @@ class RequestRepository(Protocol):
 
     def claim(self, record: RequestRecord, now: int) -> RequestRecord | None:
         """Keep pending `record` as its user's pending command for its event (their mark, which
-        expires a day after `now`), unless one is marked already: then the request that mark
-        holds (None: marked now). While it is the mark's, `get`
-        finds the record by its id, which must start with the mark (`items.marked_request_id`)."""
+        expires 30 days after `now`, as request records do), unless one is marked already: then
+        the request that mark holds (None: marked now). While it is the mark's, `get` finds the
+        record by its id, which must start with the mark (`items.marked_request_id`)."""
         ...
 
     def take_over(self, record: RequestRecord, holder: str, now: int) -> bool:
@@ -133,6 +133,9 @@ class Snapshot:
     request_status: dict[str, RequestStatus | None] = field(default_factory=dict)  # None: no request item
     loaded: Event | None = None  # the event item as read (the DynamoDB store commits against it)
     lane: LaneProgress = field(default_factory=LaneProgress)  # as recorded with the last commit
+    # user id -> the decision their registration item keeps of the request that made it
+    # (`items.DECISION`), which a commit carries on or moves to a request item
+    kept: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def is_pending(self, request_id: str) -> bool:
         return self.request_status.get(request_id) in (None, RequestStatus.PENDING)

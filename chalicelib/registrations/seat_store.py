@@ -28,20 +28,24 @@ from chalicelib.registrations.domain import (
     Move,
     Outcome,
     Plan,
-    Registration,
     RequestStatus,
 )
 from chalicelib.registrations.items import (
+    DECISION,
     PENDING_REQUEST,
     PENDING_VALUES,
     SEAT_VERSION,
+    MoveItems,
     Stamp,
     completed,
+    decisions_made,
     edit_attributes,
     is_registration,
+    kept_decision,
     lane_progress,
+    move_items,
+    registration_decision,
     registration_from_item,
-    registration_item,
     request_item,
     request_status,
     seat_attributes,
@@ -95,15 +99,20 @@ class DynamoSeatStore:
         seats_item = next((i for i in fetched if i["SK"] == table.SEATS), {})
         if meta is not None and is_deleting(meta):
             meta = None  # deleted by the organizer; the purge follows in this group
-        registrations = {i["userId"]: registration_from_item(i) for i in fetched if is_registration(i)}
         statuses: dict[str, RequestStatus | None] = dict.fromkeys(request_ids)
         statuses.update(status for i in fetched if (status := request_status(i)) is not None)
+        head: list[dict[str, Any]] = []
+        complete = False
+        if meta is not None and waitlist_size:
+            head, complete = self._waitlist_head(event_id, waitlist_size)
+        items = [i for i in fetched if is_registration(i)] + head
+        registrations = {i["userId"]: registration_from_item(i) for i in items}
+        kept = {i["userId"]: decision for i in items if (decision := kept_decision(i)) is not None}
+        # a request whose decision a registration keeps is decided, whether asked about or not
+        statuses.update({registrations[user].request_id: RequestStatus.COMPLETED for user in kept})
         if meta is None:
             seats = EventSeats(event_id, False, False, 0, False, 0, 0, 0)
             return Snapshot(seats, 0, statuses)
-        head, complete = self._waitlist_head(event_id, waitlist_size) if waitlist_size else ([], False)
-        for entry in head:
-            registrations.setdefault(entry.user_id, entry)
         event, stored = event_from_item(meta, seats_item), stored_seats(meta, seats_item)
         seats = EventSeats(
             event_id=event_id,
@@ -115,7 +124,7 @@ class DynamoSeatStore:
             waitlisted=event.waitlist_count,
             next_wait_seq=stored.next_wait_seq,
             registrations=registrations,
-            waitlist=[entry.user_id for entry in head],
+            waitlist=[entry["userId"] for entry in head],
             waitlist_complete=complete,
             version=event.version,
             changed_at=stored.changed_at,
@@ -123,9 +132,9 @@ class DynamoSeatStore:
             offer_ttl=event.waitlist_offer_ttl,
         )
         lane = lane_progress(seats_item)
-        return Snapshot(seats, stored.seat_version, statuses, loaded=event, lane=lane)
+        return Snapshot(seats, stored.seat_version, statuses, loaded=event, lane=lane, kept=kept)
 
-    def _waitlist_head(self, event_id: str, size: int) -> tuple[list[Registration], bool]:
+    def _waitlist_head(self, event_id: str, size: int) -> tuple[list[dict[str, Any]], bool]:
         response = self._client.query(
             TableName=self._table,
             IndexName=table.LSI1,
@@ -134,7 +143,7 @@ class DynamoSeatStore:
             ConsistentRead=True,
             Limit=size,
         )
-        head = [registration_from_item(from_item(i)) for i in response.get("Items", [])]
+        head = [from_item(i) for i in response.get("Items", [])]
         return head, "LastEvaluatedKey" not in response
 
     # --- commit -------------------------------------------------------------------------------
@@ -144,10 +153,15 @@ class DynamoSeatStore:
         owner = snapshot.loaded.owner_id if snapshot.loaded is not None else ""
         stamp = Stamp.after(plan, owner)
         writes = self._event_writes(snapshot, plan, requests, now)
+        made = decisions_made(plan, requests, now)
         for change in plan.changes:  # a capacity change: the event item's update carries it
             if isinstance(change, Move):
-                writes.append(self._move_write(event_id, change, stamp))
-            elif isinstance(change, Complete):
+                kept = snapshot.kept.get(change.user_id)
+                making = made.get(change.after.request_id) if change.after is not None else None
+                writes += self._move_writes(
+                    event_id, move_items(event_id, change, stamp, kept, making), change
+                )
+            elif isinstance(change, Complete) and change.request_id not in made:
                 writes.append(self._complete(change, requests[change.request_id], now, stamp))
         decided = [(requests[c.request_id], c.outcome) for c in plan.changes if isinstance(c, Complete)]
         for hook in self._hooks:
@@ -209,9 +223,10 @@ class DynamoSeatStore:
             changed = apply_changes(changed, dict(edit.fields), now)
         return {**edited_attributes(changed), "capacity": plan.capacity, "updatedAt": now}
 
-    def _move_write(self, event_id: str, move: Move, stamp: Stamp) -> dict[str, Any]:
-        """A move as a transaction item: `after` written whole, or the item deleted, only while
-        the item is still `before` (so a redelivered batch, or a lost race, changes nothing)."""
+    def _move_writes(self, event_id: str, items: MoveItems, move: Move) -> list[dict[str, Any]]:
+        """A move as transaction items: `after` written whole, or the item deleted, only while the
+        item is still `before` (so a redelivered batch, or a lost race, changes nothing); and the
+        request item a decision the registration kept moves to."""
         condition, names, values = still(move.before)
         guarded: dict[str, Any] = {"TableName": self._table, "ConditionExpression": condition}
         if names:
@@ -219,10 +234,13 @@ class DynamoSeatStore:
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues={name: to_value(value) for name, value in values.items()},
             )
-        if move.after is None:
-            return {"Delete": {**guarded, "Key": table.registration_key(event_id, move.user_id)}}
-        item = registration_item(event_id, move.after, stamp, moved_by=move.cause)
-        return {"Put": {**guarded, "Item": to_item(item)}}
+        if items.registration is None:
+            writes = [{"Delete": {**guarded, "Key": table.registration_key(event_id, move.user_id)}}]
+        else:
+            writes = [{"Put": {**guarded, "Item": to_item(items.registration)}}]
+        if items.moved_decision is not None:
+            writes.append({"Put": {"TableName": self._table, "Item": to_item(items.moved_decision)}})
+        return writes
 
     def _complete(self, change: Complete, request: RequestRecord, now: str, stamp: Stamp) -> dict[str, Any]:
         """Write the request's completed record: outcome and the event's counts after the plan.
@@ -284,15 +302,21 @@ class DynamoSeatStore:
                 ":pk": {"S": table.event_pk(event_id)},
                 ":reg": {"S": table.REGISTRATION_PREFIX},
             },
-            ProjectionExpression="PK, SK",
+            ProjectionExpression="PK, SK, eventId, userId, requestId, #decision",
+            ExpressionAttributeNames={"#decision": DECISION},
             PaginationConfig={"PageSize": PURGE_PAGE},
         )
         for page in pages:
             if removed and time_left is not None and time_left() < PURGE_RESERVE_SECONDS:
                 return removed, False
-            keys = page.get("Items", [])
-            batch_write(self._client, self._table, [{"DeleteRequest": {"Key": k}} for k in keys])
-            removed += len(keys)
+            items = [from_item(i) for i in page.get("Items", [])]
+            # the decisions these registrations keep move to request items first (a crash
+            # between the two leaves the registrations, and the next attempt writes them again)
+            decisions = [registration_decision(i, i["requestId"]) for i in items if i.get(DECISION)]
+            moved = [{"PutRequest": {"Item": to_item(d)}} for d in decisions if d is not None]
+            deletes = [{"DeleteRequest": {"Key": table.key(i["PK"], i["SK"])}} for i in items]
+            batch_write(self._client, self._table, moved + deletes)
+            removed += len(items)
         return removed, True
 
 

@@ -25,6 +25,7 @@ from chalicelib.events.domain import Event, EventStatus
 from chalicelib.events.dynamodb import DynamoEventRepository
 from chalicelib.registrations.decisions import DecisionService
 from chalicelib.registrations.dynamodb import DynamoOpenOffers
+from chalicelib.registrations.items import marked_request_id
 from chalicelib.registrations.memory import MemoryCommandQueue, MemorySeatStore
 from chalicelib.registrations.messages import CommandMessage
 from chalicelib.registrations.offers import OfferSweep
@@ -114,8 +115,12 @@ class SeatMachine(RuleBasedStateMachine):
                 changes=changes or None,
                 createdAt=created,
             )
+        # a person's request is kept as their mark, as the API keeps it: its id starts with the
+        # mark, and a register that confirms or waitlists them keeps its decision on the
+        # registration (which a redelivery must find decided)
+        marked = marked_request_id(self.event_id, command[1], f"r{number}")
         return CommandMessage(
-            type=command[0], requestId=request_id, eventId=self.event_id, userId=command[1], createdAt=created
+            type=command[0], requestId=marked, eventId=self.event_id, userId=command[1], createdAt=created
         )
 
     def expected(self, command: tuple, message: CommandMessage, now: str):

@@ -288,3 +288,34 @@ def test_a_refused_answer_is_a_rejection_and_an_expiry_request_is_silent():
     assert n.from_change(_request("pending", type="decline_offer"), refused).type == n.REJECTED
     for outcome in ("offer_expired", "rejected"):
         assert n.from_change(None, _request("completed", outcome, type="expire_offer")) is None
+
+
+KEPT = {
+    "outcome": {"type": "confirmed"},
+    "createdAt": "2026-01-01T00:00:00Z",
+    "completedAt": "2026-01-01T00:00:02Z",
+}
+
+
+def test_a_decision_kept_on_the_registration_it_made_is_announced_as_its_request_once():
+    made = _registration("confirmed", requestId="r1", decision=KEPT)
+    told = n.from_change(None, made)
+    assert told is not None and told.type == n.CONFIRMED and told.timestamp == KEPT["completedAt"]
+    assert told.data == {
+        "eventId": "e1",
+        "userId": "u9",
+        "requestId": "r1",
+        "outcome": {"type": "confirmed"},
+        "confirmedCount": 1,
+        "waitlistCount": 2,
+        "offeredCount": 1,
+    }
+    assert told.id == n.notification_id(f"{n.CONFIRMED}:r1"), "the id a request item's completion has"
+    waiting = _registration("waitlisted", requestId="r1", waitSeq=3, decision=KEPT)
+    promoted = _registration("confirmed", requestId="r1", promotedBy="c-1", confirmedAt="t", decision=KEPT)
+    assert n.from_change(waiting, promoted).type == n.PROMOTED, "a promotion carries the decision on"
+    again = _registration("confirmed", requestId="r2", decision=KEPT)
+    assert n.from_change(made, again).data["requestId"] == "r2", "a registration anew decides its request"
+    moved = _request("completed", "confirmed", movedFromRegistration=True)
+    assert n.from_change(None, moved) is None, "a decision moved off its registration was told already"
+    assert n.from_change(None, _registration("confirmed", requestId="r1")) is None, "no decision kept"

@@ -1,0 +1,121 @@
+"""Where a register's decision is kept (`items.move_items`, `items.decisions_made`): on the
+registration it makes, carried on by moves that keep the registration's request, and moved to a
+request item of its own by any other move."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from chalicelib.registrations.domain import (
+    Complete,
+    Move,
+    Outcome,
+    OutcomeKind,
+    Plan,
+    Reason,
+    Registration,
+    RequestStatus,
+    RequestType,
+    Standing,
+)
+from chalicelib.registrations.items import (
+    DECISION,
+    MOVED_FROM_REGISTRATION,
+    Stamp,
+    decisions_made,
+    keeps_decision,
+    marked_request_id,
+    move_items,
+    registration_decision,
+)
+from chalicelib.registrations.ports import RequestRecord
+
+NOW = "2026-01-01T00:00:02.000000Z"
+STAMP = Stamp({"confirmedCount": 1}, "owner")
+KEPT = {
+    "outcome": {"type": "waitlisted", "position": 1},
+    "createdAt": "2026-01-01T00:00:00Z",
+    "completedAt": NOW,
+}
+R1 = marked_request_id("e", "ada", "one")
+WAITING = Registration("ada", Standing.WAITLISTED, wait_seq=1, request_id=R1)
+
+
+def record(
+    request_id: str, type_: RequestType = RequestType.REGISTER, import_id: str | None = None
+) -> RequestRecord:
+    return RequestRecord(
+        request_id, type_, "e", "ada", RequestStatus.PENDING, "2026-01-01T00:00:00Z", import_id=import_id
+    )
+
+
+@pytest.mark.parametrize(
+    ("request_id", "type_", "kind", "kept"),
+    [
+        (R1, RequestType.REGISTER, OutcomeKind.CONFIRMED, True),
+        (R1, RequestType.REGISTER, OutcomeKind.WAITLISTED, True),
+        (R1, RequestType.REGISTER, OutcomeKind.REJECTED, False),  # no registration to keep it
+        (R1, RequestType.REGISTER, OutcomeKind.ALREADY_REGISTERED, False),  # another request's
+        (R1, RequestType.CANCEL, OutcomeKind.CANCELLED, False),
+        ("import-i1-3", RequestType.REGISTER, OutcomeKind.CONFIRMED, False),  # the import reads its rows
+    ],
+)
+def test_which_decisions_a_registration_keeps(request_id, type_, kind, kept):
+    reason = Reason.EVENT_FULL if kind is OutcomeKind.REJECTED else None
+    assert keeps_decision(record(request_id, type_), Outcome(kind, reason=reason)) is kept
+
+
+def test_a_plan_keeps_a_register_decision_on_the_registration_it_makes_and_nothing_else():
+    r2 = marked_request_id("e", "bob", "two")
+    made = Registration("ada", Standing.CONFIRMED, request_id=R1)
+    plan = Plan(
+        changes=[
+            Move("ada", None, made, R1),
+            Complete(R1, Outcome(OutcomeKind.CONFIRMED)),
+            Complete(r2, Outcome(OutcomeKind.REJECTED, reason=Reason.EVENT_FULL)),
+        ]
+    )
+    decisions = decisions_made(plan, {R1: record(R1), r2: record(r2)}, NOW)
+    assert decisions == {
+        R1: {
+            "outcome": {"type": "confirmed"},
+            "createdAt": "2026-01-01T00:00:00Z",
+            "completedAt": NOW,
+            "requestedBy": None,
+        }
+    }
+
+
+def test_a_new_registration_keeps_the_decision_its_request_made():
+    items = move_items("e", Move("ada", None, WAITING, R1), STAMP, None, KEPT)
+    assert items.registration[DECISION] == KEPT and items.moved_decision is None
+
+
+def test_a_move_that_keeps_the_registrations_request_carries_its_decision_on():
+    promoted = WAITING.confirmed(NOW)
+    items = move_items("e", Move("ada", WAITING, promoted, "cancel-1"), STAMP, KEPT, None)
+    assert items.registration[DECISION] == KEPT and items.moved_decision is None
+
+
+@pytest.mark.parametrize("after", [None, replace(WAITING, request_id="r-anew")], ids=["removed", "anew"])
+def test_any_other_move_takes_the_decision_off_to_a_request_item_of_its_own(after):
+    made = KEPT if after is not None else None
+    items = move_items("e", Move("ada", WAITING, after, "later"), STAMP, KEPT, made)
+    moved = items.moved_decision
+    assert moved is not None and moved[MOVED_FROM_REGISTRATION] is True
+    assert (moved["PK"], moved["requestId"], moved["userId"], moved["status"]) == (
+        f"REQUEST#{R1}",
+        R1,
+        "ada",
+        RequestStatus.COMPLETED,
+    )
+    assert moved["outcome"] == KEPT["outcome"] and moved["completedAt"] == NOW
+    assert (items.registration is None) is (after is None)
+
+
+def test_a_registration_shows_a_decision_only_to_the_request_it_keeps():
+    item = move_items("e", Move("ada", None, WAITING, R1), STAMP, None, KEPT).registration
+    assert registration_decision(item, R1)["outcome"] == KEPT["outcome"]
+    assert registration_decision(item, "another") is None
