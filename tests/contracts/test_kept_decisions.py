@@ -191,3 +191,16 @@ def test_a_register_delivered_again_after_a_later_cancel_is_not_decided_again(wo
     assert service.process(event, [register_, cancel_][: 3 - batches]).outcomes == {}
     snapshot = world.seats.store.load(event, {"ada"}, set(), 0)
     assert "ada" not in snapshot.seats.registrations and snapshot.seats.confirmed == 0
+
+
+def test_a_register_with_a_record_of_its_own_shows_the_decision_its_registration_keeps(world):
+    """An Idempotency-Key's register has its own record (pending, claimed with the key) besides the
+    mark; its decision is still kept on the registration, and that is what is shown."""
+    event = unique("ev")
+    world.seats.add_event(event, 5)
+    command = Register(marked_request_id(event, "ada", unique("r")), "ada", requested_by="ada")
+    record = accepted(world, command, event)
+    world.requests.create(record, (unique("key"), "fingerprint"))
+    assert world.requests.get(command.request_id).status == RequestStatus.PENDING
+    decided(world, event, [command], [record])
+    assert outcome(world, command.request_id) == {"type": "confirmed"}
