@@ -24,7 +24,9 @@ What a registration is charged, per traffic profile (one event):
 - polls of `GET /requests/{id}` come from the protocol as it is (`Retry-After`: the seconds
   until the request's estimated decision while that is 30 or less, else halfway to it, at most
   300) and the time a request waits: one cycle and a half when the group keeps up, its place in
-  the backlog when it does not;
+  the backlog when it does not; what a poll reads is measured through the API's service, once
+  while the request is pending and once when it is decided (all but the last poll find it
+  pending);
 - two event sizes: a small event and a realistic one (a 2,000-character description).
 
 Baselines, measured the same way on the same table, item shapes and indexes: a synchronous API
@@ -352,6 +354,13 @@ class Phase:
     decisions: int
     api: Ledger
     worker: Ledger
+    # read units of one `GET /requests/{id}`: while the request is pending, and once decided
+    polls: tuple[float, float] = (0.0, 0.0)
+
+    def poll_reads(self, polls: float) -> float:
+        """Read units of `polls` polls of one request: all but the last find it pending."""
+        pending, decided = self.polls
+        return max(polls - 1, 0) * pending + min(polls, 1) * decided
 
     def units(self, doubled: bool) -> float:
         return (self.api.write_units(doubled) + self.worker.write_units(doubled)) / self.decisions
@@ -378,12 +387,16 @@ class Measured:
     worker_invocations: float = 0.0
     polls: float = 0.0
 
+    def poll_reads(self) -> float:
+        """Read units of the polls of one registration (half confirmed, half waitlisted)."""
+        return (self.confirmed.poll_reads(self.polls) + self.waitlisted.poll_reads(self.polls)) / 2
+
     def usd_per_million(self, prices: Prices = PRICES) -> float:
         """USD for a million registrations, half confirmed, half waitlisted. Lambda GB-seconds
         assume 512 MB functions running 30 ms per API call (40 ms for the synchronous one) and
         100 ms per worker batch (assumptions, not measured on AWS)."""
         writes = (self.confirmed.units(False) + self.waitlisted.units(False)) / 2
-        reads = (self.confirmed.reads() + self.waitlisted.reads()) / 2
+        reads = (self.confirmed.reads() + self.waitlisted.reads()) / 2 + self.poll_reads()
         api_calls = 1 + self.polls
         api_seconds = 0.030 * api_calls if self.worker_invocations else 0.040
         gb_seconds = 0.5 * (api_seconds + 0.100 * self.worker_invocations)
@@ -455,16 +468,25 @@ def measure_turnstile(world: World, event: str, description: str, batch: int, co
     return Measured("turnstile", event, batch, confirmed, waitlisted)
 
 
+POLLED = 5  # requests of a phase whose `GET /requests/{id}` is measured, pending and decided
+
+
 def _turnstile_phase(world: World, event_id: str, users: list[str], batch: int) -> Phase:
     from chalicelib.shared.caller import Caller
 
+    registrations = world.services.registrations
     with world.recording() as api:
-        for user in users:
-            world.services.registrations.register(Caller(user), event_id, None, None)
+        requests = [registrations.register(Caller(user), event_id, None, None) for user in users]
+    polled = [(Caller(r.requested_by), r.request_id) for r in requests[:POLLED]]
+    with world.recording() as pending:
+        assert all(registrations.request(*poll).status == "pending" for poll in polled)
     with world.recording() as worker:
         decided = _drain(world, batch)
     assert decided == len(users), (decided, len(users))
-    return Phase(len(users), api.ledger, worker.ledger)
+    with world.recording() as answered:
+        assert all(registrations.request(*poll).status == "completed" for poll in polled)
+    polls = (pending.ledger.read_units / len(polled), answered.ledger.read_units / len(polled))
+    return Phase(len(users), api.ledger, worker.ledger, polls)
 
 
 def _drain(world: World, batch: int) -> int:
@@ -718,6 +740,7 @@ def _report(
                 "confirmed (index x2)",
                 "waitlisted (index x2)",
                 "reads",
+                "reads of its polls",
                 "USD per 1M",
             )
         ]
@@ -732,6 +755,7 @@ def _report(
                     f"{m.confirmed.units(True):.2f}",
                     f"{m.waitlisted.units(True):.2f}",
                     f"{reads:.2f}",
+                    f"{m.poll_reads():.2f}",
                     f"{m.usd_per_million():.2f}",
                 )
             )

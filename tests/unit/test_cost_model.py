@@ -118,3 +118,16 @@ def test_a_batch_read_is_charged_for_every_key_asked_found_or_not():
     found = {"Responses": {"t": [{"PK": {"S": "x" * 5000}}]}}  # one item of two 4 KB units
     assert _read_units("BatchGetItem", found, asked=3) == 2 + 2
     assert _read_units("GetItem", {}) == 1, "a key not found is charged one unit"
+
+
+def test_every_poll_but_the_last_reads_what_a_pending_request_reads():
+    phase = Phase(10, Ledger(), Ledger(), polls=(3.0, 2.0))  # read units: pending, decided
+    assert phase.poll_reads(0) == 0
+    assert phase.poll_reads(1) == 2.0
+    assert phase.poll_reads(8) == 7 * 3.0 + 2.0
+    unpolled = Measured(
+        "x", "small", 10, Phase(10, Ledger(), Ledger()), Phase(10, Ledger(), Ledger()), polls=8
+    )
+    polled = Measured("x", "small", 10, phase, phase, polls=8)
+    extra = polled.usd_per_million() - unpolled.usd_per_million()
+    assert extra == pytest.approx((7 * 3.0 + 2.0) * PRICES.dynamodb_read_per_million)
