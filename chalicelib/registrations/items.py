@@ -491,26 +491,31 @@ def kept_decision(item: dict[str, Any]) -> dict[str, Any] | None:
     return dict(kept) if kept else None
 
 
+@dataclass(frozen=True)
+class _DecidedRegister:
+    """A register whose decision a registration kept, as a `Request` (for `request_item`)."""
+
+    request_id: str
+    event_id: str
+    user_id: str
+    created_at: str
+    requested_by: str | None
+    type: str = RequestType.REGISTER.value
+    status: str = RequestStatus.COMPLETED.value
+    import_id: str | None = None
+    row: int | None = None
+
+
 def decided_request_item(
     event_id: str, user_id: str, request_id: str, kept: dict[str, Any]
 ) -> dict[str, Any]:
     """The request item of a decision kept on a registration: what `GET /requests/{id}` shows,
     and what is written when the decision moves off the registration."""
-    created = datetime.fromisoformat(kept["createdAt"].replace("Z", "+00:00"))
+    register = _DecidedRegister(request_id, event_id, user_id, kept["createdAt"], kept.get("requestedBy"))
     return {
-        "PK": table.request_pk(request_id),
-        "SK": table.META,
-        "entity": "request",
-        "requestId": request_id,
-        "type": RequestType.REGISTER.value,
-        "eventId": event_id,
-        "userId": user_id,
-        "requestedBy": kept.get("requestedBy"),
-        "status": RequestStatus.COMPLETED.value,
-        "createdAt": kept["createdAt"],
+        **request_item(register),
         "completedAt": kept["completedAt"],
         "outcome": kept["outcome"],
-        "expiresAt": int(created.timestamp()) + REQUEST_TTL_SECONDS,
         MOVED_FROM_REGISTRATION: True,
     }
 

@@ -37,6 +37,7 @@ def test_a_promotion_reaches_the_event_owners_receiver_signed_and_no_one_elses(e
     registrations = QueuePoller(config.registrations_queue_url, registration_worker.handler, "reg", sqs=sqs)
     deliveries = QueuePoller(config.webhooks_queue_url, dispatcher_worker.handler, "webhooks", sqs=sqs)
     elsewhere = Receiver().start()  # oscar's: another organizer, not the event's owner
+    decisions = Receiver().start()  # olga's too: the registrations' own decisions
     try:
         with Client(app) as client:
             call = caller(client)
@@ -46,6 +47,9 @@ def test_a_promotion_reaches_the_event_owners_receiver_signed_and_no_one_elses(e
             assert status == 201, hook
             status, other_hook = call(OSCAR, "post", "/webhooks", {"url": elsewhere.url, **promoted})
             assert status == 201, other_hook
+            decided_events = {"events": ["registration.confirmed", "registration.waitlisted"]}
+            status, _ = call(OLGA, "post", "/webhooks", {"url": decisions.url, **decided_events})
+            assert status == 201
             event_id = f"full-{uuid.uuid4().hex[:8]}"
             event = {"eventId": event_id, "title": "Full", "date": "2026-06-01", "capacity": 1}
             status, _ = call(OLGA, "post", "/events", {**event, "waitlistEnabled": True})
@@ -97,6 +101,13 @@ def test_a_promotion_reaches_the_event_owners_receiver_signed_and_no_one_elses(e
             assert status == 200 and others["items"] == []
             assert elsewhere.received == []
             assert call(OSCAR, "get", f"/webhooks/{hook['webhookId']}")[0] == 404, "olga's hook is hers"
+            # a register's decision is kept on its registration: the relay announces it from that
+            # item's change, once each, with the request's outcome
+            told = sorted((r.json()["type"], r.json()["data"]["requestId"]) for r in decisions.received)
+            assert told == sorted([("registration.confirmed", made[0]), ("registration.waitlisted", made[1])])
+            outcomes = {r.json()["data"]["userId"]: r.json()["data"]["outcome"] for r in decisions.received}
+            assert outcomes == {"ada": {"type": "confirmed"}, "bob": {"type": "waitlisted", "position": 1}}
     finally:
+        decisions.stop()
         elsewhere.stop()
         bootstrap.use(None)
