@@ -75,7 +75,7 @@ def in_parallel(work: Any, items: list[Any]) -> list[Any]:
 def new_event(admin: requests.Session, api: str, name: str, people: int) -> tuple[str, list[str]]:
     """An event of CAPACITY seats with a waitlist, and `people` users to register for it."""
     event = f"{name}-{uuid.uuid4().hex[:6]}"
-    body = {"eventId": event, "title": name, "date": "2026-09-01", "capacity": CAPACITY}
+    body: dict[str, Any] = {"eventId": event, "title": name, "date": "2026-09-01", "capacity": CAPACITY}
     admin.post(f"{api}/events", json={**body, "waitlistEnabled": True}).raise_for_status()
     users = [f"{event}-{i:05d}" for i in range(people)]
     in_parallel(lambda u: admin.post(f"{api}/users", json={"userId": u, "name": u}).raise_for_status(), users)

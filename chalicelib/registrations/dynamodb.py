@@ -3,9 +3,9 @@ is `items.py`'s).
 
 request          REQUEST#{requestId} / META       TTL expiresAt
 idempotency key  IDEMPOTENCY#{key} / META         TTL expiresAt
-pending mark     PENDING#{mark} / META            a user's pending command for the event, the
+mark             USER#{userId} / REG#{eventId}    a user's pending command for the event, the
                                                   request's record while it is pending
-                                                  (`items.mark`); TTL expiresAt
+                                                  (`items.mark_key`); TTL expiresAt
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ class DynamoRequestRepository:
         marked = mark_of(request_id)
         if marked is None:
             return self._own_record(request_id)
-        keys = [table.request_key(request_id), table.pending_key(marked)]
+        keys = [table.request_key(request_id), marked]
         found = {item["PK"]: item for item in batch_get(self._client, self._table, keys)}
         own, held = found.get(table.request_pk(request_id)), found.get(keys[1]["PK"]["S"])
         if own is not None and own["status"] != RequestStatus.PENDING:

@@ -16,9 +16,11 @@ registration     EVENT#{eventId} / REG#{userId}   GSI1 a user's registrations by
                                                   the registration (`move_items`)
 
 request          REQUEST#{requestId} / META       TTL expiresAt
-pending request  PENDING#{mark} / META           a user's pending register or cancel for an
+mark             USER#{userId} / REG#{eventId}    a user's pending register or cancel for an
                                                   event, kept as their mark (one at a time);
-                                                  its id starts with the mark; TTL expiresAt
+                                                  its id names the event and the user; TTL
+                                                  expiresAt (ids of an earlier shape, a hash of
+                                                  the two, lead to PENDING#{hash} / META)
 seats            EVENT#{eventId} / SEATS          in no index: the counts, the waitlist's next
                                                   sequence number, the seat version and the
                                                   lane's progress (laneThrough, laneArrivals,
@@ -31,7 +33,6 @@ is still `before` (`still`).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -374,7 +375,8 @@ def mark_item(record: Request, expires_at: int) -> dict[str, Any]:
 
 
 def mark_key(event_id: str, user_id: str) -> dict[str, Any]:
-    return table.pending_key(mark(event_id, user_id))
+    """The person's mark for the event, in their partition."""
+    return table.mark_key(user_id, event_id)
 
 
 def mark_holds(item: dict[str, Any], request_id: str) -> bool:
@@ -620,22 +622,23 @@ def lane_attributes(progress: LaneProgress) -> dict[str, Any]:
     }
 
 
-MARK_LENGTH = 24  # hex digits of a SHA-256 of (event, user): 96 bits, collisions out of reach
-_MARKED_ID = re.compile(rf"^([0-9a-f]{{{MARK_LENGTH}}})_")
-
-
-def mark(event_id: str, user_id: str) -> str:
-    """What names a user's pending command for an event: short, fixed-length, and the same for
-    the same pair only."""
-    return hashlib.sha256(f"{event_id}\n{user_id}".encode()).hexdigest()[:MARK_LENGTH]
+MARK_SEPARATOR = "."  # in no event or user id (`shared.wire.ID_PATTERN`)
+_ID = r"[A-Za-z0-9_-]{1,64}"
+_MARKED_ID = re.compile(rf"^({_ID})\{MARK_SEPARATOR}({_ID})\{MARK_SEPARATOR}[A-Za-z0-9_-]+$")
+_LEGACY_MARKED_ID = re.compile(r"^([0-9a-f]{24})_")  # a SHA-256 of (event, user): ids made before
 
 
 def marked_request_id(event_id: str, user_id: str, unique: str) -> str:
-    """The id of a request kept as its user's pending command for its event: it starts with the
-    mark, so the request is found by its id alone while it is pending (`mark_of`)."""
-    return f"{mark(event_id, user_id)}_{unique}"
+    """The id of a request kept as its user's pending command for its event: it names the event
+    and the user, so the request's mark is found by its id alone (`mark_of`)."""
+    return MARK_SEPARATOR.join((event_id, user_id, unique))
 
 
-def mark_of(request_id: str) -> str | None:
-    found = _MARKED_ID.match(request_id)
-    return found.group(1) if found else None
+def mark_of(request_id: str) -> dict[str, Any] | None:
+    """The key of the mark a request is kept as, if its id names one: the person's mark for the
+    event, or, for an id made before marks moved to the person's partition, the hash it names."""
+    if found := _MARKED_ID.match(request_id):
+        return mark_key(found.group(1), found.group(2))
+    if found := _LEGACY_MARKED_ID.match(request_id):
+        return table.legacy_pending_key(found.group(1))
+    return None

@@ -61,7 +61,7 @@ class RequestRepository(Protocol):
         """Keep pending `record` as its user's pending command for its event (their mark, which
         expires 30 days after `now`, as request records do), unless one is marked already: then
         the request that mark holds (None: marked now). While it is the mark's, `get` finds the
-        record by its id, which must start with the mark (`items.marked_request_id`)."""
+        record by its id, which must name the event and the user (`items.marked_request_id`)."""
         ...
 
     def take_over(self, record: RequestRecord, holder: str, now: int) -> bool:

@@ -37,12 +37,19 @@ from chalicelib.shared.problems import (
     problem_body,
     problem_type,
 )
-from chalicelib.shared.wire import DEFAULT_PAGE_SIZE, ID_PATTERN, MAX_PAGE_SIZE
+from chalicelib.shared.wire import DEFAULT_PAGE_SIZE, ID_PATTERN, MAX_PAGE_SIZE, PATH_ID_PATTERNS
 
 logger = logging.getLogger("turnstile.api")
 
 MAX_BODY_BYTES = 1024 * 1024
 ID = re.compile(ID_PATTERN)
+ID_RULE = (ID, "must be 1-64 letters, digits, '-' or '_'")
+PATH_ID_RULES = {
+    "requestId": (
+        re.compile(PATH_ID_PATTERNS["requestId"]),
+        "must be 1-64 letters, digits, '-' or '_', or three such parts joined by '.'",
+    )
+}
 JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
 
@@ -125,12 +132,16 @@ def aws_unavailable(error: Exception) -> bool:
 
 
 def check_path_ids(params: dict[str, str]) -> None:
-    """Every id in a path (a parameter named `...Id`) is 1-64 letters, digits, `-` or `_` (no such
-    id can exist otherwise, and none may reach a table key: DynamoDB refuses long keys)."""
-    bad = [name for name, value in params.items() if name.endswith("Id") and not ID.fullmatch(value)]
-    if bad:
-        message = "must be 1-64 letters, digits, '-' or '_'"
-        raise BadRequest("The path names an invalid id.", [FieldError(name, message) for name in bad])
+    """Every id in a path (a parameter named `...Id`) is 1-64 letters, digits, `-` or `_`, and a
+    request's id may name its event and person before that, each followed by a dot (no such id
+    can exist otherwise, and none may reach a table key: DynamoDB refuses long keys)."""
+    errors = [
+        FieldError(name, PATH_ID_RULES.get(name, ID_RULE)[1])
+        for name, value in params.items()
+        if name.endswith("Id") and not PATH_ID_RULES.get(name, ID_RULE)[0].fullmatch(value)
+    ]
+    if errors:
+        raise BadRequest("The path names an invalid id.", errors)
 
 
 CORS = CORSConfig(

@@ -27,7 +27,7 @@ from chalicelib.shared.problems import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from chalicelib.shared.wire import ID_PATTERN
+from chalicelib.shared.wire import ID_PATTERN, PATH_ID_PATTERNS
 
 JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
@@ -207,9 +207,10 @@ def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _path_schema(name: str) -> dict[str, Any]:
-    """An id (`...Id`) is 1-64 letters, digits, `-` or `_` (shared.http.check_path_ids)."""
+    """An id (`...Id`) is 1-64 letters, digits, `-` or `_`, a request's possibly three such
+    joined by dots (shared.http.check_path_ids)."""
     if name.endswith("Id"):
-        return {"type": "string", "pattern": ID_PATTERN}
+        return {"type": "string", "pattern": PATH_ID_PATTERNS.get(name, ID_PATTERN)}
     return {"type": "string"}
 
 

@@ -58,8 +58,14 @@ def request_key(request_id: str) -> dict[str, Any]:
     return key(request_pk(request_id), META)
 
 
-def pending_key(mark: str) -> dict[str, Any]:
-    """A user's pending command for an event (one at a time), by the mark that names the two."""
+def mark_key(user_id: str, event_id: str) -> dict[str, Any]:
+    """A user's mark for an event: their pending command for it (one at a time)."""
+    return key(user_pk(user_id), f"{REGISTRATION_PREFIX}{event_id}")
+
+
+def legacy_pending_key(mark: str) -> dict[str, Any]:
+    """A mark written before marks moved to the user's partition, by the hash of (event, user)
+    its request id starts with (read only, while such requests live: 30 days)."""
     return key(f"PENDING#{mark}", META)
 
 

@@ -64,6 +64,25 @@ def test_an_invalid_path_id_names_the_parameter(http):
     assert problem["errors"] == [{"field": "userId", "message": "must be 1-64 letters, digits, '-' or '_'"}]
 
 
+@pytest.mark.parametrize(
+    ("request_id", "status"),
+    [
+        ("e1.ada.0f3c", 404),  # a register's or cancel's id: its event, its person, then its own
+        ("0f3c5a", 404),  # any other request's
+        ("e1.ada", 400),
+        ("e1.ada.0f3c.more", 400),
+        ("e1..0f3c", 400),
+        (f"{'e' * 65}.ada.0f3c", 400),
+        ("e1.ada.0f 3c", 400),
+    ],
+)
+def test_a_request_id_is_an_id_or_three_joined_by_dots(http, request_id, status):
+    code, problem, _ = call(http, "get", f"/requests/{request_id}")
+    assert code == status, problem
+    if status == 400:
+        assert [e["field"] for e in problem["errors"]] == ["requestId"]
+
+
 def test_a_bad_query_parameter_says_it_is_the_query(http):
     _, problem, _ = call(http, "get", "/events?status=bogus")
     assert problem["detail"] == "The query string has invalid fields."

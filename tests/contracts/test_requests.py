@@ -212,3 +212,21 @@ def test_wait_holds_are_capped_per_subject_released_and_forgotten_after_the_wind
     assert holds.acquire(ada, 1003, 2)
     assert not holds.acquire(ada, 1004, 2)
     assert holds.acquire(ada, 1003 + HOLD_SECONDS + 1, 2), "lost releases heal after the window"
+
+
+def test_a_request_whose_id_is_of_the_earlier_shape_is_still_found_by_its_mark(real):
+    """Before marks moved to the person's partition, a marked id started with a hash of event and
+    user, and the mark lived under it; such a request, still pending, is found as before."""
+    import hashlib
+
+    from chalicelib.registrations.items import mark_item
+    from chalicelib.shared import table
+    from chalicelib.shared.dynamo import plain_key, to_item
+
+    event = unique("ev")
+    legacy = hashlib.sha256(f"{event}\nada".encode()).hexdigest()[:24]
+    record = replace(marked(event, "ada"), request_id=f"{legacy}_{unique('r')}")
+    item = {**mark_item(record, 2_000_000_000), **plain_key(table.legacy_pending_key(legacy))}
+    real.dynamodb.put_item(TableName=real.table, Item=to_item(item))
+    requests = DynamoRequestRepository(real.dynamodb, real.table)
+    assert requests.get(record.request_id) == record
