@@ -14,7 +14,7 @@ LOCALSTACK_VENV := .cache/localstack-venv
 PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
 PYTHON313 ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/3.13*/bin/python3.13) $(shell command -v python3.13))
 
-.PHONY: dev test check lint token bench dlq mutation dynamodb-local localstack browser install clean synth deploy destroy
+.PHONY: dev test check lint token bench dlq backfill-marks mutation dynamodb-local localstack browser install clean synth deploy destroy
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-infra.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is needed"; exit 1; }
@@ -93,6 +93,11 @@ bench: install dynamodb-local localstack
 
 dlq: install  ## ARGS="list" or ARGS="redrive" (add --queue webhooks-dlq|webhook-relay-dlq|imports-dlq)
 	$(PY) -m devstack.dlq $(ARGS)
+
+# Once, after deploying over a stage whose registrations were stored before a person's marks
+# were their list of events (devstack/backfill.py); safe to run again.
+backfill-marks: install
+	$(PY) -m devstack.backfill
 
 # Mutation testing of the pure decision core ([tool.mutmut] in pyproject.toml); not part of CI.
 # `mutmut browse` (or `mutmut show NAME`) shows a surviving mutant.

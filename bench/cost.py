@@ -129,7 +129,7 @@ class Written:
         image = self.after or self.before or {}
         pk, sk = image.get("PK", {}).get("S", ""), image.get("SK", {}).get("S", "")
         if sk.startswith("REG#"):
-            return "registration"
+            return "mark" if pk.startswith("USER#") else "registration"  # a person's mark: their list
         if sk not in ("META", ""):
             return f"{pk.split('#')[0].lower()} {sk.split('#')[0].lower()}"  # e.g. "event seats"
         return pk.split("#")[0].lower() or "unknown"
@@ -557,10 +557,15 @@ class CounterBaseline:
 def _registration_item(
     event_id: str, user_id: str, standing: Standing, now: str, seq: int | None = None
 ) -> dict[str, Any]:
-    """A baseline's registration: the same item Turnstile stores (the same indexes), unstamped."""
+    """A baseline's registration: the item Turnstile stores (the same indexes), unstamped, and in
+    a user index as well: a synchronous design writes no mark (Turnstile's list of a person's
+    events), so the registration's entry in an index keyed by user is its cheapest list (one
+    write unit, outside any transaction in the competent design). The seed listed a user's events
+    so (`USER#{userId}#{status}` / `{eventId}`)."""
     confirmed_at = now if standing is Standing.CONFIRMED else None
     registration = Registration(user_id, standing, seq, registered_at=now, confirmed_at=confirmed_at)
-    return registration_item(event_id, registration)
+    users_list = {"GSI1PK": f"USER#{user_id}#{standing.value}", "GSI1SK": event_id}
+    return registration_item(event_id, registration) | users_list
 
 
 class TransactionalBaseline:

@@ -5,29 +5,33 @@ request          REQUEST#{requestId} / META       TTL expiresAt
 idempotency key  IDEMPOTENCY#{key} / META         TTL expiresAt
 mark             USER#{userId} / REG#{eventId}    a user's pending command for the event, the
                                                   request's record while it is pending
-                                                  (`items.mark_key`); TTL expiresAt
+                                                  (`items.mark_key`); kept, as the user's list
+                                                  of events (no index: the registration is in
+                                                  none that lists a user's)
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from chalicelib.registrations.domain import ACTIVE, ACTIVE_VIEW, RequestStatus, Standing
 from chalicelib.registrations.items import (
+    ENTITY,
     LANE_ATTRIBUTES,
+    MARK_FREE,
     MARK_HOLDER,
     PENDING_REQUEST,
     PENDING_VALUES,
-    REQUEST_TTL_SECONDS,
     claimed,
     failed,
     idempotency_item,
     lane_progress,
     listing_entry,
+    mark_ensured,
     mark_holds,
     mark_item,
     mark_key,
@@ -57,7 +61,7 @@ from chalicelib.shared.problems import InvalidCursor
 from chalicelib.shared.recent import Recent
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
-MARK_TTL_SECONDS = REQUEST_TTL_SECONDS  # the mark leads to the decision a registration keeps
+MARKS_PAGE = 100  # a person's marks read at a time for their listings (and their registrations)
 
 
 def record_from_item(item: dict[str, Any]) -> RequestRecord:
@@ -129,18 +133,18 @@ class DynamoRequestRepository:
     def claim(self, record: RequestRecord, now: int) -> RequestRecord | None:
         key = mark_key(record.event_id, record.user_id or "")
         for _ in range(2):
-            if self._mark(record, now, ITEM_ABSENT, {}):
+            if self._mark(record, MARK_FREE, {}):
                 return None
             item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
             if item is not None:
                 return record_from_item(from_item(item))
-        return None  # a mark that keeps vanishing (expired as we looked): nothing holds the place
+        return None  # a mark that keeps vanishing (the event's purge): nothing holds the place
 
     def take_over(self, record: RequestRecord, holder: str, now: int) -> bool:
-        return self._mark(record, now, MARK_HOLDER, {":holder": {"S": holder}})
+        return self._mark(record, MARK_HOLDER, {":holder": {"S": holder}})
 
-    def _mark(self, record: RequestRecord, now: int, condition: str, values: dict[str, Any]) -> bool:
-        item = mark_item(record, now + MARK_TTL_SECONDS)
+    def _mark(self, record: RequestRecord, condition: str, values: dict[str, Any]) -> bool:
+        item = mark_item(record)
         request: dict[str, Any] = {
             "TableName": self._table,
             "Item": to_item(item),
@@ -177,9 +181,34 @@ class DynamoRequestRepository:
         self._client.delete_item(TableName=self._table, Key=table.idempotency_key(key_value))
 
 
+def backfill_marks(client: Any, table_name: str, page_size: int = 500) -> Iterator[int]:
+    """Give every registration its person's mark for the event, as the worker's commit does for
+    one it makes without (`items.mark_ensured`: a bare mark where there is none, any other left
+    as it is): for registrations stored before marks were the people's lists of events, whose
+    only entry in a user's listing was an index that is no longer read. Idempotent; yields how
+    many registrations it has seen, after each page of the scan."""
+    pages = client.get_paginator("scan").paginate(
+        TableName=table_name,
+        FilterExpression="entity = :registration",
+        ProjectionExpression="eventId, userId",
+        ExpressionAttributeValues={":registration": {"S": ENTITY}},
+        PaginationConfig={"PageSize": page_size},
+    )
+    seen = 0
+    for page in pages:
+        for item in map(from_item, page.get("Items", [])):
+            key, expression, values = mark_ensured(item["eventId"], item["userId"])
+            plain = {name: to_value(value) for name, value in values.items()}
+            client.update_item(
+                TableName=table_name, Key=key, UpdateExpression=expression, ExpressionAttributeValues=plain
+            )
+            seen += 1
+        yield seen
+
+
 class DynamoRegistrationQueries:
     """An event's confirmed list (its own partition, by user id), open offers (GSI2) and waitlist
-    (LSI1, in order); a user's events by status (GSI1)."""
+    (LSI1, in order); a user's registrations by standing (their marks, then the registrations)."""
 
     def __init__(self, client: Any, table_name: str, count_page: int | None = None) -> None:
         self._client = client
@@ -248,13 +277,46 @@ class DynamoRegistrationQueries:
     ) -> tuple[list[dict[str, Any]], Position | None]:
         if status == ACTIVE:
             return self._active_for_user(user_id, limit, after)
-        request = self._query(table.GSI1, "GSI1PK", table.user_registrations(user_id, status), limit, after)
-        rows, last = self._run(request)
-        entries = [listing_entry(r) for r in rows]
-        if status == "waitlisted":
-            for entry, row in zip(entries, rows, strict=True):
-                entry["position"] = self._position(row["eventId"], int(row["waitSeq"]))
-        return entries, last
+        entries: list[dict[str, Any]] = []
+        for mark, registration in self._users_registrations(user_id, after):
+            if registration is None or registration["status"] != status:
+                continue
+            entry = listing_entry(registration)
+            if status == Standing.WAITLISTED:
+                entry["position"] = self._position(registration["eventId"], int(registration["waitSeq"]))
+            entries.append(entry)
+            if len(entries) == limit:
+                return entries, mark
+        return entries, None
+
+    def _users_registrations(
+        self, user_id: str, after: Position | None
+    ) -> Iterator[tuple[Position, dict[str, Any] | None]]:
+        """The person's marks in event order (their list of events: one per event they asked
+        something of, `items.mark_key`), each with its registration (None: none now), a page of
+        marks and one `BatchGetItem` of their registrations at a time, from after `after`."""
+        pk = table.user_pk(user_id)
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :reg)",
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":reg": {"S": table.REGISTRATION_PREFIX}},
+            "ProjectionExpression": "PK, SK, eventId",
+            "Limit": self._count_page or MARKS_PAGE,
+        }
+        if after:
+            if set(after) != {"PK", "SK"} or after["PK"] != pk:
+                raise InvalidCursor("The cursor does not belong to this listing.")
+            request["ExclusiveStartKey"] = _start_key(after)
+        while True:
+            response = self._client.query(**request)
+            marks = [from_item(i) for i in response.get("Items", [])]
+            keys = [table.registration_key(m["eventId"], user_id) for m in marks]
+            found = {r["eventId"]: r for r in batch_get(self._client, self._table, keys)}
+            for mark in marks:
+                yield {"PK": pk, "SK": mark["SK"]}, found.get(mark["eventId"])
+            if "LastEvaluatedKey" not in response:
+                return
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def _active_for_user(
         self, user_id: str, limit: int, after: Position | None

@@ -3,8 +3,7 @@ attributes and index keys, and the stored outcome. Pure (plain values in and out
 convert them to DynamoDB's types), so the webhook relay reads registration changes through it
 too (`move_from_images`).
 
-registration     EVENT#{eventId} / REG#{userId}   GSI1 a user's registrations by status,
-                                                  GSI2 an event's open offers by expiry (offered
+registration     EVENT#{eventId} / REG#{userId}   GSI2 an event's open offers by expiry (offered
                                                   ones; the confirmed list is read from the
                                                   event's partition, in no index),
                                                   LSI1 the event's waitlist order (waitSeq),
@@ -18,9 +17,12 @@ registration     EVENT#{eventId} / REG#{userId}   GSI1 a user's registrations by
 request          REQUEST#{requestId} / META       TTL expiresAt
 mark             USER#{userId} / REG#{eventId}    a user's pending register or cancel for an
                                                   event, kept as their mark (one at a time);
-                                                  its id names the event and the user; TTL
-                                                  expiresAt (ids of an earlier shape, a hash of
-                                                  the two, lead to PENDING#{hash} / META)
+                                                  its id names the event and the user (ids of an
+                                                  earlier shape, a hash of the two, lead to
+                                                  PENDING#{hash} / META). It stays: a user's
+                                                  marks are their list of events (a registration
+                                                  made without one, an import's row, makes a
+                                                  bare one: `MoveItems.ensures_mark`)
 seats            EVENT#{eventId} / SEATS          in no index: the counts, the waitlist's next
                                                   sequence number, the seat version and the
                                                   lane's progress (laneThrough, laneArrivals,
@@ -127,8 +129,6 @@ def registration_item(
         "offerEndedBy": registration.ended_by,
         "movedBy": moved_by,
         DECISION: decision,
-        "GSI1PK": table.user_registrations(user, status),
-        "GSI1SK": event_id,
     }
     if registration.standing is Standing.CONFIRMED:
         item.update(promotedBy=registration.freed_by)
@@ -362,16 +362,21 @@ def failed(record: Request, reason: str, now: str) -> dict[str, Any]:
     return {**request_item(record), "status": RequestStatus.FAILED, "failure": reason, "completedAt": now}
 
 
-def mark_item(record: Request, expires_at: int) -> dict[str, Any]:
-    """A user's pending command for an event: the request's record, kept under their mark."""
+def mark_item(record: Request) -> dict[str, Any]:
+    """A user's pending command for an event: the request's record, kept under their mark. It
+    does not expire: the person's marks are their list of events (`DynamoRegistrationQueries`)."""
     key = mark_key(record.event_id, record.user_id or "")
-    return {
-        **request_item(record),
-        "PK": key["PK"]["S"],
-        "SK": key["SK"]["S"],
-        "entity": "pending-mark",
-        "expiresAt": expires_at,
-    }
+    item = {**request_item(record), "PK": key["PK"]["S"], "SK": key["SK"]["S"], "entity": MARK_ENTITY}
+    del item["expiresAt"]
+    return item
+
+
+def mark_ensured(event_id: str, user_id: str) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """(key, update expression, plain values) that make the person's mark for the event a bare
+    one where there is none, and leave one that holds a request as it is."""
+    expression = "SET entity = if_not_exists(entity, :entity), eventId = :event, userId = :user"
+    values = {":entity": MARK_ENTITY, ":event": event_id, ":user": user_id}
+    return mark_key(event_id, user_id), expression, values
 
 
 def mark_key(event_id: str, user_id: str) -> dict[str, Any]:
@@ -388,6 +393,8 @@ def mark_holds(item: dict[str, Any], request_id: str) -> bool:
 PENDING_REQUEST = "attribute_not_exists(PK) OR #status = :pending"  # absent, or still pending
 PENDING_VALUES = {":pending": {"S": RequestStatus.PENDING.value}}
 MARK_HOLDER = "requestId = :holder"  # the mark still holds request :holder
+MARK_FREE = "attribute_not_exists(requestId)"  # no mark, or a bare one (an import's row's)
+MARK_ENTITY = "mark"
 
 
 def idempotency_item(key_value: str, request_id: str, fingerprint: str, expires_at: int) -> dict[str, Any]:
@@ -532,11 +539,14 @@ def registration_decision(item: dict[str, Any], request_id: str) -> dict[str, An
 
 @dataclass(frozen=True)
 class MoveItems:
-    """What a move writes: the registration item after it (None: deleted), and the request item
-    a decision the registration kept moves to (None: it stays, or there was none)."""
+    """What a move writes: the registration item after it (None: deleted), the request item a
+    decision the registration kept moves to (None: it stays, or there was none), and the
+    person's mark for the event when the registration is new and its request was not kept as
+    that mark (an import's row), so the person's list of events (their marks) holds it."""
 
     registration: dict[str, Any] | None
     moved_decision: dict[str, Any] | None
+    ensures_mark: bool = False
 
 
 def move_items(
@@ -554,7 +564,10 @@ def move_items(
     moved = None
     if kept is not None and before is not None and not carried:
         moved = decided_request_item(event_id, move.user_id, before.request_id, kept)
-    return MoveItems(item, moved)
+    marked = (
+        after is None or before is not None or mark_of(after.request_id) == mark_key(event_id, move.user_id)
+    )
+    return MoveItems(item, moved, ensures_mark=not marked)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ the import worker (register, with `importId` and `row`) and the offer sweep (exp
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Annotated, Any
 
@@ -26,6 +27,8 @@ from chalicelib.registrations.domain import (
     Reject,
     RequestType,
 )
+
+MAX_DEDUPLICATION_ID = 128  # characters SQS takes in a MessageDeduplicationId
 
 
 class CommandMessage(BaseModel):
@@ -86,8 +89,10 @@ class CommandMessage(BaseModel):
     @property
     def deduplication_id(self) -> str:
         """SQS FIFO deduplication: the request id, so a retried send is dropped; a continuation
-        is a new message for the same request."""
-        return self.requestId if not self.continuation else f"{self.requestId}#c{self.continuation}"
+        is a new message for the same request. An id longer than SQS takes (a register's names
+        its event and person, up to 162 characters) is sent as its SHA-256."""
+        named = self.requestId if not self.continuation else f"{self.requestId}#c{self.continuation}"
+        return named if len(named) <= MAX_DEDUPLICATION_ID else hashlib.sha256(named.encode()).hexdigest()
 
     def continued(self) -> CommandMessage:
         """This command again, as a continuation (same request, new message)."""

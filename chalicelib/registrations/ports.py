@@ -59,7 +59,7 @@ class RequestRepository(Protocol):
 
     def claim(self, record: RequestRecord, now: int) -> RequestRecord | None:
         """Keep pending `record` as its user's pending command for its event (their mark, which
-        expires 30 days after `now`, as request records do), unless one is marked already: then
+        stays, as their list of events), unless one is marked already: then
         the request that mark holds (None: marked now). While it is the mark's, `get` finds the
         record by its id, which must name the event and the user (`items.marked_request_id`)."""
         ...

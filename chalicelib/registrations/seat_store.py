@@ -43,6 +43,8 @@ from chalicelib.registrations.items import (
     is_registration,
     kept_decision,
     lane_progress,
+    mark_ensured,
+    mark_key,
     move_items,
     registration_decision,
     registration_from_item,
@@ -240,6 +242,11 @@ class DynamoSeatStore:
             writes = [{"Put": {**guarded, "Item": to_item(items.registration)}}]
         if items.moved_decision is not None:
             writes.append({"Put": {"TableName": self._table, "Item": to_item(items.moved_decision)}})
+        if items.ensures_mark:
+            key, expression, values = mark_ensured(event_id, move.user_id)
+            plain = {name: to_value(value) for name, value in values.items()}
+            update = {"Key": key, "UpdateExpression": expression, "ExpressionAttributeValues": plain}
+            writes.append({"Update": {"TableName": self._table, **update}})
         return writes
 
     def _complete(self, change: Complete, request: RequestRecord, now: str, stamp: Stamp) -> dict[str, Any]:
@@ -294,6 +301,9 @@ class DynamoSeatStore:
         return removed, True
 
     def _delete_registrations(self, event_id: str, time_left: Callable[[], float] | None) -> tuple[int, bool]:
+        """Each page of registrations goes with their people's marks for the event (their lists
+        of events), the marks first: a crash between leaves registrations, which the next
+        attempt finds again."""
         removed = 0
         pages = self._client.get_paginator("query").paginate(
             TableName=self._table,
@@ -315,7 +325,8 @@ class DynamoSeatStore:
             decisions = [registration_decision(i, i["requestId"]) for i in items if i.get(DECISION)]
             moved = [{"PutRequest": {"Item": to_item(d)}} for d in decisions if d is not None]
             deletes = [{"DeleteRequest": {"Key": table.key(i["PK"], i["SK"])}} for i in items]
-            batch_write(self._client, self._table, moved + deletes)
+            marks = [{"DeleteRequest": {"Key": mark_key(event_id, i["userId"])}} for i in items]
+            batch_write(self._client, self._table, moved + marks + deletes)
             removed += len(items)
         return removed, True
 

@@ -8,8 +8,9 @@ Single-table design (partition key `PK`, sort key `SK`):
     item               PK                     SK                  indexes
     event              EVENT#{eventId}        META                GSI1 by date, GSI2 by status+date
     user               USER#{userId}          META
-    registration       EVENT#{eventId}        REG#{userId}        GSI1 user's events by status,
-                                                                  GSI2 event's offered list,
+    a user's mark      USER#{userId}          REG#{eventId}       (their list of events; their
+                       for an event                               pending register or cancel)
+    registration       EVENT#{eventId}        REG#{userId}        GSI2 event's offered list,
                                                                   by expiry (the confirmed list
                                                                   is the base table's, filtered),
                                                                   LSI1 waitlist order (waitSeq),

@@ -10,7 +10,7 @@ META = "META"  # the sort key of every item that is alone in its partition
 SEATS = "SEATS"  # the sort key of an event's seat counters, beside its META item
 
 # Index names (see resources.TABLE)
-GSI1 = "GSI1"  # events by date; a user's registrations by status; webhooks; a webhook's deliveries
+GSI1 = "GSI1"  # events by date; webhooks; a webhook's deliveries
 GSI2 = "GSI2"  # events by status and date; an event's open offers
 LSI1 = "LSI1"  # an event's waitlist in order (waitSeq)
 GSI3 = "GSI3"  # open waitlist offers by expiry (the offer sweep)
@@ -121,10 +121,6 @@ OPEN_OFFERS = "OFFERS"  # GSI3PK of every open waitlist offer (GSI3SK: expiry#ev
 
 def events_with_status(status: str) -> str:  # GSI2PK of an event
     return f"EVENTS#{status}"
-
-
-def user_registrations(user_id: str, status: str) -> str:  # GSI1PK of a registration
-    return f"USER#{user_id}#{status}"
 
 
 def event_offered(event_id: str) -> str:  # GSI2PK of an offered registration

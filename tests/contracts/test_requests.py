@@ -118,6 +118,21 @@ def test_a_command_is_queued_once_per_request_id(command_queue):
     assert [json.loads(b) for b in bodies] == [json.loads(message.body())]
 
 
+def test_a_register_for_the_longest_event_and_user_ids_is_queued_once(command_queue):
+    """Its id names both (up to 162 characters): longer than SQS's deduplication ids, so it is
+    deduplicated by the id's SHA-256."""
+    queue, received, _ = command_queue
+    event, user = "e" * 64, "u" * 64
+    message = CommandMessage(
+        type="register", requestId=marked_request_id(event, user, unique("r")), eventId=event, userId=user
+    )
+    assert len(message.requestId) > 128 >= len(message.deduplication_id)
+    queue.send(message)
+    if isinstance(queue, SqsCommandQueue):
+        queue.send(message)
+    assert [json.loads(b) for b in received()] == [json.loads(message.body())]
+
+
 def test_an_unreachable_queue_raises_queue_unavailable(command_queue):
     queue, _, break_it = command_queue
     break_it()
@@ -226,7 +241,7 @@ def test_a_request_whose_id_is_of_the_earlier_shape_is_still_found_by_its_mark(r
     event = unique("ev")
     legacy = hashlib.sha256(f"{event}\nada".encode()).hexdigest()[:24]
     record = replace(marked(event, "ada"), request_id=f"{legacy}_{unique('r')}")
-    item = {**mark_item(record, 2_000_000_000), **plain_key(table.legacy_pending_key(legacy))}
+    item = {**mark_item(record), **plain_key(table.legacy_pending_key(legacy)), "expiresAt": 2_000_000_000}
     real.dynamodb.put_item(TableName=real.table, Item=to_item(item))
     requests = DynamoRequestRepository(real.dynamodb, real.table)
     assert requests.get(record.request_id) == record

@@ -119,3 +119,27 @@ def test_a_registration_shows_a_decision_only_to_the_request_it_keeps():
     item = move_items("e", Move("ada", None, WAITING, R1), STAMP, None, KEPT).registration
     assert registration_decision(item, R1)["outcome"] == KEPT["outcome"]
     assert registration_decision(item, "another") is None
+
+
+LEGACY = "0123456789abcdef01234567_one"  # a marked id of the earlier shape (a hash of event and user)
+
+
+@pytest.mark.parametrize(
+    ("before", "request_id", "ensures"),
+    [
+        (None, R1, False),  # the API kept the request as the person's mark: it is there
+        (None, "import-i1-3", True),  # an import's row: no mark yet
+        (None, marked_request_id("e", "bob", "x"), True),  # another person's mark is not theirs
+        (None, LEGACY, True),  # its mark was PENDING#{hash}, which is not their list
+        (WAITING, "import-i1-3", False),  # a registration that was there was marked when made
+    ],
+    ids=["marked", "import-row", "someone-elses", "earlier-shape", "not-new"],
+)
+def test_a_new_registration_whose_request_is_not_the_persons_mark_makes_one(before, request_id, ensures):
+    after = Registration("ada", Standing.CONFIRMED, request_id=request_id)
+    assert move_items("e", Move("ada", before, after, request_id), STAMP, None, None).ensures_mark is ensures
+
+
+def test_a_registration_item_is_in_no_index_of_a_users_registrations():
+    item = move_items("e", Move("ada", None, WAITING, R1), STAMP, None, KEPT).registration
+    assert not [name for name in item if name.startswith("GSI1")]
