@@ -6,9 +6,11 @@ of the registration items, which is no longer read. Run this once against a stag
 before, right after deploying: it scans the table and makes a bare mark for each registration
 that has none (one that holds a pending request is left as it is). Safe to run again.
 
-Talks to whatever `AWS_ENDPOINT_URL_DYNAMODB` points at (default: the `make dev` stack's
-DynamoDB Local on 127.0.0.1:$DYNAMODB_PORT, 8001 unless set) and the table
-`TURNSTILE_TABLE` (default `turnstile`); set both, with AWS credentials, for a deployed stage.
+Talks to whatever `AWS_ENDPOINT_URL_DYNAMODB` points at (unset: the `make dev` stack's DynamoDB
+Local on 127.0.0.1:$DYNAMODB_PORT, 8001 unless set) and the table `TURNSTILE_TABLE` (default
+`turnstile`). For a deployed stage set both (the endpoint
+`https://dynamodb.<region>.amazonaws.com`), and the stage's region and credentials as boto3
+reads them.
 """
 
 from __future__ import annotations
@@ -23,11 +25,11 @@ from chalicelib.registrations.dynamodb import backfill_marks
 
 
 def dynamodb_client() -> Any:
-    os.environ.setdefault(
-        "AWS_ENDPOINT_URL_DYNAMODB", f"http://127.0.0.1:{os.environ.get('DYNAMODB_PORT', '8001')}"
-    )
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    if "AWS_ENDPOINT_URL_DYNAMODB" not in os.environ:  # the `make dev` stack, which takes any keys
+        port = os.environ.get("DYNAMODB_PORT", "8001")
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = f"http://127.0.0.1:{port}"
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     return boto3.client("dynamodb", region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
 
 
