@@ -635,9 +635,11 @@ def lane_attributes(progress: LaneProgress) -> dict[str, Any]:
     }
 
 
-MARK_SEPARATOR = "."  # in no event or user id (`shared.wire.ID_PATTERN`)
+MARK_SEPARATOR = "."  # in no event or user id
+# `shared.wire.REQUEST_ID_PATTERN`'s marked shape, here too: the webhook relay reads this module
+# and may import nothing of `shared.wire` (a domain's import contract)
 _ID = r"[A-Za-z0-9_-]{1,64}"
-_MARKED_ID = re.compile(rf"^({_ID})\{MARK_SEPARATOR}({_ID})\{MARK_SEPARATOR}[A-Za-z0-9_-]+$")
+_MARKED_ID = re.compile(rf"^({_ID})\.({_ID})\.{_ID}$")
 _LEGACY_MARKED_ID = re.compile(r"^([0-9a-f]{24})_")  # a SHA-256 of (event, user): ids made before
 
 

@@ -44,7 +44,7 @@ logger = logging.getLogger("turnstile.api")
 MAX_BODY_BYTES = 1024 * 1024
 ID = re.compile(ID_PATTERN)
 ID_RULE = (ID, "must be 1-64 letters, digits, '-' or '_'")
-PATH_ID_RULES = {
+PATH_ID_RULES = {  # a path's ids other than these follow ID_RULE
     "requestId": (
         re.compile(PATH_ID_PATTERNS["requestId"]),
         "must be 1-64 letters, digits, '-' or '_', or three such parts joined by '.'",
@@ -135,10 +135,11 @@ def check_path_ids(params: dict[str, str]) -> None:
     """Every id in a path (a parameter named `...Id`) is 1-64 letters, digits, `-` or `_`, and a
     request's id may name its event and person before that, each followed by a dot (no such id
     can exist otherwise, and none may reach a table key: DynamoDB refuses long keys)."""
+    rules = {name: PATH_ID_RULES.get(name, ID_RULE) for name in params if name.endswith("Id")}
     errors = [
-        FieldError(name, PATH_ID_RULES.get(name, ID_RULE)[1])
-        for name, value in params.items()
-        if name.endswith("Id") and not PATH_ID_RULES.get(name, ID_RULE)[0].fullmatch(value)
+        FieldError(name, message)
+        for name, (rule, message) in rules.items()
+        if not rule.fullmatch(params[name])
     ]
     if errors:
         raise BadRequest("The path names an invalid id.", errors)

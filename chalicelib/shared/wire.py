@@ -22,10 +22,11 @@ from pydantic import (
 
 from chalicelib.shared.problems import FieldError, ValidationFailed
 
-ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+ID_CHARACTERS = r"[A-Za-z0-9_-]{1,64}"  # what every id is: no dot, so ids joined by dots stay apart
+ID_PATTERN = rf"^{ID_CHARACTERS}$"
 # A request's id: an id, or one that names the event and the person it is for as well
 # (`{eventId}.{userId}.{unique}`: a register or cancel, found by its person's mark)
-REQUEST_ID_PATTERN = r"^([A-Za-z0-9_-]{1,64}\.[A-Za-z0-9_-]{1,64}\.)?[A-Za-z0-9_-]{1,64}$"
+REQUEST_ID_PATTERN = rf"^({ID_CHARACTERS}\.{ID_CHARACTERS}\.)?{ID_CHARACTERS}$"
 PATH_ID_PATTERNS = {"requestId": REQUEST_ID_PATTERN}  # a path's other ids (`...Id`) are ID_PATTERN
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,63}$")
 MAX_CAPACITY = 1_000_000

@@ -38,3 +38,16 @@ def test_an_id_of_the_earlier_shape_leads_to_the_mark_it_was_written_under():
 )
 def test_anything_else_is_unmarked(request_id):
     assert mark_of(request_id) is None
+
+
+@pytest.mark.parametrize("parts", [("e", "u", "r"), ("e" * 64, "u" * 64, "r" * 64), ("a-b_c", "D9", "0f3c")])
+def test_the_api_accepts_in_a_path_every_marked_id_and_leads_it_to_its_mark(parts):
+    """`items` keeps its own copy of the marked shape (the webhook relay reads it and may import no
+    `shared.wire`): the two must agree."""
+    import re
+
+    from chalicelib.shared.wire import REQUEST_ID_PATTERN
+
+    request_id = marked_request_id(*parts)
+    assert re.fullmatch(REQUEST_ID_PATTERN, request_id)
+    assert mark_of(request_id) == mark_key(parts[0], parts[1])
