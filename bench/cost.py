@@ -54,8 +54,9 @@ from bench.common import DynamoCalls, Summary, start_emulators, table
 from bench.scale import BATCH_OVERHEAD_MS, FLAT_MS, PER_ITEM_MS, TRANSACTION_MS
 from bench.worker import seed_counters
 from chalicelib.registrations.domain import Registration, Standing
-from chalicelib.registrations.items import marked_request_id, registration_item
+from chalicelib.registrations.items import LSI1_SEQ, WAITLIST_SEQ, marked_request_id, registration_item
 from chalicelib.shared import resources
+from chalicelib.shared.table import JOINERS_PREFIX
 
 TRANSACTIONAL_WRITES = {"Put", "Update", "Delete", "ConditionCheck"}
 MAX_BATCH = 10  # SQS FIFO: one receive, one Lambda batch
@@ -130,6 +131,8 @@ class Written:
         pk, sk = image.get("PK", {}).get("S", ""), image.get("SK", {}).get("S", "")
         if sk.startswith("REG#"):
             return "mark" if pk.startswith("USER#") else "registration"  # a person's mark: their list
+        if sk.startswith(JOINERS_PREFIX):
+            return "waitlist joiners"  # a batch's joiners, the waitlist's order
         if sk not in ("META", ""):
             return f"{pk.split('#')[0].lower()} {sk.split('#')[0].lower()}"  # e.g. "event seats"
         return pk.split("#")[0].lower() or "unknown"
@@ -561,11 +564,16 @@ def _registration_item(
     a user index as well: a synchronous design writes no mark (Turnstile's list of a person's
     events), so the registration's entry in an index keyed by user is its cheapest list (one
     write unit, outside any transaction in the competent design). The seed listed a user's events
-    so (`USER#{userId}#{status}` / `{eventId}`)."""
+    so (`USER#{userId}#{status}` / `{eventId}`). A waitlisted one is in the waitlist's index too
+    (LSI1, by its place): a design that writes one registration at a time has no batch to share
+    an item of its joiners with, so the index entry is its cheapest order."""
     confirmed_at = now if standing is Standing.CONFIRMED else None
     registration = Registration(user_id, standing, seq, registered_at=now, confirmed_at=confirmed_at)
     users_list = {"GSI1PK": f"USER#{user_id}#{standing.value}", "GSI1SK": event_id}
-    return registration_item(event_id, registration) | users_list
+    item = registration_item(event_id, registration) | users_list
+    if seq is not None:
+        item[LSI1_SEQ] = item.pop(WAITLIST_SEQ)
+    return item
 
 
 class TransactionalBaseline:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from itertools import islice
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -22,6 +23,7 @@ from chalicelib.registrations.domain import ACTIVE, ACTIVE_VIEW, RequestStatus, 
 from chalicelib.registrations.items import (
     ENTITY,
     LANE_ATTRIBUTES,
+    LSI1_SEQ,
     MARK_FREE,
     MARK_HOLDER,
     PENDING_REQUEST,
@@ -29,6 +31,7 @@ from chalicelib.registrations.items import (
     claimed,
     failed,
     idempotency_item,
+    joined_in,
     lane_progress,
     listing_entry,
     mark_ensured,
@@ -38,12 +41,14 @@ from chalicelib.registrations.items import (
     mark_of,
     open_offer,
     registration_decision,
+    registration_from_item,
     request_fields,
     request_item,
     standing_is,
 )
 from chalicelib.registrations.lanes import LaneProgress
 from chalicelib.registrations.ports import HOLD_SECONDS, DueOffer, IdempotencyKeyTaken, RequestRecord
+from chalicelib.registrations.stored_waitlist import DynamoWaitlist, Place
 from chalicelib.shared import table
 from chalicelib.shared.cursor import Position
 from chalicelib.shared.dynamo import (
@@ -208,12 +213,14 @@ def backfill_marks(client: Any, table_name: str, page_size: int = 500) -> Iterat
 
 class DynamoRegistrationQueries:
     """An event's confirmed list (its own partition, by user id), open offers (GSI2) and waitlist
-    (LSI1, in order); a user's registrations by standing (their marks, then the registrations)."""
+    (in order: `stored_waitlist`); a user's registrations by standing (their marks, then the
+    registrations)."""
 
     def __init__(self, client: Any, table_name: str, count_page: int | None = None) -> None:
         self._client = client
         self._table = table_name
         self._count_page = count_page  # items a page read when counting or filtering (tests: small)
+        self._stored_waitlist = DynamoWaitlist(client, table_name, count_page)
 
     def for_event(
         self, event_id: str, status: str, limit: int, after: Position | None
@@ -265,12 +272,17 @@ class DynamoRegistrationQueries:
     def _waitlist(
         self, event_id: str, limit: int, after: Position | None
     ) -> tuple[list[dict[str, Any]], Position | None]:
-        offset = int(after.pop("offset", 0)) if after else 0
-        request = self._query(table.LSI1, "PK", table.event_pk(event_id), limit, after or None)
-        request["ConsistentRead"] = True
-        rows, last = self._run(request)
-        entries = [{**listing_entry(r), "position": offset + index + 1} for index, r in enumerate(rows)]
-        return entries, ({**last, "offset": offset + len(rows)} if last else None)
+        """The waitlist in order (`stored_waitlist`), read a page and one more place at a time;
+        the position is the last place shown, and how many were shown before it."""
+        place, offset = _waitlist_place(after)
+        places = list(islice(self._stored_waitlist.places(event_id, place, page=limit + 1), limit + 1))
+        shown = self._stored_waitlist.registrations(event_id, places[:limit])
+        entries = [{**listing_entry(r), "position": offset + index + 1} for index, r in enumerate(shown)]
+        if len(places) <= limit:
+            return entries, None
+        last = places[limit - 1][0]
+        cursor: Position = {"seq": last.seq, "offset": offset + len(shown)}
+        return entries, cursor | ({"joinedIn": last.joined_in} if last.joined_in is not None else {})
 
     def for_user(
         self, user_id: str, status: str, limit: int, after: Position | None
@@ -283,7 +295,8 @@ class DynamoRegistrationQueries:
                 continue
             entry = listing_entry(registration)
             if status == Standing.WAITLISTED:
-                entry["position"] = self._position(registration["eventId"], int(registration["waitSeq"]))
+                place = Place(registration_from_item(registration).wait_seq or 0, joined_in(registration))
+                entry["position"] = self._stored_waitlist.position(registration["eventId"], place)
             entries.append(entry)
             if len(entries) == limit:
                 return entries, mark
@@ -340,30 +353,6 @@ class DynamoRegistrationQueries:
                 return entries, ({"standing": views[index + 1]} if more else None)
         return entries, None
 
-    def _position(self, event_id: str, wait_seq: int) -> int:
-        """1 + how many wait ahead: a COUNT query followed page by page (DynamoDB counts at most
-        1 MB of items per page, so one page is wrong for a long waitlist)."""
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": table.LSI1,
-            "KeyConditionExpression": "PK = :pk AND waitSeq < :seq",
-            "ExpressionAttributeValues": {
-                ":pk": {"S": table.event_pk(event_id)},
-                ":seq": {"N": str(wait_seq)},
-            },
-            "Select": "COUNT",
-            "ConsistentRead": True,
-        }
-        if self._count_page:
-            request["Limit"] = self._count_page
-        ahead = 0
-        while True:
-            response = self._client.query(**request)
-            ahead += int(response["Count"])
-            if "LastEvaluatedKey" not in response:
-                return ahead + 1
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
     def _query(
         self, index: str, partition_name: str, partition: str, limit: int, after: Position | None
     ) -> dict[str, Any]:
@@ -392,6 +381,22 @@ class DynamoOpenOffers:
         request["ExpressionAttributeValues"][":after"] = {"S": f"{now}$"}  # '$' sorts after '#'
         items = [from_item(i) for i in self._client.query(**request).get("Items", [])]
         return [DueOffer(*open_offer(i)) for i in items]
+
+
+def _waitlist_place(after: Position | None) -> tuple[Place | None, int]:
+    """(the last place shown, how many were shown) a waitlist cursor names; also one issued
+    while the waitlist was read from LSI1 alone (its last evaluated key, and the offset)."""
+    if not after:
+        return None, 0
+    fields = {**after}
+    offset = fields.pop("offset", 0)
+    if {"PK", "SK", LSI1_SEQ} == set(fields):
+        fields = {"seq": fields[LSI1_SEQ]}
+    if not ({"seq"} <= set(fields) <= {"seq", "joinedIn"}) or not all(
+        isinstance(v, int) and not isinstance(v, bool) for v in [offset, *fields.values()]
+    ):
+        raise InvalidCursor("The cursor does not belong to this listing.")
+    return Place(fields["seq"], fields.get("joinedIn")), offset
 
 
 def _start_key(after: Position) -> dict[str, Any]:

@@ -6,8 +6,14 @@ too (`move_from_images`).
 registration     EVENT#{eventId} / REG#{userId}   GSI2 an event's open offers by expiry (offered
                                                   ones; the confirmed list is read from the
                                                   event's partition, in no index),
-                                                  LSI1 the event's waitlist order (waitSeq),
-                                                  GSI3 every open offer by expiry (the sweep)
+                                                  GSI3 every open offer by expiry (the sweep);
+                                                  a waitlisted one keeps its place
+                                                  (`waitlistSeq`) and its joiners item
+                                                  (`joinersItem`). One waitlisted before the
+                                                  joiners items has `waitSeq` instead, which
+                                                  keys LSI1 (an LSI cannot be dropped) until
+                                                  its next move: those are ahead of every
+                                                  joiners item's (`stored_waitlist.py`)
 
                  a person's register that confirmed or waitlisted them keeps its
                                                   decision here (`decision`), not in an item of
@@ -23,6 +29,11 @@ mark             USER#{userId} / REG#{eventId}    a user's pending register or c
                                                   marks are their list of events (a registration
                                                   made without one, an import's row, makes a
                                                   bare one: `MoveItems.ensures_mark`)
+joiners          EVENT#{eventId} / WAIT#{firstSeq} in no index: the waitlist's order, one item
+                                                  per decided batch that waitlisted anyone: its
+                                                  joiners still waiting, by place (a commit
+                                                  takes out whoever leaves the waitlist, and
+                                                  deletes an emptied item: `waitlist_writes`)
 seats            EVENT#{eventId} / SEATS          in no index: the counts, the waitlist's next
                                                   sequence number, the seat version and the
                                                   lane's progress (laneThrough, laneArrivals,
@@ -105,10 +116,12 @@ def registration_item(
     stamp: Stamp | None = None,
     moved_by: str | None = None,
     decision: dict[str, Any] | None = None,
+    joined_in: int | None = None,
 ) -> dict[str, Any]:
     """The whole item of `registration`: its attributes, and the index keys its standing puts it
     under (None-valued attributes are left out by the adapters). `moved_by`: the request whose
-    move wrote it; `decision`: the decision it keeps of the request that registered them."""
+    move wrote it; `decision`: the decision it keeps of the request that registered them;
+    `joined_in`: the joiners item a waitlisted one is in (its first place)."""
     user, status = registration.user_id, registration.standing.value
     item: dict[str, Any] = {
         "PK": table.event_pk(event_id),
@@ -121,7 +134,8 @@ def registration_item(
         "registeredAt": registration.registered_at,
         "registeredBy": registration.registered_by,
         "confirmedAt": registration.confirmed_at,
-        "waitSeq": registration.wait_seq,  # LSI1's sort key: only the waitlisted are in it
+        WAITLIST_SEQ: registration.wait_seq,  # not LSI1's key: the joiners item holds the order
+        JOINERS_ITEM: joined_in if registration.wait_seq is not None else None,
         "offerExpiresAt": registration.offer_expires_at,
         "offeredAt": registration.offered_at,
         "offeredBy": registration.freed_by if registration.offered_at else None,
@@ -145,8 +159,13 @@ def registration_item(
     return item
 
 
+WAITLIST_SEQ = "waitlistSeq"  # a waitlisted registration's place in the order
+JOINERS_ITEM = "joinersItem"  # the first place of the joiners item that holds it
+LSI1_SEQ = "waitSeq"  # the place of one waitlisted before the joiners items: LSI1's sort key
+
+
 def registration_from_item(item: dict[str, Any]) -> Registration:
-    wait_seq = item.get("waitSeq")
+    wait_seq = item.get(WAITLIST_SEQ, item.get(LSI1_SEQ))
     standing = Standing(item["status"])
     return Registration(
         user_id=item["userId"],
@@ -193,9 +212,9 @@ def still(before: Registration | None) -> tuple[str, dict[str, str], dict[str, A
         return "attribute_not_exists(PK)", {}, {}
     parts, names = ["#status = :was"], {"#status": "status"}
     values: dict[str, Any] = {":was": before.standing.value}
-    if before.wait_seq is not None:
-        parts.append("#waitSeq = :wasSeq")
-        names["#waitSeq"] = "waitSeq"
+    if before.wait_seq is not None:  # in a joiners item, or (waitlisted before those) in LSI1
+        parts.append("(#seq = :wasSeq OR #lsi1Seq = :wasSeq)")
+        names.update({"#seq": WAITLIST_SEQ, "#lsi1Seq": LSI1_SEQ})
         values[":wasSeq"] = before.wait_seq
     if before.offer_expires_at is not None:
         parts.append("#offerExpiresAt = :wasExpires")
@@ -550,17 +569,23 @@ class MoveItems:
 
 
 def move_items(
-    event_id: str, move: Move, stamp: Stamp, kept: dict[str, Any] | None, made: dict[str, Any] | None
+    event_id: str,
+    move: Move,
+    stamp: Stamp,
+    kept: dict[str, Any] | None,
+    made: dict[str, Any] | None,
+    joined_in: int | None = None,
 ) -> MoveItems:
     """The items of `move`. `kept`: the decision the registration item keeps now; `made`: the
-    decision this plan keeps on it (its request registered them now). A move that keeps the
+    decision this plan keeps on it (its request registered them now); `joined_in`: the plan's
+    joiners item, which a move onto the waitlist puts them in. A move that keeps the
     registration's request carries `kept` on; any other takes it off to a request item."""
     before, after = move.before, move.after
     carried = before is not None and after is not None and after.request_id == before.request_id
     keeps = made if made is not None else (kept if carried else None)
     item = None
     if after is not None:
-        item = registration_item(event_id, after, stamp, moved_by=move.cause, decision=keeps)
+        item = registration_item(event_id, after, stamp, move.cause, keeps, joined_in)
     moved = None
     if kept is not None and before is not None and not carried:
         moved = decided_request_item(event_id, move.user_id, before.request_id, kept)
@@ -568,6 +593,87 @@ def move_items(
         after is None or before is not None or mark_of(after.request_id) == mark_key(event_id, move.user_id)
     )
     return MoveItems(item, moved, ensures_mark=not marked)
+
+
+# --- the waitlist's order: joiners items ------------------------------------------------------
+#
+# A decided batch that waitlists anyone writes one joiners item (`WAIT#{firstSeq}`: its joiners
+# by place) in its transaction, instead of an LSI1 entry per joiner: 2 write units a batch, where
+# each joiner's index entry cost 1 or 2. Whoever leaves the waitlist (promoted, offered a seat,
+# cancelled) is taken out of their item in the commit that moves them, and an emptied item is
+# deleted, so the items hold exactly the waitlist: the worker reads its head from the first one,
+# and a waiting person's position counts the places in the items ahead. The seats item's version
+# serializes every commit of the event, so the items are rewritten whole, as loaded, without a
+# condition of their own.
+
+JOINERS_ENTITY = "joiners"
+Joiners = dict[int, str]  # a joiners item's content: place -> user id
+
+
+def joiners_item(event_id: str, first_seq: int, joiners: Mapping[int, str]) -> dict[str, Any]:
+    key = table.joiners_key(event_id, first_seq)
+    return {
+        "PK": key["PK"]["S"],
+        "SK": key["SK"]["S"],
+        "entity": JOINERS_ENTITY,
+        "eventId": event_id,
+        "joiners": {str(seq): user for seq, user in joiners.items()},
+    }
+
+
+def joiners_from_item(item: dict[str, Any]) -> tuple[int, Joiners]:
+    """(first place, place -> user id) of a joiners item."""
+    first = int(item["SK"].removeprefix(table.JOINERS_PREFIX))
+    return first, {int(seq): user for seq, user in (item.get("joiners") or {}).items()}
+
+
+def joined_in(item: dict[str, Any]) -> int | None:
+    """The joiners item a registration item is in (None: not waitlisted, or in LSI1)."""
+    first = item.get(JOINERS_ITEM)
+    return None if first is None or item.get(WAITLIST_SEQ) is None else int(first)
+
+
+def plans_joiners(plan: Plan) -> Joiners:
+    """Who this plan puts on the waitlist, by place (consecutive: places are taken in turn)."""
+    return {
+        c.after.wait_seq: c.user_id
+        for c in plan.changes
+        if isinstance(c, Move) and c.after is not None and c.after.wait_seq is not None
+    }
+
+
+@dataclass(frozen=True)
+class WaitlistWrites:
+    """What a commit writes of the waitlist's order: joiners items whole, and emptied ones."""
+
+    puts: list[dict[str, Any]]
+    deletes: list[dict[str, Any]]  # keys
+
+
+def waitlist_writes(
+    event_id: str, plan: Plan, loaded: Mapping[int, Joiners], joined: Mapping[str, int]
+) -> WaitlistWrites:
+    """The plan's joiners as a new item, and every loaded item someone leaves, without them.
+    `loaded`: the joiners items read (first place -> content), which hold everyone the plan
+    moves off the waitlist; `joined`: user id -> the item they are in (none: in LSI1)."""
+    leaving: dict[int, set[int]] = {}
+    for change in plan.changes:
+        if isinstance(change, Move) and change.before is not None and change.before.wait_seq is not None:
+            first = joined.get(change.user_id)
+            if first is not None:
+                leaving.setdefault(first, set()).add(change.before.wait_seq)
+    puts, deletes = [], []
+    for first, seqs in sorted(leaving.items()):
+        if first not in loaded:  # the store's load reads every item its plan can reach
+            raise RuntimeError(f"joiners item {first} of event {event_id} was not loaded")
+        staying = {seq: user for seq, user in loaded[first].items() if seq not in seqs}
+        if staying:
+            puts.append(joiners_item(event_id, first, staying))
+        else:
+            deletes.append(table.joiners_key(event_id, first))
+    if joiners := plans_joiners(plan):
+        puts.append(joiners_item(event_id, min(joiners), joiners))
+    return WaitlistWrites(puts, deletes)
 
 
 @dataclass(frozen=True)

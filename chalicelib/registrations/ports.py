@@ -123,6 +123,16 @@ class RegistrationQueries(Protocol):
     ) -> tuple[list[dict[str, Any]], Position | None]: ...
 
 
+@dataclass(frozen=True)
+class StoredWaitlist:
+    """The DynamoDB store's items of the waitlist's order that a commit may rewrite: the joiners
+    items read (first place -> place -> user id), and which of them each loaded waitlisted
+    registration is in (user id -> first place; none: an entry of LSI1)."""
+
+    joiners: dict[int, dict[int, str]] = field(default_factory=dict)
+    joined: dict[str, int] = field(default_factory=dict)
+
+
 @dataclass
 class Snapshot:
     """One event's seats as loaded for a decision, and the seat version the commit requires
@@ -136,6 +146,7 @@ class Snapshot:
     # user id -> the decision their registration item keeps of the request that made it
     # (`items.DECISION`), which a commit carries on or moves to a request item
     kept: dict[str, dict[str, Any]] = field(default_factory=dict)
+    waitlist: StoredWaitlist = field(default_factory=lambda: StoredWaitlist())
 
     def is_pending(self, request_id: str) -> bool:
         return self.request_status.get(request_id) in (None, RequestStatus.PENDING)

@@ -35,17 +35,21 @@ from chalicelib.registrations.items import (
     PENDING_REQUEST,
     PENDING_VALUES,
     SEAT_VERSION,
+    Joiners,
     MoveItems,
     Stamp,
     completed,
     decisions_made,
     edit_attributes,
     is_registration,
+    joined_in,
+    joiners_from_item,
     kept_decision,
     lane_progress,
     mark_ensured,
     mark_key,
     move_items,
+    plans_joiners,
     registration_decision,
     registration_from_item,
     request_item,
@@ -53,9 +57,11 @@ from chalicelib.registrations.items import (
     seat_attributes,
     still,
     stored_seats,
+    waitlist_writes,
 )
 from chalicelib.registrations.lanes import LaneProgress, progressed
-from chalicelib.registrations.ports import ConcurrentChange, RequestRecord, Snapshot
+from chalicelib.registrations.ports import ConcurrentChange, RequestRecord, Snapshot, StoredWaitlist
+from chalicelib.registrations.stored_waitlist import DynamoWaitlist, Head
 from chalicelib.shared import table
 from chalicelib.shared.dynamo import (
     applied,
@@ -84,6 +90,7 @@ class DynamoSeatStore:
         self._client = client
         self._table = table_name
         self._hooks = hooks
+        self._waitlist = DynamoWaitlist(client, table_name)
 
     # --- load ---------------------------------------------------------------------------------
 
@@ -103,12 +110,13 @@ class DynamoSeatStore:
             meta = None  # deleted by the organizer; the purge follows in this group
         statuses: dict[str, RequestStatus | None] = dict.fromkeys(request_ids)
         statuses.update(status for i in fetched if (status := request_status(i)) is not None)
-        head: list[dict[str, Any]] = []
-        complete = False
+        head = Head([], False)
         if meta is not None and waitlist_size:
-            head, complete = self._waitlist_head(event_id, waitlist_size)
-        items = [i for i in fetched if is_registration(i)] + head
+            head = self._waitlist.head(event_id, waitlist_size)
+        items = [i for i in fetched if is_registration(i)] + head.registrations
         registrations = {i["userId"]: registration_from_item(i) for i in items}
+        joined = {i["userId"]: first for i in items if (first := joined_in(i)) is not None}
+        joiners = head.joiners | self._joiners(event_id, set(joined.values()) - set(head.joiners))
         kept = {i["userId"]: decision for i in items if (decision := kept_decision(i)) is not None}
         # a request whose decision a registration keeps is decided, whether asked about or not
         statuses.update({registrations[user].request_id: RequestStatus.COMPLETED for user in kept})
@@ -126,27 +134,22 @@ class DynamoSeatStore:
             waitlisted=event.waitlist_count,
             next_wait_seq=stored.next_wait_seq,
             registrations=registrations,
-            waitlist=[entry["userId"] for entry in head],
-            waitlist_complete=complete,
+            waitlist=[entry["userId"] for entry in head.registrations],
+            waitlist_complete=head.complete,
             version=event.version,
             changed_at=stored.changed_at,
             offered=event.offered_count,
             offer_ttl=event.waitlist_offer_ttl,
         )
         lane = lane_progress(seats_item)
-        return Snapshot(seats, stored.seat_version, statuses, loaded=event, lane=lane, kept=kept)
+        waitlist = StoredWaitlist(joiners, joined)
+        return Snapshot(seats, stored.seat_version, statuses, event, lane, kept, waitlist)
 
-    def _waitlist_head(self, event_id: str, size: int) -> tuple[list[dict[str, Any]], bool]:
-        response = self._client.query(
-            TableName=self._table,
-            IndexName=table.LSI1,
-            KeyConditionExpression="PK = :pk",
-            ExpressionAttributeValues={":pk": {"S": table.event_pk(event_id)}},
-            ConsistentRead=True,
-            Limit=size,
-        )
-        head = [from_item(i) for i in response.get("Items", [])]
-        return head, "LastEvaluatedKey" not in response
+    def _joiners(self, event_id: str, firsts: set[int]) -> dict[int, Joiners]:
+        """The joiners items of the batch's waitlisted users that the head read did not reach
+        (a cancellation from the middle of the waitlist takes its user out of theirs)."""
+        keys = [table.joiners_key(event_id, first) for first in sorted(firsts)]
+        return dict(joiners_from_item(i) for i in batch_get(self._client, self._table, keys)) if keys else {}
 
     # --- commit -------------------------------------------------------------------------------
 
@@ -156,15 +159,16 @@ class DynamoSeatStore:
         stamp = Stamp.after(plan, owner)
         writes = self._event_writes(snapshot, plan, requests, now)
         made = decisions_made(plan, requests, now)
+        joining = min(plans_joiners(plan), default=None)  # the plan's joiners item
         for change in plan.changes:  # a capacity change: the event item's update carries it
             if isinstance(change, Move):
                 kept = snapshot.kept.get(change.user_id)
                 making = made.get(change.after.request_id) if change.after is not None else None
-                writes += self._move_writes(
-                    event_id, move_items(event_id, change, stamp, kept, making), change
-                )
+                moved = move_items(event_id, change, stamp, kept, making, joining)
+                writes += self._move_writes(event_id, moved, change)
             elif isinstance(change, Complete) and change.request_id not in made:
                 writes.append(self._complete(change, requests[change.request_id], now, stamp))
+        writes += self._waitlist_writes(event_id, plan, snapshot.waitlist)
         decided = [(requests[c.request_id], c.outcome) for c in plan.changes if isinstance(c, Complete)]
         for hook in self._hooks:
             writes += hook.writes(decided)
@@ -210,6 +214,13 @@ class DynamoSeatStore:
             as_loaded = {":loaded": event.version}
             writes.append(self._update(table.event_key(event_id), edited, "#version = :loaded", as_loaded))
         return writes
+
+    def _waitlist_writes(self, event_id: str, plan: Plan, stored: StoredWaitlist) -> list[dict[str, Any]]:
+        """The plan's joiners item, and the joiners items of whoever leaves the waitlist, rewritten
+        without them (or deleted, emptied). The seats item's condition guards them."""
+        written = waitlist_writes(event_id, plan, stored.joiners, stored.joined)
+        puts = [{"Put": {"TableName": self._table, "Item": to_item(item)}} for item in written.puts]
+        return puts + [{"Delete": {"TableName": self._table, "Key": key}} for key in written.deletes]
 
     def _update(
         self, key: dict[str, Any], values: dict[str, Any], condition: str, condition_values: dict[str, Any]
@@ -289,6 +300,8 @@ class DynamoSeatStore:
         removed, finished = self._delete_registrations(event_id, time_left)
         if not finished:
             return removed, False
+        if not self._delete_joiners(event_id, time_left):
+            return removed, False
         self._client.delete_item(TableName=self._table, Key=table.seats_key(event_id))
         # False when already gone, or re-created after the purge was queued: nothing to do then.
         applied(
@@ -299,6 +312,27 @@ class DynamoSeatStore:
             ExpressionAttributeValues={":true": {"BOOL": True}},
         )
         return removed, True
+
+    def _delete_joiners(self, event_id: str, time_left: Callable[[], float] | None) -> bool:
+        """The waitlist's joiners items, a page at a time while `time_left` allows (after the
+        registrations: a crash between leaves items naming nobody, which the next attempt
+        deletes). Whether they are all gone."""
+        pages = self._client.get_paginator("query").paginate(
+            TableName=self._table,
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :joiners)",
+            ExpressionAttributeValues={
+                ":pk": {"S": table.event_pk(event_id)},
+                ":joiners": {"S": table.JOINERS_PREFIX},
+            },
+            ProjectionExpression="PK, SK",
+            PaginationConfig={"PageSize": PURGE_PAGE},
+        )
+        for index, page in enumerate(pages):
+            if index and time_left is not None and time_left() < PURGE_RESERVE_SECONDS:
+                return False
+            keys = page.get("Items", [])
+            batch_write(self._client, self._table, [{"DeleteRequest": {"Key": k}} for k in keys])
+        return True
 
     def _delete_registrations(self, event_id: str, time_left: Callable[[], float] | None) -> tuple[int, bool]:
         """Each page of registrations goes with their people's marks for the event (their lists

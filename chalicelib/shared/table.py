@@ -12,10 +12,11 @@ SEATS = "SEATS"  # the sort key of an event's seat counters, beside its META ite
 # Index names (see resources.TABLE)
 GSI1 = "GSI1"  # events by date; webhooks; a webhook's deliveries
 GSI2 = "GSI2"  # events by status and date; an event's open offers
-LSI1 = "LSI1"  # an event's waitlist in order (waitSeq)
+LSI1 = "LSI1"  # an event's waitlist in order (waitSeq), as stored before the joiners items
 GSI3 = "GSI3"  # open waitlist offers by expiry (the offer sweep)
 
 REGISTRATION_PREFIX = "REG#"
+JOINERS_PREFIX = "WAIT#"  # an event's joiners items: its waitlist in order, a batch's joiners each
 IMPORT_ERROR_PREFIX = "ERROR#"
 
 
@@ -40,6 +41,12 @@ def seats_key(event_id: str) -> dict[str, Any]:
 
 def registration_key(event_id: str, user_id: str) -> dict[str, Any]:
     return key(event_pk(event_id), f"{REGISTRATION_PREFIX}{user_id}")
+
+
+def joiners_key(event_id: str, first_seq: int) -> dict[str, Any]:
+    """The joiners item of the batch whose first joiner took place `first_seq` in the waitlist
+    (zero-padded, so the event's joiners items sort in the waitlist's order)."""
+    return key(event_pk(event_id), f"{JOINERS_PREFIX}{first_seq:015d}")
 
 
 def user_pk(user_id: str) -> str:

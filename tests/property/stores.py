@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.registrations.domain import Standing
+from chalicelib.registrations.items import registration_from_item
 from chalicelib.registrations.memory import MemorySeatStore
 from chalicelib.registrations.seat_store import DynamoSeatStore
+from chalicelib.registrations.stored_waitlist import DynamoWaitlist
 from chalicelib.shared.dynamo import from_item
 from chalicelib.shared.table import key
 
@@ -60,7 +62,17 @@ def read_dynamo(client: Any, table: str, event_id: str) -> StoredSeats:
         ConsistentRead=True,
     ):
         rows += [from_item(i) for i in page["Items"]]
-    waiting = sorted((r for r in rows if r["status"] == "waitlisted"), key=lambda r: r["waitSeq"])
+    waiting = sorted(
+        (r for r in rows if r["status"] == "waitlisted"),
+        key=lambda r: registration_from_item(r).wait_seq or 0,
+    )
+    # the order the worker and the listings read (joiners items, and LSI1's entries from before
+    # them) holds exactly the waitlisted registrations, in their places' order
+    stored_order = [
+        place.user_id or item["userId"]
+        for place, item in DynamoWaitlist(client, table).places(event_id, None)
+    ]
+    assert stored_order == [r["userId"] for r in waiting], "the joiners items are not the waitlist"
     return StoredSeats(
         capacity=meta["capacity"],
         is_open=meta["status"] == "active",

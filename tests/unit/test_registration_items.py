@@ -24,11 +24,15 @@ from chalicelib.registrations.items import (
     DECISION,
     MOVED_FROM_REGISTRATION,
     Stamp,
+    WaitlistWrites,
     decisions_made,
+    joined_in,
     keeps_decision,
     marked_request_id,
     move_items,
     registration_decision,
+    registration_from_item,
+    waitlist_writes,
 )
 from chalicelib.registrations.ports import RequestRecord
 
@@ -143,3 +147,49 @@ def test_a_new_registration_whose_request_is_not_the_persons_mark_makes_one(befo
 def test_a_registration_item_is_in_no_index_of_a_users_registrations():
     item = move_items("e", Move("ada", None, WAITING, R1), STAMP, None, KEPT).registration
     assert not [name for name in item if name.startswith("GSI1")]
+
+
+# --- the waitlist's order: joiners items (`items.waitlist_writes`) ---------------------------
+
+
+def waiting(user: str, seq: int) -> Registration:
+    return Registration(user, Standing.WAITLISTED, wait_seq=seq, request_id=f"r-{user}")
+
+
+def joiners_of(puts: list[dict]) -> dict[str, dict[str, str]]:
+    return {item["SK"]: item["joiners"] for item in puts}
+
+
+def test_a_plan_puts_its_joiners_in_one_item_keyed_by_the_first_place():
+    plan = Plan(
+        changes=[Move("ada", None, waiting("ada", 7), "r1"), Move("bob", None, waiting("bob", 8), "r2")]
+    )
+    written = waitlist_writes("e1", plan, {}, {})
+    assert joiners_of(written.puts) == {"WAIT#000000000000007": {"7": "ada", "8": "bob"}}
+    assert written.deletes == []
+    item = move_items("e1", plan.changes[0], STAMP, None, None, joined_in=7).registration
+    assert (item["waitlistSeq"], item["joinersItem"], "waitSeq" in item) == (7, 7, False)
+
+
+def test_whoever_leaves_is_taken_out_of_their_item_and_an_emptied_item_is_deleted():
+    promoted = Move("ada", waiting("ada", 1), waiting("ada", 1).confirmed(NOW), "c1")
+    cancelled = Move("cy", waiting("cy", 5), None, "c2")
+    plan = Plan(changes=[promoted, cancelled])
+    loaded = {1: {1: "ada", 2: "bob"}, 5: {5: "cy"}}
+    written = waitlist_writes("e1", plan, loaded, {"ada": 1, "cy": 5})
+    assert joiners_of(written.puts) == {"WAIT#000000000000001": {"2": "bob"}}
+    assert written.deletes == [{"PK": {"S": "EVENT#e1"}, "SK": {"S": "WAIT#000000000000005"}}]
+
+
+def test_one_waitlisted_before_the_joiners_items_leaves_only_its_lsi1_entry():
+    plan = Plan(changes=[Move("old", waiting("old", 1), None, "c1")])
+    assert waitlist_writes("e1", plan, {}, {}) == WaitlistWrites([], [])
+    stored_before = {"status": "waitlisted", "waitSeq": 1, "userId": "old"}
+    assert registration_from_item(stored_before).wait_seq == 1
+    assert joined_in(stored_before) is None
+
+
+def test_an_item_the_load_did_not_read_is_a_fault_not_a_guess():
+    plan = Plan(changes=[Move("ada", waiting("ada", 3), None, "c1")])
+    with pytest.raises(RuntimeError):
+        waitlist_writes("e1", plan, {}, {"ada": 3})
