@@ -146,7 +146,7 @@ class Snapshot:
     # user id -> the decision their registration item keeps of the request that made it
     # (`items.DECISION`), which a commit carries on or moves to a request item
     kept: dict[str, dict[str, Any]] = field(default_factory=dict)
-    waitlist: StoredWaitlist = field(default_factory=lambda: StoredWaitlist())
+    waitlist: StoredWaitlist = field(default_factory=StoredWaitlist)
 
     def is_pending(self, request_id: str) -> bool:
         return self.request_status.get(request_id) in (None, RequestStatus.PENDING)
