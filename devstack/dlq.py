@@ -14,6 +14,7 @@ import json
 import os
 import sys
 from typing import Any
+from urllib.parse import urlparse
 
 import boto3
 
@@ -26,9 +27,15 @@ def sqs_client() -> Any:
     os.environ.setdefault(
         "AWS_ENDPOINT_URL_SQS", f"http://127.0.0.1:{os.environ.get('LOCALSTACK_PORT', '8002')}"
     )
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    if is_local(os.environ["AWS_ENDPOINT_URL_SQS"]):  # an emulator takes any keys; AWS: the caller's
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     return boto3.client("sqs", region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+
+
+def is_local(endpoint: str) -> bool:
+    """Whether an endpoint is on this machine (an emulator), not a deployed stage's."""
+    return urlparse(endpoint).hostname in ("127.0.0.1", "localhost", "::1")
 
 
 def peek(sqs: Any, url: str, limit: int = 100) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 
 from devstack import dlq
@@ -45,3 +46,16 @@ def test_make_dlq_finds_the_stack_by_localstack_port_like_make_dev(emulators, mo
     assert dlq.main(["list"]) == 0
     assert "message(s)" in capsys.readouterr().out
     assert dlq.sqs_client().meta.endpoint_url == url
+
+
+def test_make_dlq_pointed_at_aws_leaves_the_callers_credentials_alone(monkeypatch):
+    """Placeholder keys are for an emulator: against a deployed stage they would hide the
+    caller's profile or role from boto3's credential chain."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", "https://sqs.eu-west-1.amazonaws.com")
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID", raising=False)
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY", raising=False)
+    assert dlq.sqs_client().meta.endpoint_url == "https://sqs.eu-west-1.amazonaws.com"
+    assert "AWS_ACCESS_KEY_ID" not in os.environ and "AWS_SECRET_ACCESS_KEY" not in os.environ
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", "http://localhost:8002")
+    dlq.sqs_client()
+    assert os.environ["AWS_ACCESS_KEY_ID"] == "local"
